@@ -1,0 +1,169 @@
+"""One recurrent layer on the CPU: the GEMMs around the sequential kernels.
+
+Each cell class turns a layer's weights and input into outputs and a cache
+(``forward``), and a cache plus output gradients into input, initial-state and
+weight gradients (``backward``). The input projection for all time steps and
+every weight gradient are single BLAS calls; only the recurrence runs in Numba.
+
+Weight shapes follow PyTorch: ``w_ih`` (G*H, I), ``w_hh`` (G*H, H), ``b_ih`` and
+``b_hh`` (G*H,), with G = 4 (LSTM), 3 (GRU) or 1 (RNN).
+"""
+
+import numpy as np
+
+from . import gru as _gru
+from . import lstm as _lstm
+from . import rnn as _rnn
+from ._blas import single_threaded_blas
+
+
+def batch_chunk(batch_size):
+    """Samples per parallel task for a batch; depends on the batch size only.
+
+    Keeping it independent of the thread count makes every result bitwise
+    identical whatever ``numba.set_num_threads`` says.
+    """
+    if batch_size <= 16:
+        return batch_size
+    return max(8, -(-batch_size // 16))
+
+
+def _project(x, w_ih, bias):
+    """``x @ w_ih.T + bias`` for all steps at once: (B, T, I) -> (B, T, G*H)."""
+    B, T, I = x.shape
+    gx = np.dot(x.reshape(B * T, I), w_ih.T)
+    gx += bias
+    return gx.reshape(B, T, -1)
+
+
+def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh):
+    """Weight gradients as GEMMs over all steps; ``h_{t-1}`` is h0 then y shifted.
+
+    Steps past a sample's length have zero pre-activation gradients, so whatever
+    ``y`` holds there adds nothing.
+    """
+    B, T, G = dg_in.shape
+    dgi = dg_in.reshape(B * T, G)
+    dgr = dg_rec.reshape(B * T, G)
+    np.dot(dgi.T, x.reshape(B * T, -1), out=gw_ih)
+    h_prev = np.concatenate((h0[:, None, :], y[:, :-1, :]), axis=1)
+    np.dot(dgr.T, h_prev.reshape(B * T, -1), out=gw_hh)
+    gb_ih[...] = dgi.sum(axis=0)
+    if dg_rec is dg_in:
+        gb_hh[...] = gb_ih
+    else:
+        gb_hh[...] = dgr.sum(axis=0)
+
+
+def _input_grad(dg_in, w_ih):
+    B, T, G = dg_in.shape
+    return np.dot(dg_in.reshape(B * T, G), w_ih).reshape(B, T, -1)
+
+
+class LSTMLayer:
+    """LSTM layer ops (gates i, f, g, o)."""
+
+    n_gates = 4
+    has_cell_state = True
+
+    @staticmethod
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None):
+        B, T, _ = x.shape
+        H = w_hh.shape[1]
+        gx = _project(x, w_ih, b_ih + b_hh)
+        y = np.empty((B, T, H), dtype=x.dtype)
+        c_seq = np.empty((B, T, H), dtype=x.dtype)
+        gates = np.empty((B, T, 4 * H), dtype=x.dtype)
+        h_n = np.empty((B, H), dtype=x.dtype)
+        c_n = np.empty((B, H), dtype=x.dtype)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        with single_threaded_blas():
+            _lstm.lstm_forward(gx, w_hh_t, h0, c0, lengths, batch_chunk(B), y, c_seq, gates, h_n, c_n)
+        cache = (x, h0, c0, lengths, y, c_seq, gates)
+        return y, h_n, c_n, cache
+
+    @staticmethod
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
+        x, h0, c0, lengths, y, c_seq, gates = cache
+        B = x.shape[0]
+        dg = np.empty_like(gates)
+        dh0 = np.empty_like(h0)
+        dc0 = np.empty_like(c0)
+        with single_threaded_blas():
+            _lstm.lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, batch_chunk(B), dg, dh0, dc0)
+        _weight_grads(dg, dg, x, h0, y, *grads)
+        dx = _input_grad(dg, w_ih) if need_dx else None
+        return dx, dh0, dc0
+
+
+class GRULayer:
+    """GRU layer ops (gates r, z, n as PyTorch)."""
+
+    n_gates = 3
+    has_cell_state = False
+
+    @staticmethod
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None):
+        B, T, _ = x.shape
+        H = w_hh.shape[1]
+        gx = _project(x, w_ih, b_ih)
+        y = np.empty((B, T, H), dtype=x.dtype)
+        gates = np.empty((B, T, 3 * H), dtype=x.dtype)
+        ghn = np.empty((B, T, H), dtype=x.dtype)
+        h_n = np.empty((B, H), dtype=x.dtype)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        with single_threaded_blas():
+            _gru.gru_forward(gx, w_hh_t, b_hh, h0, lengths, batch_chunk(B), y, gates, ghn, h_n)
+        cache = (x, h0, lengths, y, gates, ghn)
+        return y, h_n, None, cache
+
+    @staticmethod
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
+        x, h0, lengths, y, gates, ghn = cache
+        B = x.shape[0]
+        dgx = np.empty_like(gates)
+        dgh = np.empty_like(gates)
+        dh0 = np.empty_like(h0)
+        with single_threaded_blas():
+            _gru.gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, batch_chunk(B), dgx, dgh, dh0)
+        _weight_grads(dgx, dgh, x, h0, y, *grads)
+        dx = _input_grad(dgx, w_ih) if need_dx else None
+        return dx, dh0, None
+
+
+class RNNLayer:
+    """Elman RNN layer ops (tanh or relu)."""
+
+    n_gates = 1
+    has_cell_state = False
+    NONLINEARITIES = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
+
+    @staticmethod
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh"):
+        B, T, _ = x.shape
+        H = w_hh.shape[1]
+        code = RNNLayer.NONLINEARITIES[nonlinearity]
+        gx = _project(x, w_ih, b_ih + b_hh)
+        y = np.empty((B, T, H), dtype=x.dtype)
+        h_n = np.empty((B, H), dtype=x.dtype)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+        with single_threaded_blas():
+            _rnn.rnn_forward(gx, w_hh_t, h0, lengths, code, batch_chunk(B), y, h_n)
+        cache = (x, h0, lengths, y)
+        return y, h_n, None, cache
+
+    @staticmethod
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity="tanh", need_dx=True):
+        x, h0, lengths, y = cache
+        B = x.shape[0]
+        code = RNNLayer.NONLINEARITIES[nonlinearity]
+        dg = np.empty_like(y)
+        dh0 = np.empty_like(h0)
+        with single_threaded_blas():
+            _rnn.rnn_backward(dy, dh_n, y, lengths, code, w_hh, batch_chunk(B), dg, dh0)
+        _weight_grads(dg, dg, x, h0, y, *grads)
+        dx = _input_grad(dg, w_ih) if need_dx else None
+        return dx, dh0, None
+
+
+LAYERS = {"lstm": LSTMLayer, "gru": GRULayer, "rnn": RNNLayer}
