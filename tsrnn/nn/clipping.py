@@ -41,7 +41,8 @@ def _l2_norm(grad):
     flat = grad.reshape(-1)
     if flat.size == 0:
         return 0.0
-    sq = float(np.dot(flat, flat))
+    with np.errstate(over="ignore", invalid="ignore"):
+        sq = float(np.dot(flat, flat))
     if math.isfinite(sq):
         return math.sqrt(sq)
     # The sum of squares overflowed, or grad holds inf/NaN.
