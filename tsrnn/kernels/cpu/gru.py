@@ -15,10 +15,11 @@ the input side (``dgx``) and the recurrent side (``dgh``).
 import numpy as np
 from numba import njit, prange
 
+from ._options import KERNEL_OPTIONS
 from .._math import sigmoid, tanh
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def gru_forward(gx, w_hh_t, b_hh, h0, lengths, chunk, y, gates, ghn, h_n):
     """Run a GRU layer over whole sequences.
 
@@ -80,7 +81,7 @@ def gru_forward(gx, w_hh_t, b_hh, h0, lengths, chunk, y, gates, ghn, h_n):
         h_n[b0:b1] = h
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh0):
     """Backpropagate through a GRU layer run by :func:`gru_forward`.
 

@@ -12,10 +12,11 @@ chunk per parallel task, so results do not depend on the thread count.
 import numpy as np
 from numba import njit, prange
 
+from ._options import KERNEL_OPTIONS
 from .._math import sigmoid, tanh
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def lstm_forward(gx, w_hh_t, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
     """Run an LSTM layer over whole sequences.
 
@@ -83,7 +84,7 @@ def lstm_forward(gx, w_hh_t, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
         c_n[b0:b1] = c
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh0, dc0):
     """Backpropagate through an LSTM layer run by :func:`lstm_forward`.
 

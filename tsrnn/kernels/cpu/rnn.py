@@ -7,13 +7,14 @@ for relu.
 import numpy as np
 from numba import njit, prange
 
+from ._options import KERNEL_OPTIONS
 from .._math import relu, tanh
 
 TANH = 0
 RELU = 1
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def rnn_forward(gx, w_hh_t, h0, lengths, nonlinearity, chunk, y, h_n):
     """Run an Elman RNN layer over whole sequences.
 
@@ -61,7 +62,7 @@ def rnn_forward(gx, w_hh_t, h0, lengths, nonlinearity, chunk, y, h_n):
         h_n[b0:b1] = h
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(**KERNEL_OPTIONS)
 def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, chunk, dg, dh0):
     """Backpropagate through an Elman RNN layer run by :func:`rnn_forward`.
 

@@ -1,0 +1,146 @@
+"""Recurrent: determinism across thread counts, variable lengths, init, bad input."""
+
+import numba
+import numpy as np
+import pytest
+
+from tsrnn.nn import Recurrent
+
+
+def _train_pass(cell, threads, dtype="float32"):
+    rng = np.random.default_rng(3)
+    B, T, I, H = 70, 12, 4, 16  # 70 rows: several parallel chunks, one ragged
+    net = Recurrent(cell, I, H, num_layers=2, dtype=dtype, random_state=0)
+    X = rng.normal(size=(B, T, I)).astype(dtype)
+    lengths = rng.integers(1, T + 1, size=B)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        Y, _ = net.forward(X, lengths=lengths)
+        dX, _ = net.backward(np.ones_like(Y))
+    finally:
+        numba.set_num_threads(previous)
+    return Y, dX, net.flat_grad.copy()
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_bitwise_identical_for_1_and_2_threads(cell):
+    one = _train_pass(cell, 1)
+    two = _train_pass(cell, 2)
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_variable_length_equals_truncated_sequences(cell, rng):
+    net = Recurrent(cell, 2, 3, dtype="float64", random_state=0)
+    X = rng.normal(size=(3, 7, 2))
+    lengths = np.array([7, 3, 5])
+    Y, final = net.forward(X, lengths=lengths)
+    h_n = final[0] if cell == "lstm" else final
+    for b, n in enumerate(lengths):
+        Yb, fb = net.forward(X[b : b + 1, :n])
+        hb = fb[0] if cell == "lstm" else fb
+        np.testing.assert_allclose(Y[b, :n], Yb[0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(h_n[:, b], hb[:, 0], rtol=1e-12, atol=1e-14)
+        assert np.all(Y[b, n:] == 0)
+
+
+def test_parameter_layout_and_views():
+    net = Recurrent("lstm", 3, 4, num_layers=2, random_state=0)
+    assert list(net.weights) == [
+        f"{k}_l{i}" for i in range(2) for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    assert net.weights["weight_ih_l0"].shape == (16, 3)
+    assert net.weights["weight_ih_l1"].shape == (16, 4)
+    assert net.n_params == net.flat_params.size == sum(v.size for v in net.weights.values())
+    for v in net.weights.values():
+        assert np.shares_memory(v, net.flat_params)
+    # forget-gate bias 1, other biases 0
+    b = net.weights["bias_ih_l0"]
+    assert np.all(b[4:8] == 1) and np.all(b[:4] == 0) and np.all(b[8:] == 0)
+    # orthogonal recurrent blocks
+    w = net.weights["weight_hh_l0"][:4].astype(np.float64)
+    np.testing.assert_allclose(w @ w.T, np.eye(4), atol=1e-6)
+
+
+def test_same_seed_same_weights_and_irnn():
+    a = Recurrent("gru", 3, 5, random_state=7)
+    b = Recurrent("gru", 3, 5, random_state=7)
+    c = Recurrent("gru", 3, 5, random_state=8)
+    assert np.array_equal(a.flat_params, b.flat_params)
+    assert not np.array_equal(a.flat_params, c.flat_params)
+    irnn = Recurrent("rnn", 2, 4, nonlinearity="relu", recurrent_init="identity", random_state=0)
+    assert np.array_equal(irnn.weights["weight_hh_l0"], np.eye(4, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,match",
+    [
+        (dict(cell="transformer"), ValueError, "cell="),
+        (dict(hidden_size=0), ValueError, "hidden_size"),
+        (dict(num_layers=1.5), ValueError, "num_layers"),
+        (dict(nonlinearity="sigmoid"), ValueError, "nonlinearity"),
+        (dict(dtype="float16"), ValueError, "dtype"),
+        (dict(random_state="seed"), TypeError, "random_state"),
+    ],
+)
+def test_bad_constructor_arguments(kwargs, exc, match):
+    args = dict(cell="lstm", input_size=2, hidden_size=3) | kwargs
+    with pytest.raises(exc, match=match):
+        Recurrent(**args)
+
+
+@pytest.fixture
+def lstm():
+    return Recurrent("lstm", 2, 3, random_state=0)
+
+
+@pytest.mark.parametrize(
+    "X,kwargs,exc,match",
+    [
+        (np.zeros((4, 2), np.float32), {}, ValueError, "3-D"),
+        (np.zeros((1, 4, 5), np.float32), {}, ValueError, "input_size=2"),
+        (np.zeros((0, 4, 2), np.float32), {}, ValueError, "at least one"),
+        (np.full((1, 4, 2), np.nan, np.float32), {}, ValueError, "NaN"),
+        (np.full((1, 4, 2), np.inf, np.float32), {}, ValueError, "infinite"),
+        (np.zeros((1, 4, 2), np.float64), {}, TypeError, "float64 but the network is float32"),
+        (np.array([[["a", "b"]]]), {}, TypeError, "numbers"),
+        (np.zeros((2, 4, 2), np.float32), dict(lengths=[5, 1]), ValueError, "lengths must lie"),
+        (np.zeros((2, 4, 2), np.float32), dict(lengths=[0, 1]), ValueError, "lengths must lie"),
+        (np.zeros((2, 4, 2), np.float32), dict(lengths=[1]), ValueError, "lengths must have shape"),
+        (np.zeros((2, 4, 2), np.float32), dict(lengths=[1.5, 2]), TypeError, "integers"),
+        (np.zeros((2, 4, 2), np.float32), dict(h0=np.zeros((1, 2, 3), np.float32)), TypeError, "tuple"),
+        (
+            np.zeros((2, 4, 2), np.float32),
+            dict(h0=(np.zeros((1, 3, 3), np.float32), None)),
+            ValueError,
+            r"h0\[0\] must have shape",
+        ),
+    ],
+)
+def test_bad_forward_input(lstm, X, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        lstm.forward(X, **kwargs)
+
+
+def test_backward_needs_forward_and_right_shape():
+    net = Recurrent("gru", 2, 3, random_state=0)
+    with pytest.raises(RuntimeError, match="forward"):
+        net.backward(np.zeros((1, 2, 3), np.float32))
+    net.forward(np.zeros((1, 2, 2), np.float32))
+    with pytest.raises(ValueError, match="dY must have shape"):
+        net.backward(np.zeros((1, 3, 3), np.float32))
+    with pytest.raises(TypeError, match="one array"):
+        net.backward(np.zeros((1, 2, 3), np.float32), (None, None))
+
+
+def test_load_state_dict_errors():
+    net = Recurrent("rnn", 2, 3, random_state=0)
+    sd = net.state_dict()
+    with pytest.raises(KeyError, match="missing"):
+        net.load_state_dict({k: v for k, v in sd.items() if k != "bias_hh_l0"})
+    sd["weight_hh_l0"] = np.zeros((2, 2))
+    with pytest.raises(ValueError, match="weight_hh_l0"):
+        net.load_state_dict(sd)
