@@ -1,0 +1,1 @@
+"""The ``tsrnn`` command line (installed as ``tsrnn.cli``)."""

@@ -1,0 +1,80 @@
+"""``tsrnn info``: versions, threads, threading layer, Numba cache dir, CUDA availability."""
+
+import importlib.metadata
+import json
+import platform
+import sys
+
+PACKAGES = ("tsrnn", "numba", "llvmlite", "numpy", "scipy", "pandas", "scikit-learn", "matplotlib")
+
+
+def _version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _threading_layer():
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:  # no parallel kernel has run in this process yet
+        return f"not started (configured: {numba.config.THREADING_LAYER})"
+
+
+def _cuda_status():
+    try:
+        from numba import cuda
+
+        if cuda.is_available():
+            gpus = [g.name.decode() if isinstance(g.name, bytes) else str(g.name) for g in cuda.gpus]
+            return {"available": True, "devices": gpus}
+        return {"available": False, "reason": "no CUDA driver or GPU found (numba.cuda.is_available() is False)"}
+    except Exception as exc:  # a broken driver install must not break `tsrnn info`
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
+
+
+def collect():
+    """Everything ``tsrnn info`` reports, as a JSON-ready dict."""
+    import numba
+
+    from tsrnn.kernels.cpu.lstm import lstm_forward
+
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": {name: _version(name) for name in PACKAGES},
+        "threads": {
+            "numba_max_threads": numba.config.NUMBA_NUM_THREADS,
+            "numba_threads": numba.get_num_threads(),
+            "threading_layer": _threading_layer(),
+        },
+        "numba_cache_dir": lstm_forward._cache._cache_path,
+        "cuda": _cuda_status(),
+    }
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("info", help="show versions, threads, Numba cache and CUDA status")
+    p.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    info = collect()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"tsrnn {info['versions']['tsrnn']}  (python {info['python']}, {info['platform']})")
+    for name, version in info["versions"].items():
+        if name != "tsrnn":
+            print(f"  {name:<13}{version or 'not installed'}")
+    t = info["threads"]
+    print(f"threads          {t['numba_threads']} of {t['numba_max_threads']} (NUMBA_NUM_THREADS)")
+    print(f"threading layer  {t['threading_layer']}")
+    print(f"numba cache dir  {info['numba_cache_dir']}")
+    cuda = info["cuda"]
+    print("cuda             " + (", ".join(cuda["devices"]) if cuda["available"] else f"unavailable: {cuda['reason']}"))
+    return 0

@@ -1,0 +1,58 @@
+"""Entry point of the ``tsrnn`` console script.
+
+Exit codes: 0 success, 2 bad usage or bad input (one-line message on stderr; the
+traceback only with ``--debug``).
+"""
+
+import argparse
+import sys
+
+from . import info
+
+COMMANDS = (info,)
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: reported in one line, exit code 2."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tsrnn", description="Recurrent networks for time series, compiled with Numba."
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_tsrnn_version()}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def _tsrnn_version():
+    import tsrnn
+
+    return tsrnn.__version__
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.func(args)
+    except (UsageError, ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+        if args.debug:
+            raise
+        print(f"tsrnn {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def console():
+    """Console-script wrapper: exit with main()'s code."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    console()
