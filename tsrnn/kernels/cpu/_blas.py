@@ -15,6 +15,7 @@ def _blas_controllers():
     global _controllers
     if _controllers is None:
         try:
+            import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS numba's np.dot calls)
             from threadpoolctl import ThreadpoolController
 
             found = ThreadpoolController().select(user_api="blas").lib_controllers
