@@ -2,4 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .estimators import RNNClassifier, RNNRegressor  # noqa: E402
+from .exceptions import TrainingDivergedError  # noqa: E402
+
+__all__ = ["__version__", "RNNRegressor", "RNNClassifier", "TrainingDivergedError"]

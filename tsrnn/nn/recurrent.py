@@ -324,6 +324,17 @@ class Recurrent:
                 dc0[k] = dc_k
         return dy, ((dh0, dc0) if self.cell == "lstm" else dh0)
 
+    def __getstate__(self):
+        # Views and the forward cache are rebuilt, not pickled: views would unpickle as copies.
+        state = {k: v for k, v in self.__dict__.items() if k not in ("weights", "grads", "_cache", "_ops")}
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._ops = LAYERS[self.cell]
+        self._cache = None
+        self.bind(self.flat_params, self.flat_grad)
+
     def __repr__(self):
         extra = f", nonlinearity={self.nonlinearity!r}" if self.cell == "rnn" else ""
         return (

@@ -1,0 +1,183 @@
+"""Input validation for the estimators: sequences, vectors, lengths, targets."""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+
+def _to_array(X):
+    """A list of variable-length sequences becomes one NaN-padded array."""
+    if isinstance(X, (list, tuple)) and len(X) and all(hasattr(x, "__len__") for x in X):
+        arrays = [np.asarray(x, dtype=float) for x in X]
+        if any(a.ndim == 0 for a in arrays):
+            return np.asarray(X, dtype=float)
+        lengths = {a.shape[0] for a in arrays}
+        if len(lengths) > 1:
+            if any(a.ndim > 2 for a in arrays):
+                raise ValueError("each sequence in a list must be 1-D (steps) or 2-D (steps, features)")
+            T = max(lengths)
+            F = {a.shape[1] if a.ndim == 2 else 1 for a in arrays}
+            if len(F) > 1:
+                raise ValueError(f"sequences in a list must share their number of features, got {sorted(F)}")
+            F = F.pop()
+            out = np.full((len(arrays), T, F), np.nan)
+            for i, a in enumerate(arrays):
+                out[i, : a.shape[0]] = a.reshape(a.shape[0], F)
+            return out if any(a.ndim == 2 for a in arrays) else out[:, :, 0]
+    return X
+
+
+def lengths_from_padding(X):
+    """Valid steps per sample of a NaN-padded (n, T, F) array.
+
+    A step is padding when all its features are NaN; padding must be trailing.
+
+    Returns
+    -------
+    lengths : ndarray of shape (n,), int64
+    """
+    nan = np.isnan(X)
+    pad_step = nan.all(axis=2)
+    partial = nan.any(axis=2) & ~pad_step
+    if partial.any():
+        i, t = np.argwhere(partial)[0]
+        raise ValueError(
+            f"Input X contains NaN in some but not all features of sample {i} at step {t}: only whole "
+            "padding steps (all features NaN) at the end of a sequence are supported"
+        )
+    lengths = np.where(pad_step.any(axis=1), pad_step.argmax(axis=1), X.shape[1]).astype(np.int64)
+    after = np.arange(X.shape[1])[None, :] >= lengths[:, None]
+    gap = after & ~pad_step
+    if gap.any():
+        i, t = np.argwhere(gap)[0]
+        raise ValueError(
+            f"Input X contains NaN before values (sample {i}, step {t}): NaN is only allowed "
+            "as trailing padding of variable-length sequences"
+        )
+    if (lengths == 0).any():
+        raise ValueError(
+            f"Input X contains NaN only, in sample {int(np.argmin(lengths))}: every sequence needs at least one step"
+        )
+    return lengths
+
+
+def check_lengths(lengths, n_samples, n_timesteps):
+    """Validate a user ``lengths`` array: integers in [1, n_timesteps], shape (n_samples,)."""
+    lengths = np.asarray(lengths)
+    if lengths.shape != (n_samples,):
+        raise ValueError(f"lengths must have shape ({n_samples},), got {lengths.shape}")
+    if lengths.dtype.kind not in "iu":
+        if lengths.dtype.kind == "f" and np.isfinite(lengths).all() and (lengths == np.round(lengths)).all():
+            lengths = lengths.astype(np.int64)
+        else:
+            raise ValueError(f"lengths must be integers, got dtype {lengths.dtype}")
+    if lengths.min() < 1 or lengths.max() > n_timesteps:
+        raise ValueError(
+            f"lengths must lie in [1, {n_timesteps}] (the number of time steps), "
+            f"got min {lengths.min()} and max {lengths.max()}"
+        )
+    return lengths.astype(np.int64)
+
+
+def check_sequences(estimator, X, dtype, reset, lengths=None):
+    """Validate sequence input.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps) or (n_samples, n_timesteps, n_features)
+        2-D input is a batch of univariate sequences (its columns are time steps, and
+        sklearn's ``n_features_in_`` is their number); 3-D input carries features per step
+        and may change its number of steps between fit and predict. A list of
+        variable-length sequences is NaN-padded. Trailing all-NaN steps are padding.
+    lengths : array-like of int of shape (n_samples,), optional
+        Valid steps per sample; overrides NaN padding.
+
+    Returns
+    -------
+    X3 : ndarray of shape (n_samples, n_timesteps, n_features), C-contiguous, ``dtype``,
+        padding replaced by zeros
+    lengths : ndarray of shape (n_samples,), int64
+    """
+    from sklearn.utils.validation import validate_data
+
+    X = _to_array(X)
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        ndim = np.asarray(X, dtype=object).ndim
+    name = type(estimator).__name__
+    if ndim < 2:
+        check_array(X)  # raises sklearn's own "Expected 2D array, got 1D array instead" message
+    if ndim == 2 or hasattr(X, "columns"):
+        X = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        X = X[:, :, None]
+        input_ndim = 2
+    elif ndim == 3:
+        X = check_array(X, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        input_ndim = 3
+        if reset:
+            estimator.n_features_in_ = X.shape[2]
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        elif X.shape[2] != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[2]} features per step, but {name} is expecting "
+                f"{estimator.n_features_in_} features as input"
+            )
+    else:
+        raise ValueError(
+            f"X must be 2-D (n_samples, n_timesteps) or 3-D (n_samples, n_timesteps, n_features); got {ndim}-D"
+        )
+    if reset:
+        estimator._input_ndim = input_ndim
+    elif input_ndim != estimator._input_ndim:
+        raise ValueError(f"{name} was fitted on {estimator._input_ndim}-D X, got {input_ndim}-D X")
+    if X.shape[1] == 0:
+        raise ValueError(f"X has no time steps (shape {X.shape})")
+    if np.isinf(X).any():
+        raise ValueError("Input X contains infinity or a value too large for its dtype")
+    if lengths is not None:
+        lengths = check_lengths(lengths, X.shape[0], X.shape[1])
+        valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
+        if np.isnan(X[valid]).any():
+            raise ValueError("Input X contains NaN inside the valid steps given by lengths")
+    elif np.isnan(X).any():
+        lengths = lengths_from_padding(X)
+    else:
+        lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
+    X = np.where(np.isnan(X), 0, X) if np.isnan(X).any() else X
+    return np.ascontiguousarray(X, dtype=dtype), lengths
+
+
+def check_vectors(estimator, X, dtype, reset):
+    """Validate vector input (vec2seq): array-like of shape (n_samples, n_features), finite."""
+    from sklearn.utils.validation import validate_data
+
+    X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
+    if reset:
+        estimator._input_ndim = 2
+    return np.ascontiguousarray(X, dtype=dtype), None
+
+
+def check_positive_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_float(name, value, low=None, high=None, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value!r}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value!r}")
+    return float(value)
+
+
+def check_option(name, value, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name}={value!r} is not supported; choose one of {sorted(allowed)}")
+    return value

@@ -1,0 +1,385 @@
+"""Shared machinery of RNNRegressor and RNNClassifier: parameters, fit loop, predict."""
+
+import sys
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import TrainingDivergedError
+from ..heads import ModelSpec, get_head
+from ..kernels.threads import cpu_threads, resolve_n_jobs
+from ..nn import clip_grad_norm, get_optimizer, get_schedule
+from ..nn.recurrent import CELLS, NONLINEARITIES, resolve_dtype
+from ._validation import (
+    check_float,
+    check_option,
+    check_positive_int,
+    check_sequences,
+    check_vectors,
+)
+
+DEVICES = ("cpu", "auto")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
+PREDICT_BATCH = 4096
+
+
+class _Progress:
+    """One status line per epoch on stderr (tqdm when installed)."""
+
+    def __init__(self, total, enabled):
+        self.bar = None
+        self.enabled = enabled
+        if enabled:
+            try:
+                from tqdm.auto import tqdm
+
+                self.bar = tqdm(total=total, unit="epoch", file=sys.stderr, leave=False)
+            except ImportError:
+                pass
+
+    def update(self, epoch, loss, val_loss):
+        if not self.enabled:
+            return
+        text = f"loss={loss:.5g}" + ("" if val_loss is None else f" val_loss={val_loss:.5g}")
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+            self.bar.update(1)
+        else:
+            print(f"epoch {epoch + 1}: {text}", file=sys.stderr)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+class BaseRNN(BaseEstimator):
+    """Base class; see RNNRegressor / RNNClassifier for the parameters."""
+
+    _task = None  # "regression" or "classification"
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        head="last",
+        head_params=None,
+        output_length=None,
+        nonlinearity="tanh",
+        loss=None,
+        max_epochs=200,
+        batch_size=32,
+        learning_rate=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        clip_norm=1.0,
+        lr_schedule="constant",
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        random_state=None,
+        n_jobs=None,
+        device="cpu",
+        dtype="float32",
+        verbose=0,
+        warm_start=False,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.head = head
+        self.head_params = head_params
+        self.output_length = output_length
+        self.nonlinearity = nonlinearity
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.clip_norm = clip_norm
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.device = device
+        self.dtype = dtype
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ hooks
+    def _loss_fn(self):
+        raise NotImplementedError
+
+    def _encode_y(self, y, head, X, lengths, reset):
+        """Validated training target in the model's space and n_outputs."""
+        raise NotImplementedError
+
+    def _score_from_outputs(self, out, y, lengths):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        check_option("cell", self.cell, CELLS)
+        check_option("nonlinearity", self.nonlinearity, NONLINEARITIES)
+        check_option("optimizer", self.optimizer, OPTIMIZERS)
+        check_option("lr_schedule", self.lr_schedule, SCHEDULES)
+        if self.device == "cuda":
+            raise ValueError("device='cuda' is not available in this version of tsrnn; use 'cpu' or 'auto'")
+        check_option("device", self.device, DEVICES)
+        for name in ("hidden_size", "num_layers", "max_epochs", "batch_size", "patience"):
+            check_positive_int(name, getattr(self, name))
+        check_positive_int("output_length", self.output_length, allow_none=True)
+        check_float("learning_rate", self.learning_rate, low=0, low_open=True)
+        check_float("weight_decay", self.weight_decay, low=0)
+        check_float("tol", self.tol, low=0)
+        check_float("validation_fraction", self.validation_fraction, low=0, high=1, low_open=True)
+        if self.validation_fraction >= 1:
+            raise ValueError(f"validation_fraction must be < 1, got {self.validation_fraction}")
+        if self.clip_norm is not None:
+            check_float("clip_norm", self.clip_norm, low=0, low_open=True)
+        resolve_n_jobs(self.n_jobs)
+        self._dtype = resolve_dtype(self.dtype)
+        head = get_head(self.head, self.head_params)
+        return head
+
+    def _check_X(self, X, head, reset, lengths=None):
+        if head.input_kind == "vector":
+            if lengths is not None:
+                raise ValueError(f"head {head.name!r} takes vectors: lengths does not apply")
+            return check_vectors(self, X, self._dtype, reset)
+        return check_sequences(self, X, self._dtype, reset, lengths)
+
+    # ------------------------------------------------------------------ fitting
+    def _build(self, head, n_outputs, output_length, seed):
+        spec = ModelSpec(
+            cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
+            nonlinearity=self.nonlinearity, dtype=self._dtype, n_features=self._n_step_features,
+            n_outputs=n_outputs, output_length=output_length, task=self._task, random_state=seed,
+        )
+        self.network_ = head.initialize(spec)
+        self._optimizer = self._make_optimizer()
+        self._schedule = get_schedule(self.lr_schedule, base_lr=self.learning_rate, **self._schedule_kwargs())
+        self.loss_curve_ = []
+        self.validation_scores_ = []
+        self.validation_loss_curve_ = []
+        self.best_loss_ = np.inf
+        self.n_iter_ = 0
+        self.t_ = 0
+
+    def _make_optimizer(self):
+        kwargs = {"lr": self.learning_rate}
+        if self.weight_decay:
+            kwargs["weight_decay"] = self.weight_decay
+        return get_optimizer(self.optimizer, **kwargs)
+
+    def _schedule_kwargs(self):
+        if self.lr_schedule == "step":
+            return {"step_size": max(1, self.max_epochs // 3), "gamma": 0.1}
+        if self.lr_schedule == "cosine":
+            return {"T_max": self.max_epochs}
+        if self.lr_schedule == "reduce_on_plateau":
+            return {"patience": max(1, self.patience // 2)}
+        return {}
+
+    def fit(self, X, y, sample_weight=None, lengths=None):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps[, n_features]), or (n_samples, n_features) for vec2seq
+            Trailing all-NaN steps mark variable-length sequences.
+        y : array-like
+            Shape depends on the head: (n_samples[, n_outputs]) for "last",
+            (n_samples, n_timesteps[, n_outputs]) for "sequence",
+            (n_samples, output_length[, n_outputs]) for "vec2seq" / "encoder_decoder".
+        sample_weight : array-like of shape (n_samples,), optional
+        lengths : array-like of int of shape (n_samples,), optional
+            Valid steps per sample (instead of NaN padding).
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, lengths, incremental=False)
+
+    def _fit(self, X, y, sample_weight, lengths, incremental, classes=None):
+        head = self._check_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        fitted = hasattr(self, "network_")
+        reset = not ((self.warm_start or incremental) and fitted)
+        X, lengths = self._check_X(X, head, reset=reset, lengths=lengths)
+        if reset:
+            self._n_step_features = X.shape[-1]
+        y, n_outputs, output_length = self._encode_y(y, head, X, lengths, reset, classes)
+        n = X.shape[0]
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {y.shape[0]}")
+        if sample_weight is not None:
+            from sklearn.utils.validation import _check_sample_weight
+
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
+            if (sample_weight < 0).any():
+                raise ValueError("sample_weight must be non-negative")
+            if self._task == "classification" and y.ndim == 1 and np.unique(y[sample_weight > 0]).size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes with positive sample_weight; "
+                    "the weights leave only one class"
+                )
+        rs = check_random_state(self.random_state)
+        seeds = rs.randint(0, 2**31 - 1, size=2)
+        if reset:
+            self._build(head, n_outputs, output_length, int(seeds[0]))
+        self._rng = np.random.default_rng(int(seeds[1]) + self.n_iter_)
+
+        val = None
+        if self.early_stopping and not incremental:
+            X, y, lengths, sample_weight, val = self._split_validation(X, y, lengths, sample_weight)
+        epochs = 1 if incremental else self.max_epochs
+        with cpu_threads(self.n_jobs):
+            self._train(X, y, lengths, sample_weight, val, epochs, incremental)
+        return self
+
+    def _split_validation(self, X, y, lengths, sample_weight):
+        from sklearn.model_selection import train_test_split
+
+        n = X.shape[0]
+        n_val = int(np.ceil(self.validation_fraction * n))
+        if n_val < 1 or n - n_val < 1:
+            raise ValueError(f"early_stopping needs at least 2 samples (validation_fraction={self.validation_fraction}, n_samples={n})")
+        stratify = y if (self._task == "classification" and y.ndim == 1) else None
+        idx = np.arange(n)
+        try:
+            tr, va = train_test_split(idx, test_size=n_val, random_state=int(self._rng.integers(2**31 - 1)), stratify=stratify)
+        except ValueError:  # a class too rare to stratify
+            tr, va = train_test_split(idx, test_size=n_val, random_state=int(self._rng.integers(2**31 - 1)))
+        tr, va = np.sort(tr), np.sort(va)
+        sw = None if sample_weight is None else sample_weight[tr]
+        sw_val = None if sample_weight is None else sample_weight[va]
+        return X[tr], y[tr], lengths[tr], sw, (X[va], y[va], lengths[va], sw_val)
+
+    def _train(self, X, y, lengths, sample_weight, val, epochs, incremental):
+        net = self.network_
+        loss_fn = self._loss_fn()
+        n = X.shape[0]
+        bs = min(self.batch_size, n)
+        backup = net.flat_params.copy()  # weights that last gave a finite loss
+        best_params = None
+        no_improve = 0
+        progress = _Progress(epochs, bool(self.verbose))
+        try:
+            for _ in range(epochs):
+                epoch = self.n_iter_
+                net.on_epoch_start(epoch, self._rng)
+                self._optimizer.lr = self._schedule.lr
+                order = self._rng.permutation(n)
+                total, weight_sum = 0.0, 0.0
+                for start in range(0, n, bs):
+                    idx = np.sort(order[start : start + bs])
+                    lb = lengths[idx] if lengths is not None else None
+                    yb = y[idx]
+                    wb = None if sample_weight is None else sample_weight[idx]
+                    out = net.forward(X[idx], lb, yb, training=True)
+                    value, dout = net.loss(out, yb, wb, lb, loss_fn)
+                    net.backward(dout)
+                    norm = clip_grad_norm(net.flat_grad, self.clip_norm) if self.clip_norm else np.linalg.norm(net.flat_grad)
+                    if not (np.isfinite(value) and np.isfinite(norm)):
+                        net.flat_params[...] = backup
+                        raise TrainingDivergedError(
+                            f"training diverged at epoch {epoch + 1}, batch {start // bs + 1}: the "
+                            f"{'loss' if not np.isfinite(value) else 'gradient'} became NaN or infinite. "
+                            f"The last finite weights were restored. Lower learning_rate "
+                            f"(now {self._optimizer.lr:g}) or set clip_norm (now {self.clip_norm})."
+                        )
+                    np.copyto(backup, net.flat_params)
+                    self._optimizer.step(net.flat_params, net.flat_grad)
+                    self.t_ += 1
+                    w = len(idx) if wb is None else float(wb.sum())
+                    total += value * w
+                    weight_sum += w
+                if not np.isfinite(net.flat_params).all():
+                    net.flat_params[...] = backup
+                    raise TrainingDivergedError(
+                        f"training diverged at epoch {epoch + 1}: the weights overflowed. The last finite "
+                        f"weights were restored. Lower learning_rate (now {self._optimizer.lr:g})."
+                    )
+                epoch_loss = total / max(weight_sum, 1e-300)
+                self.loss_curve_.append(epoch_loss)
+                self.n_iter_ += 1
+                val_loss = None
+                if val is not None:
+                    val_loss, val_score = self._evaluate(*val, loss_fn)
+                    self.validation_loss_curve_.append(val_loss)
+                    self.validation_scores_.append(val_score)
+                monitored = epoch_loss if val_loss is None else val_loss
+                progress.update(epoch, epoch_loss, val_loss)
+                self._schedule.step(monitored)
+                if incremental:
+                    self.best_loss_ = min(self.best_loss_, monitored)
+                    continue
+                if monitored < self.best_loss_ - self.tol:
+                    no_improve = 0
+                    if val is not None:
+                        best_params = net.flat_params.copy()
+                else:
+                    no_improve += 1
+                self.best_loss_ = min(self.best_loss_, monitored)
+                if no_improve >= self.patience:
+                    break
+        finally:
+            progress.close()
+        if best_params is not None:
+            net.flat_params[...] = best_params
+            self.best_validation_score_ = max(self.validation_scores_)
+
+    def _evaluate(self, X, y, lengths, sample_weight, loss_fn):
+        out = self._forward_batches(X, lengths)
+        value, _ = self.network_.loss(out, y, sample_weight, lengths, loss_fn)
+        return float(value), float(self._score_from_outputs(out, y, lengths))
+
+    # ------------------------------------------------------------------ prediction
+    def _forward_batches(self, X, lengths, output_length=None):
+        net = self.network_
+        kwargs = {} if output_length is None else {"output_length": output_length}
+        if X.shape[0] <= PREDICT_BATCH:
+            out = net.predict(X, lengths, **kwargs)
+        else:
+            parts = [
+                net.predict(X[s : s + PREDICT_BATCH], None if lengths is None else lengths[s : s + PREDICT_BATCH], **kwargs)
+                for s in range(0, X.shape[0], PREDICT_BATCH)
+            ]
+            out = np.concatenate(parts)
+        if not np.isfinite(out).all():
+            raise FloatingPointError(
+                "the network produced NaN or infinite outputs; the weights or inputs are out of range "
+                "(refit with a lower learning_rate or scale X)"
+            )
+        return out
+
+    def _raw_predict(self, X, lengths=None):
+        check_is_fitted(self, "network_")
+        head = self.network_
+        X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
+        output_length = None
+        if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:
+            output_length = self.output_length
+        with cpu_threads(self.n_jobs):
+            out = self._forward_batches(X, lengths, output_length)
+        return out, lengths
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN is accepted only as trailing padding of variable-length sequences, which
+        # sklearn's generic NaN checks do not model; they see a clear error instead.
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags

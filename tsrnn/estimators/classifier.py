@@ -1,0 +1,112 @@
+"""RNNClassifier: recurrent network classification with the scikit-learn API."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ..nn import get_loss, softmax
+from .base import BaseRNN
+
+
+class RNNClassifier(ClassifierMixin, BaseRNN):
+    """Recurrent network classifier (RNN, LSTM or GRU) on Numba kernels.
+
+    Takes the same parameters as :class:`RNNRegressor` (the loss is always softmax
+    cross-entropy). With the "last" head, y holds one label per sample; with
+    "sequence", "vec2seq" or "encoder_decoder" heads, one label per output step
+    (y of shape (n_samples, n_steps)) and ``predict`` returns labels of that shape.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    network_, n_features_in_, loss_curve_, validation_loss_curve_, validation_scores_,
+    best_loss_, n_iter_ :
+        As in :class:`RNNRegressor` (validation scores are accuracies).
+    """
+
+    _task = "classification"
+
+    def _loss_fn(self):
+        if self.loss not in (None, "cross_entropy"):
+            raise ValueError(f"loss={self.loss!r} is not supported by RNNClassifier; use 'cross_entropy' (or None)")
+        return get_loss("cross_entropy")
+
+    def _encode_y(self, y, head, X, lengths, reset, classes=None):
+        if head.output_kind == "vector":
+            y = column_or_1d(y, warn=True)
+            valid = np.ones(y.shape, bool)
+        else:
+            y = np.asarray(y)
+            if y.ndim != 2:
+                raise ValueError(f"head {head.name!r} needs y of shape (n_samples, n_steps) (one label per step); got {y.shape}")
+            if head.aligned:
+                if y.shape[1] != X.shape[1]:
+                    raise ValueError(f"head {head.name!r} needs one label per input step: X has {X.shape[1]} steps, y has {y.shape[1]}")
+                valid = np.arange(y.shape[1])[None, :] < lengths[:, None]
+            else:
+                valid = np.ones(y.shape, bool)
+                if reset and self.output_length is not None and self.output_length != y.shape[1]:
+                    raise ValueError(f"output_length={self.output_length} but y has {y.shape[1]} steps")
+        check_classification_targets(y[valid])
+        if reset:
+            labels = np.unique(y[valid]) if classes is None else np.unique(np.asarray(classes))
+            if labels.shape[0] < 2:
+                raise ValueError(
+                    f"RNNClassifier needs at least 2 classes to train; y has only one class: {labels.tolist()}"
+                )
+            self.classes_ = labels
+        unknown = ~np.isin(y[valid], self.classes_)
+        if unknown.any():
+            raise ValueError(f"y contains labels not in classes_: {np.unique(y[valid][unknown]).tolist()[:10]}")
+        codes = np.zeros(y.shape, dtype=np.int64)
+        codes[valid] = np.searchsorted(self.classes_, y[valid])
+        output_length = y.shape[1] if head.output_kind == "sequence" and not head.aligned else None
+        return codes, len(self.classes_), output_length
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, lengths=None):
+        """One epoch over (X, y) from the current weights; ``classes`` is required on the first call."""
+        if not hasattr(self, "network_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._fit(X, y, sample_weight, lengths, incremental=True, classes=classes)
+
+    def decision_function(self, X, lengths=None):
+        """Logits: shape (n_samples, n_classes) ((n_samples,) for binary: logit of classes_[1]
+        minus logit of classes_[0]); sequence heads add a step axis."""
+        out, _ = self._raw_predict(X, lengths)
+        out = out.astype(np.float64)
+        if out.shape[-1] == 2:
+            return out[..., 1] - out[..., 0]
+        return out
+
+    def predict_proba(self, X, lengths=None):
+        """Class probabilities of shape (n_samples, n_classes) (or (n_samples, n_steps, n_classes))."""
+        out, _ = self._raw_predict(X, lengths)
+        return softmax(out.astype(np.float64), axis=-1)
+
+    def predict_log_proba(self, X, lengths=None):
+        return np.log(self.predict_proba(X, lengths))
+
+    def predict(self, X, lengths=None):
+        """Labels of shape (n_samples,) (or (n_samples, n_steps) for sequence heads)."""
+        out, _ = self._raw_predict(X, lengths)
+        return self.classes_[out.argmax(axis=-1)]
+
+    def _score_from_outputs(self, out, y, lengths):
+        pred = out.argmax(axis=-1)
+        if self.network_.output_kind == "sequence" and self.network_.aligned:
+            valid = np.arange(pred.shape[1])[None, :] < lengths[:, None]
+            return float((pred[valid] == y[valid]).mean())
+        return float((pred == y).mean())
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (per step for sequence heads)."""
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if pred.ndim == 1:
+            return super().score(X, y, sample_weight)
+        hits = (pred == y).astype(float)
+        if sample_weight is not None:
+            w = np.broadcast_to(np.asarray(sample_weight, float)[:, None], hits.shape)
+            return float((hits * w).sum() / w.sum())
+        return float(hits.mean())

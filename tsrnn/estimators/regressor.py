@@ -1,0 +1,176 @@
+"""RNNRegressor: recurrent network regression with the scikit-learn API."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.validation import check_array
+
+from ..nn import get_loss
+from .base import BaseRNN
+
+REGRESSION_LOSSES = ("mse", "mae", "huber")
+
+
+class RNNRegressor(RegressorMixin, BaseRNN):
+    """Recurrent network regressor (RNN, LSTM or GRU) on Numba kernels.
+
+    Parameters
+    ----------
+    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    hidden_size : int, default=32
+    num_layers : int, default=1
+    head : str or Head, default="last"
+        Task shape: "last" (sequence -> vector), "sequence" (aligned sequence ->
+        sequence), "vec2seq" (vector -> sequence), "encoder_decoder" (sequence ->
+        sequence of ``output_length`` steps), or a registered plugin head.
+    head_params : dict, optional
+        Head options, e.g. ``{"pooling": "mean"}`` or ``{"teacher_forcing": 0.5}``.
+    output_length : int, optional
+        Output steps of "vec2seq" / "encoder_decoder" (default: taken from y in fit;
+        may be changed before predict).
+    nonlinearity : {"tanh", "relu"}, default="tanh"
+        Activation of the Elman RNN cell.
+    loss : {"mse", "mae", "huber"}, default="mse"
+    max_epochs : int, default=200
+    batch_size : int, default=32
+    learning_rate : float, default=1e-3
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
+    weight_decay : float, default=0.0
+    clip_norm : float or None, default=1.0
+        Global gradient-norm clipping.
+    lr_schedule : {"constant", "step", "cosine", "reduce_on_plateau"}, default="constant"
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the samples, stop when the validation loss
+        has not improved by ``tol`` for ``patience`` epochs and restore the best weights.
+        Without it, training stops when the training loss stalls the same way.
+    validation_fraction : float, default=0.1
+    patience : int, default=10
+    tol : float, default=1e-4
+    random_state : int, RandomState or None
+        Weights, shuffling and validation split. Same seed, same predictions,
+        bitwise, whatever ``n_jobs``.
+    n_jobs : int or None
+        CPU threads for the kernels and BLAS (None: leave the current setting).
+    device : {"cpu", "auto"}, default="cpu"
+    dtype : {"float32", "float64"}, default="float32"
+    verbose : int, default=0
+        Progress bar on stderr when > 0.
+    warm_start : bool, default=False
+        Continue from the current weights on the next ``fit``.
+
+    Attributes
+    ----------
+    network_ : Head
+        The fitted model; all weights in ``network_.flat_params``.
+    n_features_in_ : int
+        Columns of 2-D X (time steps), or features per step of 3-D X.
+    loss_curve_ : list of float
+        Training loss per epoch (on standardised targets).
+    validation_loss_curve_, validation_scores_ : list of float
+        Validation loss and R^2 per epoch (with early_stopping).
+    best_loss_ : float
+        Best monitored loss (validation loss with early_stopping, else training loss).
+    n_iter_ : int
+        Epochs run.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs,)
+        Target standardisation learned in fit and inverted in predict.
+
+    Notes
+    -----
+    2-D X is a batch of univariate sequences whose columns are the time steps; 3-D X
+    is (n_samples, n_timesteps, n_features). Variable-length sequences are given by
+    trailing all-NaN steps or the ``lengths`` argument; for the aligned "sequence"
+    head, predictions past a sample's length are NaN.
+    """
+
+    _task = "regression"
+
+    def _loss_fn(self):
+        name = self.loss or "mse"
+        if name not in REGRESSION_LOSSES:
+            raise ValueError(f"loss={name!r} is not supported by RNNRegressor; choose one of {list(REGRESSION_LOSSES)}")
+        return get_loss(name)
+
+    def _encode_y(self, y, head, X, lengths, reset, classes=None):
+        self._loss_fn()
+        y = check_array(y, ensure_2d=False, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        if head.output_kind == "vector":
+            if y.ndim not in (1, 2):
+                raise ValueError(f"head {head.name!r} needs y of shape (n_samples,) or (n_samples, n_outputs); got {y.shape}")
+            y_ndim = y.ndim
+            y = y.reshape(y.shape[0], -1)
+            valid = np.ones(y.shape, bool)
+            output_length = None
+        else:
+            if y.ndim not in (2, 3):
+                raise ValueError(
+                    f"head {head.name!r} needs y of shape (n_samples, n_steps) or (n_samples, n_steps, n_outputs); got {y.shape}"
+                )
+            y_ndim = y.ndim
+            y = y.reshape(y.shape[0], y.shape[1], -1)
+            output_length = y.shape[1]
+            if head.aligned:
+                if y.shape[1] != X.shape[1]:
+                    raise ValueError(f"head {head.name!r} needs one target per input step: X has {X.shape[1]} steps, y has {y.shape[1]}")
+                valid = np.broadcast_to((np.arange(y.shape[1])[None, :] < lengths[:, None])[:, :, None], y.shape)
+                output_length = None
+            else:
+                valid = np.ones(y.shape, bool)
+                if self.output_length is not None and self.output_length != output_length and reset:
+                    raise ValueError(f"output_length={self.output_length} but y has {output_length} steps")
+        if not np.isfinite(y[valid]).all():
+            raise ValueError("y contains NaN or infinite values")
+        k = y.shape[-1]
+        if reset:
+            flat = np.where(valid, y, np.nan).reshape(-1, k)
+            self.y_mean_ = np.nanmean(flat, axis=0)
+            scale = np.nanstd(flat, axis=0)
+            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+            self._y_ndim = y_ndim
+        elif k != self.y_mean_.shape[0]:
+            raise ValueError(f"y has {k} outputs but the model was fitted with {self.y_mean_.shape[0]}")
+        y = np.where(valid, (y - self.y_mean_) / self.y_scale_, 0.0)
+        return np.ascontiguousarray(y, dtype=self._dtype), k, output_length
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def partial_fit(self, X, y, sample_weight=None, lengths=None):
+        """One epoch over (X, y), starting from the current weights (built on first call)."""
+        return self._fit(X, y, sample_weight, lengths, incremental=True)
+
+    def predict(self, X, lengths=None):
+        """Predictions, shaped like the y given to fit.
+
+        Parameters
+        ----------
+        X : array-like, as in fit
+        lengths : array-like of int of shape (n_samples,), optional
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples[, n_outputs]) or (n_samples, n_steps[, n_outputs])
+        """
+        out, lengths = self._raw_predict(X, lengths)
+        out = out.astype(np.float64) * self.y_scale_ + self.y_mean_
+        if self.network_.output_kind == "sequence" and self.network_.aligned and lengths.min() < out.shape[1]:
+            out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = np.nan
+        if self._y_ndim < out.ndim:
+            out = out[..., 0]
+        return out
+
+    def _score_from_outputs(self, out, y, lengths):
+        return r2_score(y.reshape(y.shape[0], -1), out.reshape(out.shape[0], -1))
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of the predictions (sequence outputs flattened per sample; padded steps ignored)."""
+        pred = self.predict(X)
+        y = np.asarray(y, dtype=float)
+        if pred.ndim <= 2 and not np.isnan(pred).any():
+            return r2_score(y, pred, sample_weight=sample_weight)
+        valid = ~np.isnan(pred)
+        w = None if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, float).reshape((-1,) + (1,) * (pred.ndim - 1)), pred.shape)[valid]
+        return r2_score(y[valid], pred[valid], sample_weight=w)

@@ -1,0 +1,31 @@
+"""``"sequence"``: aligned seq2seq. A dense output at every step of the top layer."""
+
+from ..nn.dense import Dense
+from .base import Head
+
+
+class SequenceHead(Head):
+    """Sequence in, sequence of the same length out: ``dense(Y[:, t])`` for every t.
+
+    Padded steps (past a sample's length) are left out of the loss.
+    """
+
+    name = "sequence"
+    input_kind = "sequence"
+    output_kind = "sequence"
+    aligned = True
+    component_names = ["rnn", "out"]
+
+    def build(self, spec):
+        if self.options:
+            raise ValueError(f"head 'sequence' takes no options, got {sorted(self.options)}")
+        self.rnn = self._recurrent(spec, spec.n_features)
+        self.out = Dense(spec.hidden_size, spec.n_outputs, spec.dtype)
+        return [self.rnn, self.out]
+
+    def forward(self, X, lengths, y=None, training=False):
+        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False)
+        return self.out.forward(Y)
+
+    def backward(self, dout):
+        self.rnn.backward(self.out.backward(dout))
