@@ -108,6 +108,9 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
     name = type(estimator).__name__
     if ndim < 2:
         check_array(X)  # raises sklearn's own "Expected 2D array, got 1D array instead" message
+    fitted_ndim = getattr(estimator, "_input_ndim", None)
+    if not reset and fitted_ndim is not None and ndim in (2, 3) and ndim != fitted_ndim:
+        raise ValueError(f"{name} was fitted on {fitted_ndim}-D X, got {ndim}-D X")
     if ndim == 2 or hasattr(X, "columns"):
         X = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
         X = X[:, :, None]
@@ -130,8 +133,6 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         )
     if reset:
         estimator._input_ndim = input_ndim
-    elif input_ndim != estimator._input_ndim:
-        raise ValueError(f"{name} was fitted on {estimator._input_ndim}-D X, got {input_ndim}-D X")
     if X.shape[1] == 0:
         raise ValueError(f"X has no time steps (shape {X.shape})")
     if np.isinf(X).any():

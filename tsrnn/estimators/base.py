@@ -245,7 +245,8 @@ class BaseRNN(BaseEstimator):
         if self.early_stopping and not incremental:
             X, y, lengths, sample_weight, val = self._split_validation(X, y, lengths, sample_weight)
         epochs = 1 if incremental else self.max_epochs
-        with cpu_threads(self.n_jobs):
+        # Overflow during a diverging fit is reported once, as TrainingDivergedError.
+        with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
         return self
 

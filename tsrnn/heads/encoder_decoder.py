@@ -100,5 +100,5 @@ class EncoderDecoderHead(Head):
         return self.forward(X, lengths, output_length=output_length)
 
     def backward(self, dout):
-        _, dstate = self.decoder.backward(self.out.backward(dout))
-        self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate)
+        _, dstate = self.decoder.backward(self.out.backward(dout), check_input=False)
+        self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False)

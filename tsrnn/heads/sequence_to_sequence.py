@@ -28,4 +28,4 @@ class SequenceHead(Head):
         return self.out.forward(Y)
 
     def backward(self, dout):
-        self.rnn.backward(self.out.backward(dout))
+        self.rnn.backward(self.out.backward(dout), check_input=False)

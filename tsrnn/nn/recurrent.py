@@ -282,7 +282,7 @@ class Recurrent:
         self._cache = (caches, X.shape)
         return x, ((h_n, c_n) if self.cell == "lstm" else h_n)
 
-    def backward(self, dY, dh_n=None):
+    def backward(self, dY, dh_n=None, *, check_input=True):
         """Backpropagate through the last :meth:`forward`.
 
         Parameters
@@ -298,12 +298,17 @@ class Recurrent:
         dh0 : ndarray of shape (num_layers, batch, hidden_size)
             ``(dh0, dc0)`` for an LSTM.
 
+        check_input : bool, default=True
+            Skip the shape/dtype/finiteness checks of ``dY`` (the fit loop checks the
+            gradient norm itself and reports divergence).
+
         Parameter gradients are written (not accumulated) into ``grads`` / ``flat_grad``.
         """
         if self._cache is None:
             raise RuntimeError("backward() needs a forward() first")
         caches, (B, T, _) = self._cache
-        dY = self._check_array("dY", dY, (B, T, self.hidden_size))
+        if check_input:
+            dY = self._check_array("dY", dY, (B, T, self.hidden_size))
         dh_n, dc_n = self._states(dh_n, B, "dh_n")
         dh0 = np.empty_like(dh_n)
         dc0 = np.empty_like(dc_n) if dc_n is not None else None
