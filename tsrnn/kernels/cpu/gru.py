@@ -20,17 +20,17 @@ from .._math import sigmoid, tanh
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_forward(gx, w_hh_t, b_hh, h0, lengths, chunk, y, gates, ghn, h_n):
+def gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n):
     """Run a GRU layer over whole sequences.
 
     Parameters
     ----------
     gx : ndarray of shape (B, T, 3H)
-        Input projections ``X @ W_ih.T + b_ih``.
+        Input projections ``X @ W_ih.T`` (no bias).
     w_hh_t : ndarray of shape (H, 3H)
         Transposed recurrent weights.
-    b_hh : ndarray of shape (3H,)
-        Recurrent bias.
+    bias : ndarray of shape (4H,)
+        ``[b_ir + b_hr, b_iz + b_hz, b_in, b_hn]``.
     h0 : ndarray of shape (B, H)
     lengths : ndarray of shape (B,), int64
     chunk : int
@@ -47,6 +47,7 @@ def gru_forward(gx, w_hh_t, b_hh, h0, lengths, chunk, y, gates, ghn, h_n):
     H = G // 3
     n_chunks = (B + chunk - 1) // chunk
     one = gx.dtype.type(1.0)
+    zero = gx.dtype.type(0.0)
     for ci in prange(n_chunks):
         b0 = ci * chunk
         b1 = min(B, b0 + chunk)
@@ -58,26 +59,63 @@ def gru_forward(gx, w_hh_t, b_hh, h0, lengths, chunk, y, gates, ghn, h_n):
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    row = gx[b, t]
-                    p = pre[r]
-                    act = gates[b, t]
-                    hn_row = ghn[b, t]
-                    hr = h[r]
+                    # Few arrays per loop: LLVM's runtime alias checks stay under
+                    # its limit and every loop vectorises.
+                    for j in range(2 * H):
+                        gates[b, t, j] = sigmoid(gx[b, t, j] + pre[r, j] + bias[j])
                     for j in range(H):
-                        rg = sigmoid(row[j] + p[j] + b_hh[j])
-                        zg = sigmoid(row[H + j] + p[H + j] + b_hh[H + j])
-                        hn = p[2 * H + j] + b_hh[2 * H + j]
-                        ng = tanh(row[2 * H + j] + rg * hn)
-                        act[j] = rg
-                        act[H + j] = zg
-                        act[2 * H + j] = ng
-                        hn_row[j] = hn
-                        hr[j] = (one - zg) * ng + zg * hr[j]
-                    y[b, t] = hr
+                        pre[r, 2 * H + j] += bias[3 * H + j]
+                    for j in range(H):
+                        gates[b, t, 2 * H + j] = tanh(gx[b, t, 2 * H + j] + bias[2 * H + j] + gates[b, t, j] * pre[r, 2 * H + j])
+                    for j in range(H):
+                        zg = gates[b, t, H + j]
+                        h[r, j] = (one - zg) * gates[b, t, 2 * H + j] + zg * h[r, j]
+                    for j in range(H):
+                        y[b, t, j] = h[r, j]
+                        ghn[b, t, j] = pre[r, 2 * H + j]
                 else:
-                    y[b, t] = 0
-                    gates[b, t] = 0
-                    ghn[b, t] = 0
+                    for j in range(H):
+                        y[b, t, j] = zero
+                        ghn[b, t, j] = zero
+                    for j in range(G):
+                        gates[b, t, j] = zero
+        h_n[b0:b1] = h
+
+
+@njit(**KERNEL_OPTIONS)
+def gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n):
+    """:func:`gru_forward` without the backward cache (inference only)."""
+    B, T, G = gx.shape
+    H = G // 3
+    n_chunks = (B + chunk - 1) // chunk
+    one = gx.dtype.type(1.0)
+    zero = gx.dtype.type(0.0)
+    for ci in prange(n_chunks):
+        b0 = ci * chunk
+        b1 = min(B, b0 + chunk)
+        nb = b1 - b0
+        h = h0[b0:b1].copy()
+        pre = np.empty((nb, G), dtype=gx.dtype)
+        act = np.empty((nb, G), dtype=gx.dtype)
+        for t in range(T):
+            np.dot(h, w_hh_t, pre)
+            for r in range(nb):
+                b = b0 + r
+                if t < lengths[b]:
+                    for j in range(2 * H):
+                        act[r, j] = sigmoid(gx[b, t, j] + pre[r, j] + bias[j])
+                    for j in range(H):
+                        pre[r, 2 * H + j] += bias[3 * H + j]
+                    for j in range(H):
+                        act[r, 2 * H + j] = tanh(gx[b, t, 2 * H + j] + bias[2 * H + j] + act[r, j] * pre[r, 2 * H + j])
+                    for j in range(H):
+                        zg = act[r, H + j]
+                        h[r, j] = (one - zg) * act[r, 2 * H + j] + zg * h[r, j]
+                    for j in range(H):
+                        y[b, t, j] = h[r, j]
+                else:
+                    for j in range(H):
+                        y[b, t, j] = zero
         h_n[b0:b1] = h
 
 
@@ -105,6 +143,7 @@ def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh
     H = G // 3
     n_chunks = (B + chunk - 1) // chunk
     one = dgx.dtype.type(1.0)
+    zero = dgx.dtype.type(0.0)
     for ci in prange(n_chunks):
         b0 = ci * chunk
         b1 = min(B, b0 + chunk)
@@ -116,35 +155,34 @@ def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    act = gates[b, t]
-                    hn_row = ghn[b, t]
-                    hp = y[b, t - 1] if t > 0 else h0[b]
-                    dyr = dy[b, t]
-                    dhr = dh[r]
-                    gx_out = dgx[b, t]
-                    gh_out = dgc[r]
                     for j in range(H):
-                        rg = act[j]
-                        zg = act[H + j]
-                        ng = act[2 * H + j]
-                        dhj = dhr[j] + dyr[j]
+                        dh[r, j] += dy[b, t, j]
+                    hp = y[b, t - 1] if t > 0 else h0[b]
+                    for j in range(H):
+                        rg = gates[b, t, j]
+                        zg = gates[b, t, H + j]
+                        ng = gates[b, t, 2 * H + j]
+                        dhj = dh[r, j]
                         dn = dhj * (one - zg) * (one - ng * ng)
-                        dr = dn * hn_row[j] * rg * (one - rg)
-                        dz = dhj * (hp[j] - ng) * zg * (one - zg)
-                        gx_out[j] = dr
-                        gx_out[H + j] = dz
-                        gx_out[2 * H + j] = dn
-                        gh_out[j] = dr
-                        gh_out[H + j] = dz
-                        gh_out[2 * H + j] = dn * rg
-                        dhr[j] = dhj * zg
-                    dgh[b, t] = gh_out
+                        dgx[b, t, j] = dn * ghn[b, t, j] * rg * (one - rg)
+                        dgx[b, t, H + j] = dhj * (hp[j] - ng) * zg * (one - zg)
+                        dgx[b, t, 2 * H + j] = dn
+                        dh[r, j] = dhj * zg
+                    for j in range(2 * H):
+                        dgc[r, j] = dgx[b, t, j]
+                        dgh[b, t, j] = dgx[b, t, j]
+                    for j in range(H):
+                        v = dgx[b, t, 2 * H + j] * gates[b, t, j]
+                        dgc[r, 2 * H + j] = v
+                        dgh[b, t, 2 * H + j] = v
                 else:
-                    dgc[r] = 0
-                    dgx[b, t] = 0
-                    dgh[b, t] = 0
+                    for j in range(G):
+                        dgc[r, j] = zero
+                        dgx[b, t, j] = zero
+                        dgh[b, t, j] = zero
             np.dot(dgc, w_hh, dh_rec)
             for r in range(nb):
                 if t < lengths[b0 + r]:
-                    dh[r] += dh_rec[r]
+                    for j in range(H):
+                        dh[r, j] += dh_rec[r, j]
         dh0[b0:b1] = dh

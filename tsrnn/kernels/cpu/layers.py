@@ -32,12 +32,20 @@ def batch_chunk(batch_size):
     return max(32, -(-batch_size // 8))
 
 
-def _project(x, w_ih, bias):
-    """``x @ w_ih.T + bias`` for all steps at once: (B, T, I) -> (B, T, G*H)."""
+def _project(x, w_ih):
+    """``x @ w_ih.T`` for all steps at once: (B, T, I) -> (B, T, G*H) (biases go in the kernel)."""
     B, T, I = x.shape
-    gx = np.dot(x.reshape(B * T, I), w_ih.T)
-    gx += bias
-    return gx.reshape(B, T, -1)
+    return np.dot(x.reshape(B * T, I), w_ih.T).reshape(B, T, -1)
+
+
+def _merged_weights(w_ih, w_hh):
+    """``[w_hh, w_ih].T``, shape (H + I, G*H): one per-step GEMM does the recurrent and
+    the input product of ``[h_{t-1}, x_t]``."""
+    H = w_hh.shape[1]
+    w_t = np.empty((H + w_ih.shape[1], w_hh.shape[0]), dtype=w_hh.dtype)
+    w_t[:H] = w_hh.T
+    w_t[H:] = w_ih.T
+    return w_t
 
 
 def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh):
@@ -71,18 +79,25 @@ class LSTMLayer:
     has_cell_state = True
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True):
+        """``need_cache=False``: inference only, no cache is kept (returned as None)."""
         B, T, _ = x.shape
         H = w_hh.shape[1]
-        gx = _project(x, w_ih, b_ih + b_hh)
-        y = np.empty((B, T, H), dtype=x.dtype)
-        c_seq = np.empty((B, T, H), dtype=x.dtype)
-        gates = np.empty((B, T, 4 * H), dtype=x.dtype)
-        h_n = np.empty((B, H), dtype=x.dtype)
-        c_n = np.empty((B, H), dtype=x.dtype)
-        w_hh_t = np.ascontiguousarray(w_hh.T)
+        dt = x.dtype
+        w_t = _merged_weights(w_ih, w_hh)
+        bias = b_ih + b_hh
+        y = np.empty((B, T, H), dtype=dt)
+        h_n = np.empty((B, H), dtype=dt)
+        c_n = np.empty((B, H), dtype=dt)
+        chunk = batch_chunk(B)
+        if not need_cache:
+            with single_threaded_blas():
+                _lstm.lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n)
+            return y, h_n, c_n, None
+        c_seq = np.empty((B, T, H), dtype=dt)
+        gates = np.empty((B, T, 4 * H), dtype=dt)
         with single_threaded_blas():
-            _lstm.lstm_forward(gx, w_hh_t, h0, c0, lengths, batch_chunk(B), y, c_seq, gates, h_n, c_n)
+            _lstm.lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n)
         cache = (x, h0, c0, lengths, y, c_seq, gates)
         return y, h_n, c_n, cache
 
@@ -107,17 +122,25 @@ class GRULayer:
     has_cell_state = False
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True):
+        """``need_cache=False``: inference only, no cache is kept (returned as None)."""
         B, T, _ = x.shape
         H = w_hh.shape[1]
-        gx = _project(x, w_ih, b_ih)
-        y = np.empty((B, T, H), dtype=x.dtype)
-        gates = np.empty((B, T, 3 * H), dtype=x.dtype)
-        ghn = np.empty((B, T, H), dtype=x.dtype)
-        h_n = np.empty((B, H), dtype=x.dtype)
+        dt = x.dtype
+        gx = _project(x, w_ih)
+        y = np.empty((B, T, H), dtype=dt)
+        h_n = np.empty((B, H), dtype=dt)
         w_hh_t = np.ascontiguousarray(w_hh.T)
+        bias = np.concatenate((b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :], b_hh[2 * H :]))
+        chunk = batch_chunk(B)
+        if not need_cache:
+            with single_threaded_blas():
+                _gru.gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n)
+            return y, h_n, None, None
+        gates = np.empty((B, T, 3 * H), dtype=dt)
+        ghn = np.empty((B, T, H), dtype=dt)
         with single_threaded_blas():
-            _gru.gru_forward(gx, w_hh_t, b_hh, h0, lengths, batch_chunk(B), y, gates, ghn, h_n)
+            _gru.gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n)
         cache = (x, h0, lengths, y, gates, ghn)
         return y, h_n, None, cache
 
@@ -143,17 +166,16 @@ class RNNLayer:
     NONLINEARITIES = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh"):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh", need_cache=True):
+        """``need_cache=False``: inference only, no cache is kept (returned as None)."""
         B, T, _ = x.shape
         H = w_hh.shape[1]
         code = RNNLayer.NONLINEARITIES[nonlinearity]
-        gx = _project(x, w_ih, b_ih + b_hh)
         y = np.empty((B, T, H), dtype=x.dtype)
         h_n = np.empty((B, H), dtype=x.dtype)
-        w_hh_t = np.ascontiguousarray(w_hh.T)
         with single_threaded_blas():
-            _rnn.rnn_forward(gx, w_hh_t, h0, lengths, code, batch_chunk(B), y, h_n)
-        cache = (x, h0, lengths, y)
+            _rnn.rnn_forward(x, _merged_weights(w_ih, w_hh), b_ih + b_hh, h0, lengths, code, batch_chunk(B), y, h_n)
+        cache = (x, h0, lengths, y) if need_cache else None
         return y, h_n, None, cache
 
     @staticmethod

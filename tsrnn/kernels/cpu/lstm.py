@@ -1,12 +1,19 @@
 """LSTM forward and backprop-through-time on the CPU.
 
-Shapes: B batch, T time steps, H hidden units, gates laid out ``i, f, g, o``
-(PyTorch order) along the last axis of length 4H.
+Shapes: B batch, T time steps, I input features, H hidden units, gates laid out
+``i, f, g, o`` (PyTorch order) along the last axis of length 4H.
 
-The input projection ``X @ W_ih.T + b_ih + b_hh`` and the weight gradients are
-single GEMMs over all time steps done by the caller; these kernels run only the
-sequential part. The batch is cut into chunks of a size fixed by the caller, one
-chunk per parallel task, so results do not depend on the thread count.
+The input projection is merged into the per-step recurrent GEMM: each parallel task
+keeps a buffer ``hx = [h_{t-1}, x_t]`` of shape (rows, H + I) and multiplies it by
+``[W_hh, W_ih].T`` of shape (H + I, 4H), so no (B, T, 4H) projection is ever written
+or read back. The weight gradients are single GEMMs over all steps done by the caller.
+The batch is cut into chunks of a size fixed by the caller, one chunk per parallel
+task, so results do not depend on the thread count.
+
+Gate math runs in short loops with one tanh each (sigmoid of i and f, tanh of g,
+sigmoid of o, then the cell update): one long fused loop is latency bound (the
+dependency chain of five rational tanh per element is longer than what the CPU can
+overlap), short ones pipeline.
 """
 
 import numpy as np
@@ -17,15 +24,17 @@ from .._math import sigmoid, tanh
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_forward(gx, w_hh_t, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
-    """Run an LSTM layer over whole sequences.
+def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
+    """Run an LSTM layer over whole sequences, keeping what backward needs.
 
     Parameters
     ----------
-    gx : ndarray of shape (B, T, 4H)
-        Input projections with both biases added.
-    w_hh_t : ndarray of shape (H, 4H)
-        Transposed recurrent weights (``weight_hh.T``, C-contiguous).
+    x : ndarray of shape (B, T, I)
+        Layer input.
+    w_t : ndarray of shape (H + I, 4H)
+        ``np.concatenate((w_hh, w_ih), axis=1).T``, C-contiguous.
+    bias : ndarray of shape (4H,)
+        ``b_ih + b_hh``.
     h0, c0 : ndarray of shape (B, H)
         Initial hidden and cell states.
     lengths : ndarray of shape (B,), int64
@@ -41,47 +50,102 @@ def lstm_forward(gx, w_hh_t, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
     h_n, c_n : ndarray of shape (B, H), output
         States after each sample's last valid step.
     """
-    B, T, G = gx.shape
+    B, T, I = x.shape
+    K, G = w_t.shape
     H = G // 4
     n_chunks = (B + chunk - 1) // chunk
+    zero = x.dtype.type(0.0)
     for ci in prange(n_chunks):
         b0 = ci * chunk
         b1 = min(B, b0 + chunk)
         nb = b1 - b0
-        h = h0[b0:b1].copy()
-        c = c0[b0:b1].copy()
-        pre = np.empty((nb, G), dtype=gx.dtype)
+        hx = np.empty((nb, K), dtype=x.dtype)
+        c = np.empty((nb, H), dtype=x.dtype)
+        for r in range(nb):
+            for j in range(H):
+                hx[r, j] = h0[b0 + r, j]
+                c[r, j] = c0[b0 + r, j]
+        pre = np.empty((nb, G), dtype=x.dtype)
         for t in range(T):
-            np.dot(h, w_hh_t, pre)
+            for r in range(nb):
+                for k in range(I):
+                    hx[r, H + k] = x[b0 + r, t, k]
+            np.dot(hx, w_t, pre)
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    row = gx[b, t]
-                    p = pre[r]
-                    act = gates[b, t]
-                    hr = h[r]
-                    cr = c[r]
+                    for j in range(2 * H):
+                        gates[b, t, j] = sigmoid(pre[r, j] + bias[j])
+                    for j in range(2 * H, 3 * H):
+                        gates[b, t, j] = tanh(pre[r, j] + bias[j])
+                    for j in range(3 * H, G):
+                        gates[b, t, j] = sigmoid(pre[r, j] + bias[j])
                     for j in range(H):
-                        ig = sigmoid(row[j] + p[j])
-                        fg = sigmoid(row[H + j] + p[H + j])
-                        gg = tanh(row[2 * H + j] + p[2 * H + j])
-                        og = sigmoid(row[3 * H + j] + p[3 * H + j])
-                        cj = fg * cr[j] + ig * gg
-                        hj = og * tanh(cj)
-                        act[j] = ig
-                        act[H + j] = fg
-                        act[2 * H + j] = gg
-                        act[3 * H + j] = og
-                        cr[j] = cj
-                        hr[j] = hj
-                    y[b, t] = hr
-                    c_seq[b, t] = cr
+                        cj = gates[b, t, H + j] * c[r, j] + gates[b, t, j] * gates[b, t, 2 * H + j]
+                        c[r, j] = cj
+                        hx[r, j] = gates[b, t, 3 * H + j] * tanh(cj)
+                    for j in range(H):
+                        c_seq[b, t, j] = c[r, j]
+                        y[b, t, j] = hx[r, j]
                 else:
-                    y[b, t] = 0
-                    gates[b, t] = 0
-                    c_seq[b, t] = c[r]
-        h_n[b0:b1] = h
-        c_n[b0:b1] = c
+                    for j in range(H):
+                        y[b, t, j] = zero
+                        c_seq[b, t, j] = c[r, j]
+                    for j in range(G):
+                        gates[b, t, j] = zero
+        for r in range(nb):
+            for j in range(H):
+                h_n[b0 + r, j] = hx[r, j]
+                c_n[b0 + r, j] = c[r, j]
+
+
+@njit(**KERNEL_OPTIONS)
+def lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n):
+    """:func:`lstm_forward` without the backward cache (inference only)."""
+    B, T, I = x.shape
+    K, G = w_t.shape
+    H = G // 4
+    n_chunks = (B + chunk - 1) // chunk
+    zero = x.dtype.type(0.0)
+    for ci in prange(n_chunks):
+        b0 = ci * chunk
+        b1 = min(B, b0 + chunk)
+        nb = b1 - b0
+        hx = np.empty((nb, K), dtype=x.dtype)
+        c = np.empty((nb, H), dtype=x.dtype)
+        for r in range(nb):
+            for j in range(H):
+                hx[r, j] = h0[b0 + r, j]
+                c[r, j] = c0[b0 + r, j]
+        pre = np.empty((nb, G), dtype=x.dtype)
+        act = np.empty((nb, G), dtype=x.dtype)
+        for t in range(T):
+            for r in range(nb):
+                for k in range(I):
+                    hx[r, H + k] = x[b0 + r, t, k]
+            np.dot(hx, w_t, pre)
+            for r in range(nb):
+                b = b0 + r
+                if t < lengths[b]:
+                    for j in range(2 * H):
+                        act[r, j] = sigmoid(pre[r, j] + bias[j])
+                    for j in range(2 * H, 3 * H):
+                        act[r, j] = tanh(pre[r, j] + bias[j])
+                    for j in range(3 * H, G):
+                        act[r, j] = sigmoid(pre[r, j] + bias[j])
+                    for j in range(H):
+                        cj = act[r, H + j] * c[r, j] + act[r, j] * act[r, 2 * H + j]
+                        c[r, j] = cj
+                        hx[r, j] = act[r, 3 * H + j] * tanh(cj)
+                    for j in range(H):
+                        y[b, t, j] = hx[r, j]
+                else:
+                    for j in range(H):
+                        y[b, t, j] = zero
+        for r in range(nb):
+            for j in range(H):
+                h_n[b0 + r, j] = hx[r, j]
+                c_n[b0 + r, j] = c[r, j]
 
 
 @njit(**KERNEL_OPTIONS)
@@ -112,6 +176,7 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
     H = G // 4
     n_chunks = (B + chunk - 1) // chunk
     one = dg.dtype.type(1.0)
+    zero = dg.dtype.type(0.0)
     for ci in prange(n_chunks):
         b0 = ci * chunk
         b1 = min(B, b0 + chunk)
@@ -124,33 +189,36 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    act = gates[b, t]
-                    cs = c_seq[b, t]
-                    cp = c_seq[b, t - 1] if t > 0 else c0[b]
-                    dyr = dy[b, t]
-                    dhr = dh[r]
-                    dcr = dc[r]
-                    out = dgc[r]
+                    # Few arrays per loop, so LLVM's runtime alias checks stay
+                    # under its limit and every loop vectorises.
                     for j in range(H):
-                        ig = act[j]
-                        fg = act[H + j]
-                        gg = act[2 * H + j]
-                        og = act[3 * H + j]
-                        tc = tanh(cs[j])
-                        dhj = dhr[j] + dyr[j]
-                        dcj = dcr[j] + dhj * og * (one - tc * tc)
-                        out[j] = dcj * gg * ig * (one - ig)
-                        out[H + j] = dcj * cp[j] * fg * (one - fg)
-                        out[2 * H + j] = dcj * ig * (one - gg * gg)
-                        out[3 * H + j] = dhj * tc * og * (one - og)
-                        dcr[j] = dcj * fg
-                    dg[b, t] = out
+                        dh[r, j] += dy[b, t, j]
+                    for j in range(H):
+                        og = gates[b, t, 3 * H + j]
+                        tc = tanh(c_seq[b, t, j])
+                        dhj = dh[r, j]
+                        dc[r, j] = dc[r, j] + dhj * og * (one - tc * tc)
+                        dgc[r, 3 * H + j] = dhj * tc * og * (one - og)
+                    cp = c_seq[b, t - 1] if t > 0 else c0[b]
+                    for j in range(H):
+                        ig = gates[b, t, j]
+                        fg = gates[b, t, H + j]
+                        gg = gates[b, t, 2 * H + j]
+                        dcj = dc[r, j]
+                        dgc[r, j] = dcj * gg * ig * (one - ig)
+                        dgc[r, H + j] = dcj * cp[j] * fg * (one - fg)
+                        dgc[r, 2 * H + j] = dcj * ig * (one - gg * gg)
+                        dc[r, j] = dcj * fg
+                    for j in range(G):
+                        dg[b, t, j] = dgc[r, j]
                 else:
-                    dgc[r] = 0
-                    dg[b, t] = 0
+                    for j in range(G):
+                        dgc[r, j] = zero
+                        dg[b, t, j] = zero
             np.dot(dgc, w_hh, dh_rec)
             for r in range(nb):
                 if t < lengths[b0 + r]:
-                    dh[r] = dh_rec[r]
+                    for j in range(H):
+                        dh[r, j] = dh_rec[r, j]
         dh0[b0:b1] = dh
         dc0[b0:b1] = dc

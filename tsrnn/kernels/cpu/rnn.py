@@ -1,7 +1,8 @@
 """Elman RNN (tanh or relu) forward and backprop-through-time on the CPU.
 
 ``h' = act(W_ih x + b_ih + W_hh h + b_hh)``; ``nonlinearity`` is 0 for tanh and 1
-for relu.
+for relu. As in the LSTM kernels, the input projection is merged into the per-step
+GEMM: ``[h_{t-1}, x_t] @ [W_hh, W_ih].T``.
 """
 
 import numpy as np
@@ -15,15 +16,16 @@ RELU = 1
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_forward(gx, w_hh_t, h0, lengths, nonlinearity, chunk, y, h_n):
+def rnn_forward(x, w_t, bias, h0, lengths, nonlinearity, chunk, y, h_n):
     """Run an Elman RNN layer over whole sequences.
 
     Parameters
     ----------
-    gx : ndarray of shape (B, T, H)
-        Input projections with both biases added.
-    w_hh_t : ndarray of shape (H, H)
-        Transposed recurrent weights.
+    x : ndarray of shape (B, T, I)
+    w_t : ndarray of shape (H + I, H)
+        ``np.concatenate((w_hh, w_ih), axis=1).T``, C-contiguous.
+    bias : ndarray of shape (H,)
+        ``b_ih + b_hh``.
     h0 : ndarray of shape (B, H)
     lengths : ndarray of shape (B,), int64
     nonlinearity : int
@@ -34,32 +36,41 @@ def rnn_forward(gx, w_hh_t, h0, lengths, nonlinearity, chunk, y, h_n):
         Hidden states, zero past a sample's length.
     h_n : ndarray of shape (B, H), output
     """
-    B, T, H = gx.shape
+    B, T, I = x.shape
+    K, H = w_t.shape
     n_chunks = (B + chunk - 1) // chunk
+    zero = x.dtype.type(0.0)
     for ci in prange(n_chunks):
         b0 = ci * chunk
         b1 = min(B, b0 + chunk)
         nb = b1 - b0
-        h = h0[b0:b1].copy()
-        pre = np.empty((nb, H), dtype=gx.dtype)
+        hx = np.empty((nb, K), dtype=x.dtype)
+        for r in range(nb):
+            for j in range(H):
+                hx[r, j] = h0[b0 + r, j]
+        pre = np.empty((nb, H), dtype=x.dtype)
         for t in range(T):
-            np.dot(h, w_hh_t, pre)
+            for r in range(nb):
+                for k in range(I):
+                    hx[r, H + k] = x[b0 + r, t, k]
+            np.dot(hx, w_t, pre)
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    row = gx[b, t]
-                    p = pre[r]
-                    hr = h[r]
                     if nonlinearity == TANH:
                         for j in range(H):
-                            hr[j] = tanh(row[j] + p[j])
+                            hx[r, j] = tanh(pre[r, j] + bias[j])
                     else:
                         for j in range(H):
-                            hr[j] = relu(row[j] + p[j])
-                    y[b, t] = hr
+                            hx[r, j] = relu(pre[r, j] + bias[j])
+                    for j in range(H):
+                        y[b, t, j] = hx[r, j]
                 else:
-                    y[b, t] = 0
-        h_n[b0:b1] = h
+                    for j in range(H):
+                        y[b, t, j] = zero
+        for r in range(nb):
+            for j in range(H):
+                h_n[b0 + r, j] = hx[r, j]
 
 
 @njit(**KERNEL_OPTIONS)
@@ -96,22 +107,22 @@ def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, chunk, dg, dh0):
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    yr = y[b, t]
-                    dyr = dy[b, t]
-                    dhr = dh[r]
-                    out = dgc[r]
                     if nonlinearity == TANH:
                         for j in range(H):
-                            out[j] = (dhr[j] + dyr[j]) * (one - yr[j] * yr[j])
+                            yj = y[b, t, j]
+                            dgc[r, j] = (dh[r, j] + dy[b, t, j]) * (one - yj * yj)
                     else:
                         for j in range(H):
-                            out[j] = (dhr[j] + dyr[j]) if yr[j] > zero else zero
-                    dg[b, t] = out
+                            dgc[r, j] = (dh[r, j] + dy[b, t, j]) if y[b, t, j] > zero else zero
+                    for j in range(H):
+                        dg[b, t, j] = dgc[r, j]
                 else:
-                    dgc[r] = 0
-                    dg[b, t] = 0
+                    for j in range(H):
+                        dgc[r, j] = zero
+                        dg[b, t, j] = zero
             np.dot(dgc, w_hh, dh_rec)
             for r in range(nb):
                 if t < lengths[b0 + r]:
-                    dh[r] = dh_rec[r]
+                    for j in range(H):
+                        dh[r, j] = dh_rec[r, j]
         dh0[b0:b1] = dh
