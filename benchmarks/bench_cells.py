@@ -96,11 +96,11 @@ def make_tsrnn(cell, B, T, I, H, rng):
         dpred = (2.0 / pred.size) * (pred - y)
         dw = dpred.T @ last
         dY[:, -1] = dpred @ w
-        net.backward(dY)
+        net.backward(dY, check_input=False)
         return dw
 
     def infer():
-        return net.forward(X, check_input=False)
+        return net.forward(X, check_input=False, training=False)
 
     return train_step, infer
 

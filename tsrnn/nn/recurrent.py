@@ -240,7 +240,7 @@ class Recurrent:
         return self._check_array(name, state, shape), None
 
     # ------------------------------------------------------------------ compute
-    def forward(self, X, h0=None, lengths=None, *, check_input=True):
+    def forward(self, X, h0=None, lengths=None, *, check_input=True, training=True):
         """Run the stack over whole sequences.
 
         Parameters
@@ -254,6 +254,9 @@ class Recurrent:
             state unchanged and output zeros, like PyTorch's packed sequences.
         check_input : bool, default=True
             Skip the shape/dtype/finiteness checks when the caller already made them.
+        training : bool, default=True
+            False for inference: faster kernels that keep no cache, so no
+            :meth:`backward` can follow this call.
 
         Returns
         -------
@@ -274,12 +277,13 @@ class Recurrent:
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self._layer(k, self.weights)
             x, h_n[k], c_k, cache = self._ops.forward(
-                x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k], lengths, self.nonlinearity
+                x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k], lengths, self.nonlinearity,
+                need_cache=training,
             )
             if c_n is not None:
                 c_n[k] = c_k
             caches.append(cache)
-        self._cache = (caches, X.shape)
+        self._cache = (caches, X.shape) if training else None
         return x, ((h_n, c_n) if self.cell == "lstm" else h_n)
 
     def backward(self, dY, dh_n=None, *, check_input=True):
