@@ -56,6 +56,19 @@ class _Progress:
             self.bar.close()
 
 
+class ArrayBatches:
+    """Mini-batches gathered from whole arrays (the plain estimator case)."""
+
+    def __init__(self, X, y, lengths, sample_weight=None):
+        self.X, self.y, self.lengths, self.sample_weight = X, y, lengths, sample_weight
+        self.n_samples = X.shape[0]
+
+    def batch(self, idx):
+        """(X, y, lengths, sample_weight) of the samples ``idx``."""
+        return (self.X[idx], self.y[idx], None if self.lengths is None else self.lengths[idx],
+                None if self.sample_weight is None else self.sample_weight[idx])
+
+
 class BaseRNN(BaseEstimator):
     """Base class; see RNNRegressor / RNNClassifier for the parameters."""
 
@@ -250,6 +263,24 @@ class BaseRNN(BaseEstimator):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
         return self
 
+    def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None):
+        """Fit on a batch source whose targets are already in model space (scaled).
+
+        For callers that gather mini-batches themselves, e.g. the forecaster's windows
+        over one contiguous buffer. ``data`` / ``val`` are as in :meth:`_train_batches`.
+        """
+        head = self._check_params()
+        self._n_step_features = n_step_features
+        self.n_features_in_ = n_step_features
+        self._input_ndim = 3
+        rs = check_random_state(self.random_state)
+        seeds = rs.randint(0, 2**31 - 1, size=2)
+        self._build(head, n_outputs, output_length, int(seeds[0]))
+        self._rng = np.random.default_rng(int(seeds[1]))
+        with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
+            self._train_batches(data, val, self.max_epochs, incremental=False)
+        return self
+
     def _split_validation(self, X, y, lengths, sample_weight):
         from sklearn.model_selection import train_test_split
 
@@ -266,12 +297,22 @@ class BaseRNN(BaseEstimator):
         tr, va = np.sort(tr), np.sort(va)
         sw = None if sample_weight is None else sample_weight[tr]
         sw_val = None if sample_weight is None else sample_weight[va]
-        return X[tr], y[tr], lengths[tr], sw, (X[va], y[va], lengths[va], sw_val)
+        return X[tr], y[tr], lengths[tr], sw, ArrayBatches(X[va], y[va], lengths[va], sw_val)
 
     def _train(self, X, y, lengths, sample_weight, val, epochs, incremental):
+        self._train_batches(ArrayBatches(X, y, lengths, sample_weight), val, epochs, incremental)
+
+    def _train_batches(self, data, val, epochs, incremental):
+        """The fit loop over any batch source (arrays, or windows gathered on the fly).
+
+        Parameters
+        ----------
+        data, val : objects with ``n_samples`` and ``batch(idx) -> (X, y, lengths, sample_weight)``
+            Training data and optional validation data.
+        """
         net = self.network_
         loss_fn = self._loss_fn()
-        n = X.shape[0]
+        n = data.n_samples
         bs = min(self.batch_size, n)
         backup = net.flat_params.copy()  # weights that last gave a finite loss
         best_params = None
@@ -286,10 +327,8 @@ class BaseRNN(BaseEstimator):
                 total, weight_sum = 0.0, 0.0
                 for start in range(0, n, bs):
                     idx = np.sort(order[start : start + bs])
-                    lb = lengths[idx] if lengths is not None else None
-                    yb = y[idx]
-                    wb = None if sample_weight is None else sample_weight[idx]
-                    out = net.forward(X[idx], lb, yb, training=True)
+                    Xb, yb, lb, wb = data.batch(idx)
+                    out = net.forward(Xb, lb, yb, training=True)
                     value, dout = net.loss(out, yb, wb, lb, loss_fn)
                     net.backward(dout)
                     norm = clip_grad_norm(net.flat_grad, self.clip_norm) if self.clip_norm else np.linalg.norm(net.flat_grad)
@@ -318,7 +357,7 @@ class BaseRNN(BaseEstimator):
                 self.n_iter_ += 1
                 val_loss = None
                 if val is not None:
-                    val_loss, val_score = self._evaluate(*val, loss_fn)
+                    val_loss, val_score = self._evaluate(*val.batch(np.arange(val.n_samples)), loss_fn)
                     self.validation_loss_curve_.append(val_loss)
                     self.validation_scores_.append(val_score)
                 monitored = epoch_loss if val_loss is None else val_loss
