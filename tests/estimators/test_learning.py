@@ -48,9 +48,9 @@ def _sines(rng, n, length=30):
 
 def test_vec2seq_generates_sines_from_frequency_and_phase():
     rng = np.random.default_rng(0)
-    X, y = _sines(rng, 2000)
+    X, y = _sines(rng, 3000)
     Xte, yte = _sines(rng, 300)
-    model = RNNRegressor(cell="lstm", hidden_size=64, head="vec2seq", max_epochs=12, learning_rate=5e-3,
+    model = RNNRegressor(cell="lstm", hidden_size=64, head="vec2seq", max_epochs=15, learning_rate=5e-3,
                          random_state=0).fit(X, y)
     pred = model.predict(Xte)
     assert pred.shape == yte.shape
