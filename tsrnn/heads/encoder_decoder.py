@@ -72,14 +72,14 @@ class EncoderDecoderHead(Head):
         inp = np.zeros((B, 1, self.k), dtype)
         for t in range(length):
             fed[:, t] = inp[:, 0]
-            Y, state = self.decoder.forward(inp, state, check_input=False)
+            Y, state = self.decoder.forward(inp, state, check_input=False, training=False)
             outs[:, t] = self.out.forward(Y[:, 0])
             inp = self._feedback(outs[:, t])[:, None, :]
         return outs, fed
 
     def forward(self, X, lengths, y=None, training=False, output_length=None):
         B = X.shape[0]
-        _, state = self.encoder.forward(X, lengths=lengths, check_input=False)
+        _, state = self.encoder.forward(X, lengths=lengths, check_input=False, training=training)
         self._enc_shape = (B, X.shape[1], self.encoder.hidden_size)
         if not training or y is None:
             return self._generate(state, output_length or self.output_length, B, X.dtype)[0]

@@ -24,7 +24,7 @@ class SequenceHead(Head):
         return [self.rnn, self.out]
 
     def forward(self, X, lengths, y=None, training=False):
-        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False)
+        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
         return self.out.forward(Y)
 
     def backward(self, dout):

@@ -35,7 +35,7 @@ class LastStepHead(Head):
         return [self.rnn, self.out]
 
     def forward(self, X, lengths, y=None, training=False):
-        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False)
+        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
         B = X.shape[0]
         if self.pooling == "last":
             feats = Y[np.arange(B), lengths - 1]

@@ -60,7 +60,7 @@ class Vec2SeqHead(Head):
             state = np.zeros((L, B, H), X.dtype)
         if self.rnn.cell == "lstm":
             state = (state, np.zeros_like(state))
-        Y, _ = self.rnn.forward(self._inputs(X, length), state, check_input=False)
+        Y, _ = self.rnn.forward(self._inputs(X, length), state, check_input=False, training=training)
         return self.out.forward(Y)
 
     def predict(self, X, lengths=None, output_length=None):
