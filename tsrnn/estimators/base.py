@@ -180,7 +180,7 @@ class BaseRNN(BaseEstimator):
         )
         self.network_ = head.initialize(spec)
         self._optimizer = self._make_optimizer()
-        self._schedule = get_schedule(self.lr_schedule, base_lr=self.learning_rate, **self._schedule_kwargs())
+        self._schedule = self._make_schedule()
         self.loss_curve_ = []
         self.validation_scores_ = []
         self.validation_loss_curve_ = []
@@ -193,6 +193,35 @@ class BaseRNN(BaseEstimator):
         if self.weight_decay:
             kwargs["weight_decay"] = self.weight_decay
         return get_optimizer(self.optimizer, **kwargs)
+
+    def _make_schedule(self):
+        return get_schedule(self.lr_schedule, base_lr=self.learning_rate, **self._schedule_kwargs())
+
+    # ------------------------------------------------------------------ model files
+    def save(self, path, overwrite=False):
+        """Save the fitted model to one safe file (arrays + JSON, no pickle); see :func:`tsrnn.load`.
+
+        Parameters
+        ----------
+        path : str or Path
+        overwrite : bool, default=False
+            Replace an existing file; otherwise FileExistsError.
+        """
+        from ..io import save_model
+
+        check_is_fitted(self, "network_")
+        save_model(self, path, overwrite=overwrite)
+
+    def _get_state(self):
+        from ._persistence import get_state
+
+        return get_state(self)
+
+    @classmethod
+    def _from_state(cls, state, arrays):
+        from ._persistence import from_state
+
+        return from_state(cls, state, arrays)
 
     def _schedule_kwargs(self):
         if self.lr_schedule == "step":

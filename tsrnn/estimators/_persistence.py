@@ -1,0 +1,100 @@
+"""Estimator <-> (JSON-able state, arrays) for model files and checkpoints."""
+
+import numbers
+
+import numpy as np
+
+from ..heads import Head, ModelSpec, get_head
+from ..nn.recurrent import resolve_dtype
+
+SCALAR_ATTRS = ("n_features_in_", "_input_ndim", "_n_step_features", "loss_curve_", "validation_loss_curve_",
+                "validation_scores_", "best_loss_", "n_iter_", "t_", "best_validation_score_", "_y_ndim")
+ARRAY_ATTRS = ("classes_", "y_mean_", "y_scale_", "feature_names_in_")
+
+
+def _jsonable(value):
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    raise TypeError(f"cannot store {type(value).__name__} in a model file")
+
+
+def _params_state(estimator):
+    params = estimator.get_params(deep=False)
+    if isinstance(params.get("head"), Head):
+        head = params["head"]
+        params["head"] = head.name
+        params["head_params"] = head.get_options() | dict(params.get("head_params") or {})
+    if not (params.get("random_state") is None or isinstance(params["random_state"], numbers.Integral)):
+        params["random_state"] = None  # a RandomState object has no safe file form
+    return _jsonable(params)
+
+
+def get_state(estimator):
+    """(state, arrays) of a fitted BaseRNN."""
+    net = estimator.network_
+    spec = net.spec
+    state = {
+        "params": _params_state(estimator),
+        "network": {
+            "head": net.name,
+            "options": _jsonable(net.get_options()),
+            "spec": {"cell": spec.cell, "hidden_size": spec.hidden_size, "num_layers": spec.num_layers,
+                     "nonlinearity": spec.nonlinearity, "dtype": np.dtype(spec.dtype).name,
+                     "n_features": spec.n_features, "n_outputs": spec.n_outputs,
+                     "output_length": spec.output_length, "task": spec.task},
+        },
+        "fitted": {k: _jsonable(getattr(estimator, k)) for k in SCALAR_ATTRS if hasattr(estimator, k)},
+        "optimizer": {},
+        "schedule": _jsonable(estimator._schedule.state_dict()),
+    }
+    arrays = {"network.flat_params": net.flat_params}
+    for k in ARRAY_ATTRS:
+        if hasattr(estimator, k):
+            value = np.asarray(getattr(estimator, k))
+            if value.dtype.kind == "O":
+                if not all(isinstance(v, str) for v in value.ravel()):
+                    raise TypeError(f"{k} holds objects that are not strings; it cannot be stored safely")
+                value = value.astype(str)
+            arrays[f"attr.{k}"] = value
+    for key, value in estimator._optimizer.state_dict().items():
+        if isinstance(value, np.ndarray):
+            arrays[f"optimizer.{key}"] = value
+        else:
+            state["optimizer"][key] = _jsonable(value)
+    return state, arrays
+
+
+def from_state(cls, state, arrays):
+    """Rebuild a fitted estimator of class ``cls`` from :func:`get_state`'s output."""
+    estimator = cls(**state["params"])
+    estimator._dtype = resolve_dtype(estimator.dtype)
+    net_state = state["network"]
+    spec_kwargs = dict(net_state["spec"])
+    spec_kwargs["dtype"] = resolve_dtype(spec_kwargs["dtype"])
+    head = get_head(net_state["head"], net_state["options"]).initialize(ModelSpec(**spec_kwargs, random_state=0))
+    params = arrays["network.flat_params"]
+    if params.shape != head.flat_params.shape or params.dtype != head.flat_params.dtype:
+        raise ValueError(f"network.flat_params has shape {params.shape} {params.dtype}, the model needs "
+                         f"{head.flat_params.shape} {head.flat_params.dtype}")
+    head.flat_params[...] = params
+    estimator.network_ = head
+    for k, v in state["fitted"].items():
+        setattr(estimator, k, v)
+    for k in ARRAY_ATTRS:
+        if f"attr.{k}" in arrays:
+            setattr(estimator, k, arrays[f"attr.{k}"])
+    estimator._optimizer = estimator._make_optimizer()
+    opt_state = dict(state["optimizer"])
+    opt_state.update({k[len("optimizer."):]: v for k, v in arrays.items() if k.startswith("optimizer.")})
+    estimator._optimizer.load_state_dict(opt_state)
+    estimator._schedule = estimator._make_schedule()
+    estimator._schedule.load_state_dict(state["schedule"])
+    return estimator

@@ -1,0 +1,17 @@
+"""Safe model files (npz + JSON, never pickle on load) and atomic writes."""
+
+from .model_file import (
+    FORMAT_VERSION,
+    MODEL_CLASSES,
+    ModelFileError,
+    atomic_write_bytes,
+    load_model,
+    read_model_file,
+    register_model_class,
+    save_model,
+)
+
+__all__ = [
+    "save_model", "load_model", "read_model_file", "register_model_class", "atomic_write_bytes",
+    "ModelFileError", "MODEL_CLASSES", "FORMAT_VERSION",
+]

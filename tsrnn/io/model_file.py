@@ -1,0 +1,154 @@
+"""Safe model files: one ``.npz`` (zip) holding arrays and a JSON header, never a pickle.
+
+Layout of a model file:
+
+* ``__meta__``: uint8 array, UTF-8 JSON with ``format``, ``format_version``,
+  ``tsrnn_version``, ``class`` (a name from :data:`MODEL_CLASSES`, never an import
+  path), the estimator's parameters, its fitted scalar attributes and a SHA-256
+  ``checksum`` over every array and the rest of the header;
+* every other entry: a numeric or unicode array (loaded with ``allow_pickle=False``).
+
+Writes go to a temporary file in the target folder, are flushed to disk and renamed
+over the target, so a crash never leaves a half-written model.
+"""
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+FORMAT = "tsrnn-model"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+MODEL_CLASSES = {}  # class name -> class; filled by register_model_class
+
+
+class ModelFileError(ValueError):
+    """A file that is not a valid tsrnn model: corrupted, truncated, tampered with,
+    from a newer format, or not a model file at all."""
+
+
+def register_model_class(cls):
+    """Allow ``cls`` (with ``_get_state`` / ``_from_state``) in model files."""
+    MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def _checksum(meta_without_checksum, arrays):
+    h = hashlib.sha256()
+    h.update(json.dumps(meta_without_checksum, sort_keys=True).encode())
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(a.dtype).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _check_array_safe(name, a):
+    a = np.asarray(a)
+    if a.dtype.kind not in "biufU":
+        raise TypeError(f"cannot store {name!r} of dtype {a.dtype} in a model file (numbers or strings only)")
+    return a
+
+
+def atomic_write_bytes(path, data, overwrite=False):
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True (or --force) to replace it")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_model(estimator, path, overwrite=False):
+    """Save a fitted estimator to ``path`` (see the module docstring for the format).
+
+    Parameters
+    ----------
+    estimator : a fitted tsrnn estimator
+    path : str or Path
+    overwrite : bool, default=False
+        Replace an existing file (otherwise FileExistsError).
+    """
+    cls = type(estimator)
+    if MODEL_CLASSES.get(cls.__name__) is not cls:
+        raise TypeError(f"{cls.__name__} cannot be saved as a tsrnn model file")
+    state, arrays = estimator._get_state()
+    arrays = {k: _check_array_safe(k, v) for k, v in arrays.items()}
+    if META_KEY in arrays:
+        raise ValueError(f"{META_KEY} is reserved")
+    import tsrnn
+
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tsrnn_version": tsrnn.__version__,
+            "class": cls.__name__, "state": state}
+    meta["checksum"] = _checksum(meta, arrays)
+    arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
+
+
+def read_model_file(path):
+    """Header and arrays of a model file, verified; never unpickles.
+
+    Returns
+    -------
+    meta : dict
+    arrays : dict of str -> ndarray
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        raise ModelFileError(f"{path} is not a readable tsrnn model file ({type(exc).__name__}: {exc})") from None
+    if META_KEY not in arrays:
+        raise ModelFileError(f"{path} is not a tsrnn model file (no {META_KEY} header)")
+    try:
+        meta = json.loads(arrays.pop(META_KEY).tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: the model header is corrupted ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a tsrnn model file")
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} uses model format {version!r}, newer than this tsrnn understands ({FORMAT_VERSION}); upgrade tsrnn"
+        )
+    claimed = meta.pop("checksum", None)
+    if claimed != _checksum(meta, arrays):
+        raise ModelFileError(f"{path}: checksum mismatch, the file was modified or corrupted")
+    return meta, arrays
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model` (any registered estimator class)."""
+    meta, arrays = read_model_file(path)
+    cls = MODEL_CLASSES.get(meta.get("class"))
+    if cls is None:
+        raise ModelFileError(f"{path}: unknown model class {meta.get('class')!r}; known: {sorted(MODEL_CLASSES)}")
+    try:
+        return cls._from_state(meta["state"], arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})") from None
