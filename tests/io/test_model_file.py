@@ -1,0 +1,170 @@
+"""Model files: exact round trips, refusal of corrupted / tampered / foreign / future files,
+no pickle on load, atomic writes that never overwrite by surprise."""
+
+import io
+import json
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import tsrnn
+from tsrnn import RNNClassifier, RNNRegressor
+from tsrnn.io import ModelFileError
+
+FAST = dict(hidden_size=6, max_epochs=2, batch_size=16, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 7, 2))
+    return X, rng.normal(size=40)
+
+
+@pytest.fixture
+def saved(tmp_path, data):
+    X, y = data
+    model = RNNRegressor(cell="lstm", **FAST).fit(X, y)
+    path = tmp_path / "model.tsrnn"
+    model.save(path)
+    return model, path
+
+
+CASES = [
+    (RNNRegressor, dict(cell="lstm"), "vector"),
+    (RNNRegressor, dict(cell="gru", head="sequence"), "sequence"),
+    (RNNRegressor, dict(cell="rnn", head="encoder_decoder", dtype="float64"), "enc"),
+    (RNNRegressor, dict(cell="gru", head="vec2seq"), "vec"),
+    (RNNClassifier, dict(cell="gru", head_params={"pooling": "max"}), "labels"),
+]
+
+
+@pytest.mark.parametrize("Est,params,kind", CASES)
+def test_round_trip_predicts_identically(Est, params, kind, data, tmp_path):
+    X, y = data
+    if kind == "sequence":
+        y = np.cumsum(X[:, :, 0], axis=1)
+    elif kind == "enc":
+        y = X[:, :3, :]
+    elif kind == "vec":
+        X, y = X[:, 0, :], X[:, :4, 0]
+    elif kind == "labels":
+        y = np.where(y > 0, "up", "down")
+    model = Est(**(FAST | params)).fit(X, y)
+    path = tmp_path / "m.tsrnn"
+    model.save(path)
+    loaded = tsrnn.load(path)
+    assert type(loaded) is Est
+    assert loaded.get_params() == model.get_params()
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.loss_curve_ == model.loss_curve_
+    # training continues from the saved optimizer state exactly as the original does
+    model.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    loaded.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    assert np.array_equal(loaded.network_.flat_params, model.network_.flat_params)
+
+
+def test_no_overwrite_without_permission(saved, data):
+    model, path = saved
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite"):
+        model.save(path)
+    assert path.read_bytes() == before
+    model.save(path, overwrite=True)
+    assert [p.name for p in path.parent.iterdir()] == ["model.tsrnn"]  # no temp files left
+
+
+def test_flipped_byte_is_refused(saved):
+    _, path = saved
+    raw = bytearray(path.read_bytes())
+    for offset in (len(raw) // 3, len(raw) // 2, len(raw) - 30):
+        bad = raw.copy()
+        bad[offset] ^= 0xFF
+        path.write_bytes(bytes(bad))
+        with pytest.raises(ModelFileError):
+            tsrnn.load(path)
+
+
+def test_truncated_file_is_refused(saved):
+    _, path = saved
+    path.write_bytes(path.read_bytes()[: 200])
+    with pytest.raises(ModelFileError, match="not a readable"):
+        tsrnn.load(path)
+
+
+class _Boom:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/tsrnn-pwned",))
+
+
+def test_pickle_renamed_is_refused_and_never_executed(tmp_path):
+    marker = "/tmp/tsrnn-pwned"
+    if os.path.exists(marker):
+        os.remove(marker)
+    path = tmp_path / "evil.tsrnn"
+    path.write_bytes(pickle.dumps(_Boom()))
+    with pytest.raises(ModelFileError):
+        tsrnn.load(path)
+    # an npz whose entry is an object array (a pickle inside) is refused too
+    buf = io.BytesIO()
+    np.savez(buf, __meta__=np.frombuffer(b"{}", np.uint8), evil=np.array([_Boom()], dtype=object))
+    path.write_bytes(buf.getvalue())
+    with pytest.raises(ModelFileError):
+        tsrnn.load(path)
+    assert not os.path.exists(marker)
+
+
+def _rewrite(path, edit_meta=None, edit_arrays=None):
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays.pop("__meta__").tobytes())
+    if edit_meta:
+        edit_meta(meta)
+    if edit_arrays:
+        edit_arrays(arrays)
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    path.write_bytes(buf.getvalue())
+
+
+def test_tampered_weights_are_refused(saved):
+    _, path = saved
+
+    def edit(arrays):
+        arrays["network.flat_params"] = arrays["network.flat_params"] + 1
+
+    _rewrite(path, edit_arrays=edit)
+    with pytest.raises(ModelFileError, match="checksum"):
+        tsrnn.load(path)
+
+
+def test_future_format_is_refused(saved):
+    _, path = saved
+    _rewrite(path, edit_meta=lambda m: m.update(format_version=99))
+    with pytest.raises(ModelFileError, match="newer"):
+        tsrnn.load(path)
+
+
+def test_unknown_class_and_foreign_zip(saved, tmp_path):
+    _, path = saved
+    _rewrite(path, edit_meta=lambda m: m.update({"class": "os.system"}))
+    with pytest.raises(ModelFileError):
+        tsrnn.load(path)
+    other = tmp_path / "other.zip"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ModelFileError):
+        tsrnn.load(other)
+    with pytest.raises(FileNotFoundError):
+        tsrnn.load(tmp_path / "missing.tsrnn")
+
+
+def test_unfitted_estimator_cannot_be_saved(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        RNNRegressor().save(tmp_path / "x.tsrnn")
