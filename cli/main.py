@@ -7,13 +7,10 @@ traceback only with ``--debug``).
 import argparse
 import sys
 
-from . import info
+from . import datasets_cmd, info, warmup
+from ._common import UsageError
 
-COMMANDS = (info,)
-
-
-class UsageError(Exception):
-    """Bad usage or bad input: reported in one line, exit code 2."""
+COMMANDS = (info, datasets_cmd, warmup)
 
 
 def build_parser():
@@ -42,11 +39,15 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
-    except (UsageError, ValueError, TypeError, KeyError, FileNotFoundError) as exc:
+    except (UsageError, ValueError, TypeError, KeyError, OSError) as exc:
         if args.debug:
             raise
-        print(f"tsrnn {args.command}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the exception text
+        print(f"tsrnn {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"tsrnn {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 def console():
