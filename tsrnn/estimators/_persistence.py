@@ -32,6 +32,7 @@ def _params_state(estimator):
         head = params["head"]
         params["head"] = head.name
         params["head_params"] = head.get_options() | dict(params.get("head_params") or {})
+    params.pop("checkpoint", None)  # where a checkpoint went is not part of the model
     if not (params.get("random_state") is None or isinstance(params["random_state"], numbers.Integral)):
         params["random_state"] = None  # a RandomState object has no safe file form
     return _jsonable(params)

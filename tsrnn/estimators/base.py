@@ -101,6 +101,8 @@ class BaseRNN(BaseEstimator):
         dtype="float32",
         verbose=0,
         warm_start=False,
+        checkpoint=None,
+        checkpoint_every=1,
     ):
         self.cell = cell
         self.hidden_size = hidden_size
@@ -127,6 +129,8 @@ class BaseRNN(BaseEstimator):
         self.dtype = dtype
         self.verbose = verbose
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     # ------------------------------------------------------------------ hooks
     def _loss_fn(self):
@@ -148,7 +152,7 @@ class BaseRNN(BaseEstimator):
         if self.device == "cuda":
             raise ValueError("device='cuda' is not available in this version of tsrnn; use 'cpu' or 'auto'")
         check_option("device", self.device, DEVICES)
-        for name in ("hidden_size", "num_layers", "max_epochs", "batch_size", "patience"):
+        for name in ("hidden_size", "num_layers", "max_epochs", "batch_size", "patience", "checkpoint_every"):
             check_positive_int(name, getattr(self, name))
         check_positive_int("output_length", self.output_length, allow_none=True)
         check_float("learning_rate", self.learning_rate, low=0, low_open=True)
@@ -212,6 +216,43 @@ class BaseRNN(BaseEstimator):
         check_is_fitted(self, "network_")
         save_model(self, path, overwrite=overwrite)
 
+    def _write_checkpoint(self, loop, best_params):
+        """Model file + what the loop needs to go on exactly: rng state, counters, best weights."""
+        from ..io import write_state
+
+        state, arrays = self._get_state()
+        state["checkpoint"] = dict(loop, rng=self._rng.bit_generator.state)
+        if best_params is not None:
+            arrays["checkpoint.best_params"] = best_params
+        write_state(self.checkpoint, type(self).__name__, state, arrays, overwrite=True)
+
+    def _resume_from_checkpoint(self, epochs):
+        """Load the checkpoint (if any) into self; return the epochs left to run."""
+        from pathlib import Path
+
+        from ..io import read_model_file
+        from ._persistence import from_state
+
+        if self.checkpoint is None:
+            raise ValueError("resume=True needs the checkpoint parameter (a file path)")
+        if not Path(self.checkpoint).exists():
+            return epochs  # nothing to resume: a fresh fit that writes checkpoints
+        meta, arrays = read_model_file(self.checkpoint)
+        if meta["class"] != type(self).__name__ or "checkpoint" not in meta["state"]:
+            raise ValueError(f"{self.checkpoint} is not a checkpoint of a {type(self).__name__}")
+        mine = self._get_state()[0]["params"] if hasattr(self, "network_") else None
+        saved = from_state(type(self), meta["state"], arrays)
+        if mine is not None and mine != saved._get_state()[0]["params"]:
+            raise ValueError(f"{self.checkpoint} was written with other parameters; refusing to resume")
+        for key, value in vars(saved).items():
+            if key.endswith("_") or key.startswith("_") and key not in ("_loop_state",):
+                setattr(self, key, value)
+        loop = meta["state"]["checkpoint"]
+        self._rng.bit_generator.state = loop["rng"]
+        self._loop_state = {"no_improve": loop["no_improve"], "finished": loop["finished"],
+                            "best_params": arrays.get("checkpoint.best_params")}
+        return max(0, self.max_epochs - self.n_iter_)
+
     def _get_state(self):
         from ._persistence import get_state
 
@@ -232,7 +273,7 @@ class BaseRNN(BaseEstimator):
             return {"patience": max(1, self.patience // 2)}
         return {}
 
-    def fit(self, X, y, sample_weight=None, lengths=None):
+    def fit(self, X, y, sample_weight=None, lengths=None, resume=False):
         """Fit the network.
 
         Parameters
@@ -246,14 +287,18 @@ class BaseRNN(BaseEstimator):
         sample_weight : array-like of shape (n_samples,), optional
         lengths : array-like of int of shape (n_samples,), optional
             Valid steps per sample (instead of NaN padding).
+        resume : bool, default=False
+            Continue from the file named by the ``checkpoint`` parameter when it exists
+            (same data and parameters as the interrupted fit): the result equals an
+            uninterrupted fit, weights bit for bit.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, lengths, incremental=False)
+        return self._fit(X, y, sample_weight, lengths, incremental=False, resume=resume)
 
-    def _fit(self, X, y, sample_weight, lengths, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, lengths, incremental, classes=None, resume=False):
         head = self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
@@ -287,6 +332,9 @@ class BaseRNN(BaseEstimator):
         if self.early_stopping and not incremental:
             X, y, lengths, sample_weight, val = self._split_validation(X, y, lengths, sample_weight)
         epochs = 1 if incremental else self.max_epochs
+        self._loop_state = {"no_improve": 0, "finished": False}
+        if resume:
+            epochs = self._resume_from_checkpoint(epochs)
         # Overflow during a diverging fit is reported once, as TrainingDivergedError.
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
@@ -344,8 +392,11 @@ class BaseRNN(BaseEstimator):
         n = data.n_samples
         bs = min(self.batch_size, n)
         backup = net.flat_params.copy()  # weights that last gave a finite loss
-        best_params = None
-        no_improve = 0
+        loop = getattr(self, "_loop_state", None) or {"no_improve": 0, "finished": False}
+        best_params = loop.get("best_params")
+        no_improve = loop["no_improve"]
+        if loop["finished"]:
+            epochs = 0
         progress = _Progress(epochs, bool(self.verbose))
         try:
             for _ in range(epochs):
@@ -402,10 +453,14 @@ class BaseRNN(BaseEstimator):
                 else:
                     no_improve += 1
                 self.best_loss_ = min(self.best_loss_, monitored)
-                if no_improve >= self.patience:
+                stop = no_improve >= self.patience
+                if self.checkpoint is not None and (stop or self.n_iter_ % self.checkpoint_every == 0):
+                    self._write_checkpoint({"no_improve": no_improve, "finished": stop}, best_params)
+                if stop:
                     break
         finally:
             progress.close()
+            self._loop_state = None
         if best_params is not None:
             net.flat_params[...] = best_params
             self.best_validation_score_ = max(self.validation_scores_)

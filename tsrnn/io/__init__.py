@@ -9,9 +9,10 @@ from .model_file import (
     read_model_file,
     register_model_class,
     save_model,
+    write_state,
 )
 
 __all__ = [
-    "save_model", "load_model", "read_model_file", "register_model_class", "atomic_write_bytes",
+    "save_model", "write_state", "load_model", "read_model_file", "register_model_class", "atomic_write_bytes",
     "ModelFileError", "MODEL_CLASSES", "FORMAT_VERSION",
 ]

@@ -93,13 +93,18 @@ def save_model(estimator, path, overwrite=False):
     if MODEL_CLASSES.get(cls.__name__) is not cls:
         raise TypeError(f"{cls.__name__} cannot be saved as a tsrnn model file")
     state, arrays = estimator._get_state()
+    write_state(path, cls.__name__, state, arrays, overwrite=overwrite)
+
+
+def write_state(path, class_name, state, arrays, overwrite=False):
+    """Write a model file from a JSON-able ``state`` and a dict of arrays (atomically)."""
     arrays = {k: _check_array_safe(k, v) for k, v in arrays.items()}
     if META_KEY in arrays:
         raise ValueError(f"{META_KEY} is reserved")
     import tsrnn
 
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "tsrnn_version": tsrnn.__version__,
-            "class": cls.__name__, "state": state}
+            "class": class_name, "state": state}
     meta["checksum"] = _checksum(meta, arrays)
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buffer = io.BytesIO()

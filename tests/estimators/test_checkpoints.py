@@ -1,0 +1,50 @@
+"""Checkpoints: an interrupted fit resumed from its checkpoint ends with the weights of an
+uninterrupted fit, bit for bit."""
+
+import numpy as np
+import pytest
+
+import tsrnn
+from tsrnn import RNNRegressor
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_resume_equals_uninterrupted(tmp_path, rng, monkeypatch, early_stopping):
+    X = rng.normal(size=(64, 8, 2))
+    y = X[:, -1, 0] + 0.1 * rng.normal(size=64)
+    params = dict(cell="gru", hidden_size=6, max_epochs=7, batch_size=16, random_state=3,
+                  early_stopping=early_stopping, patience=100)
+    reference = RNNRegressor(**params).fit(X, y)
+
+    ckpt = tmp_path / "fit.ckpt"
+    original = RNNRegressor._write_checkpoint
+
+    def write_then_die(self, loop, best):
+        original(self, loop, best)
+        if self.n_iter_ == 4:
+            raise Interrupt
+
+    monkeypatch.setattr(RNNRegressor, "_write_checkpoint", write_then_die)
+    with pytest.raises(Interrupt):
+        RNNRegressor(**params, checkpoint=str(ckpt)).fit(X, y)
+    monkeypatch.setattr(RNNRegressor, "_write_checkpoint", original)
+    assert tsrnn.load(ckpt).n_iter_ == 4  # a checkpoint is also a loadable model
+
+    resumed = RNNRegressor(**params, checkpoint=str(ckpt)).fit(X, y, resume=True)
+    assert resumed.n_iter_ == reference.n_iter_ == 7
+    assert np.array_equal(resumed.network_.flat_params, reference.network_.flat_params)
+    assert resumed.loss_curve_ == reference.loss_curve_
+
+
+def test_resume_refuses_other_parameters(tmp_path, rng):
+    X, y = rng.normal(size=(20, 5)), rng.normal(size=20)
+    ckpt = tmp_path / "a.ckpt"
+    RNNRegressor(cell="gru", hidden_size=4, max_epochs=2, random_state=0, checkpoint=str(ckpt)).fit(X, y)
+    with pytest.raises(ValueError, match="other parameters"):
+        RNNRegressor(cell="gru", hidden_size=5, max_epochs=2, random_state=0, checkpoint=str(ckpt)).fit(X, y, resume=True)
+    with pytest.raises(ValueError, match="checkpoint parameter"):
+        RNNRegressor(max_epochs=1).fit(X, y, resume=True)
