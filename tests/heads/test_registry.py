@@ -1,0 +1,42 @@
+"""Head registry: names, instances, unknown names, third-party entry points."""
+
+import importlib.metadata
+
+import pytest
+
+from tsrnn.heads import HEADS, LastStepHead, available_heads, get_head, register
+from tsrnn.heads import registry as registry_module
+
+
+def test_builtin_heads_are_registered():
+    assert {"last", "sequence", "vec2seq", "encoder_decoder"} <= set(available_heads())
+
+
+def test_unknown_head_lists_the_known_ones():
+    with pytest.raises(ValueError, match="registered; choose one of .*encoder_decoder"):
+        get_head("transformer")
+
+
+def test_instance_is_copied_with_options():
+    head = LastStepHead(pooling="mean")
+    copy = get_head(head)
+    assert copy is not head and copy.get_options() == {"pooling": "mean"}
+
+
+def test_register_rejects_non_heads():
+    with pytest.raises(TypeError, match="Head subclass"):
+        register("bad")(object)
+
+
+def test_entry_point_plugin_is_loaded_by_name(monkeypatch):
+    class PluginHead(LastStepHead):
+        pass
+
+    ep = importlib.metadata.EntryPoint(name="plugin_head_for_test", value="x:y", group="tsrnn.heads")
+    monkeypatch.setattr(importlib.metadata.EntryPoint, "load", lambda self: PluginHead)
+    monkeypatch.setattr(registry_module.importlib.metadata, "entry_points",
+                        lambda group=None: [ep] if group == "tsrnn.heads" else [])
+    assert "plugin_head_for_test" in available_heads()
+    head = get_head("plugin_head_for_test")
+    assert isinstance(head, PluginHead)
+    HEADS.pop("plugin_head_for_test", None)
