@@ -23,13 +23,15 @@ def batch_chunk(batch_size):
     Keeping it independent of the thread count makes every result bitwise
     identical whatever ``numba.set_num_threads`` says.
     """
-    # Small batches: chunks of 16 rows (two tasks at B=32). Large ones: at most 8
-    # tasks of at least 32 rows, big enough for an efficient recurrent GEMM.
+    # Small batches: chunks of 16 rows (two tasks at B=32). Larger ones: four tasks
+    # of 32 to 128 rows. The per-step GEMM gets faster with more rows (OpenBLAS sgemm
+    # at K=40..136: ~30 GFLOP/s with 16 rows, ~45 with 32, ~55 with 64 and more),
+    # four tasks still share two cores evenly.
     if batch_size <= 16:
         return batch_size
     if batch_size <= 64:
         return 16
-    return max(32, -(-batch_size // 8))
+    return min(128, max(32, -(-batch_size // 4)))
 
 
 def _project(x, w_ih):
@@ -85,7 +87,7 @@ class LSTMLayer:
         H = w_hh.shape[1]
         dt = x.dtype
         w_t = _merged_weights(w_ih, w_hh)
-        bias = b_ih + b_hh
+        bias = (b_ih + b_hh).reshape(4, H)
         y = np.empty((B, T, H), dtype=dt)
         h_n = np.empty((B, H), dtype=dt)
         c_n = np.empty((B, H), dtype=dt)
@@ -95,7 +97,7 @@ class LSTMLayer:
                 _lstm.lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n)
             return y, h_n, c_n, None
         c_seq = np.empty((B, T, H), dtype=dt)
-        gates = np.empty((B, T, 4 * H), dtype=dt)
+        gates = np.empty((B, T, 4, H), dtype=dt)
         with single_threaded_blas():
             _lstm.lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n)
         cache = (x, h0, c0, lengths, y, c_seq, gates)
@@ -104,12 +106,13 @@ class LSTMLayer:
     @staticmethod
     def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
         x, h0, c0, lengths, y, c_seq, gates = cache
-        B = x.shape[0]
+        B, T, _, H = gates.shape
         dg = np.empty_like(gates)
         dh0 = np.empty_like(h0)
         dc0 = np.empty_like(c0)
         with single_threaded_blas():
             _lstm.lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, batch_chunk(B), dg, dh0, dc0)
+        dg = dg.reshape(B, T, 4 * H)
         _weight_grads(dg, dg, x, h0, y, *grads)
         dx = _input_grad(dg, w_ih) if need_dx else None
         return dx, dh0, dc0
@@ -127,17 +130,20 @@ class GRULayer:
         B, T, _ = x.shape
         H = w_hh.shape[1]
         dt = x.dtype
-        gx = _project(x, w_ih)
+        gx = _project(x, w_ih).reshape(B, T, 3, H)
         y = np.empty((B, T, H), dtype=dt)
         h_n = np.empty((B, H), dtype=dt)
         w_hh_t = np.ascontiguousarray(w_hh.T)
-        bias = np.concatenate((b_ih[: 2 * H] + b_hh[: 2 * H], b_ih[2 * H :], b_hh[2 * H :]))
+        bias = np.empty((4, H), dtype=dt)
+        np.add(b_ih[: 2 * H], b_hh[: 2 * H], out=bias[:2].reshape(-1))
+        bias[2] = b_ih[2 * H :]
+        bias[3] = b_hh[2 * H :]
         chunk = batch_chunk(B)
         if not need_cache:
             with single_threaded_blas():
                 _gru.gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n)
             return y, h_n, None, None
-        gates = np.empty((B, T, 3 * H), dtype=dt)
+        gates = np.empty((B, T, 3, H), dtype=dt)
         ghn = np.empty((B, T, H), dtype=dt)
         with single_threaded_blas():
             _gru.gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n)
@@ -147,13 +153,14 @@ class GRULayer:
     @staticmethod
     def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
         x, h0, lengths, y, gates, ghn = cache
-        B = x.shape[0]
+        B, T, _, H = gates.shape
         dgx = np.empty_like(gates)
         dgh = np.empty_like(gates)
         dh0 = np.empty_like(h0)
         with single_threaded_blas():
             _gru.gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, batch_chunk(B), dgx, dgh, dh0)
-        _weight_grads(dgx, dgh, x, h0, y, *grads)
+        dgx = dgx.reshape(B, T, 3 * H)
+        _weight_grads(dgx, dgh.reshape(B, T, 3 * H), x, h0, y, *grads)
         dx = _input_grad(dgx, w_ih) if need_dx else None
         return dx, dh0, None
 

@@ -1,7 +1,7 @@
 """LSTM forward and backprop-through-time on the CPU.
 
-Shapes: B batch, T time steps, I input features, H hidden units, gates laid out
-``i, f, g, o`` (PyTorch order) along the last axis of length 4H.
+Shapes: B batch, T time steps, I input features, H hidden units; gates ``i, f, g, o``
+(PyTorch order) live on their own axis, ``(..., 4, H)``.
 
 The input projection is merged into the per-step recurrent GEMM: each parallel task
 keeps a buffer ``hx = [h_{t-1}, x_t]`` of shape (rows, H + I) and multiplies it by
@@ -10,10 +10,14 @@ or read back. The weight gradients are single GEMMs over all steps done by the c
 The batch is cut into chunks of a size fixed by the caller, one chunk per parallel
 task, so results do not depend on the thread count.
 
-Gate math runs in short loops with one tanh each (sigmoid of i and f, tanh of g,
-sigmoid of o, then the cell update): one long fused loop is latency bound (the
-dependency chain of five rational tanh per element is longer than what the CPU can
-overlap), short ones pipeline.
+Why the loops look the way they do (each point measured):
+
+* gate math runs in short loops with one tanh each: one long fused loop is latency
+  bound (five dependent rational tanh per element are more than the CPU overlaps);
+* every loop runs ``j`` from 0 over the last (contiguous) axis with a constant index
+  for the gate (``gates[b, t, 2, j]``, never ``gates[b, t, 2 * H + j]``): Numba's
+  negative-index wraparound on a runtime offset makes LLVM gather lane by lane;
+* few arrays per loop, so LLVM's runtime alias checks stay under its limit.
 """
 
 import numpy as np
@@ -33,8 +37,8 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
         Layer input.
     w_t : ndarray of shape (H + I, 4H)
         ``np.concatenate((w_hh, w_ih), axis=1).T``, C-contiguous.
-    bias : ndarray of shape (4H,)
-        ``b_ih + b_hh``.
+    bias : ndarray of shape (4, H)
+        ``b_ih + b_hh``, one row per gate.
     h0, c0 : ndarray of shape (B, H)
         Initial hidden and cell states.
     lengths : ndarray of shape (B,), int64
@@ -45,7 +49,7 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
         Hidden states; zero past a sample's length.
     c_seq : ndarray of shape (B, T, H), output
         Cell states (carried unchanged past a sample's length).
-    gates : ndarray of shape (B, T, 4H), output
+    gates : ndarray of shape (B, T, 4, H), output
         Activated gates i, f, g, o (zero past a sample's length).
     h_n, c_n : ndarray of shape (B, H), output
         States after each sample's last valid step.
@@ -65,25 +69,28 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
             for j in range(H):
                 hx[r, j] = h0[b0 + r, j]
                 c[r, j] = c0[b0 + r, j]
-        pre = np.empty((nb, G), dtype=x.dtype)
+        pre = np.empty((nb, 4, H), dtype=x.dtype)
+        pre2 = pre.reshape((nb, G))
         for t in range(T):
             for r in range(nb):
                 for k in range(I):
                     hx[r, H + k] = x[b0 + r, t, k]
-            np.dot(hx, w_t, pre)
+            np.dot(hx, w_t, pre2)
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    for j in range(2 * H):
-                        gates[b, t, j] = sigmoid(pre[r, j] + bias[j])
-                    for j in range(2 * H, 3 * H):
-                        gates[b, t, j] = tanh(pre[r, j] + bias[j])
-                    for j in range(3 * H, G):
-                        gates[b, t, j] = sigmoid(pre[r, j] + bias[j])
                     for j in range(H):
-                        cj = gates[b, t, H + j] * c[r, j] + gates[b, t, j] * gates[b, t, 2 * H + j]
+                        gates[b, t, 0, j] = sigmoid(pre[r, 0, j] + bias[0, j])
+                    for j in range(H):
+                        gates[b, t, 1, j] = sigmoid(pre[r, 1, j] + bias[1, j])
+                    for j in range(H):
+                        gates[b, t, 2, j] = tanh(pre[r, 2, j] + bias[2, j])
+                    for j in range(H):
+                        gates[b, t, 3, j] = sigmoid(pre[r, 3, j] + bias[3, j])
+                    for j in range(H):
+                        cj = gates[b, t, 1, j] * c[r, j] + gates[b, t, 0, j] * gates[b, t, 2, j]
                         c[r, j] = cj
-                        hx[r, j] = gates[b, t, 3 * H + j] * tanh(cj)
+                        hx[r, j] = gates[b, t, 3, j] * tanh(cj)
                     for j in range(H):
                         c_seq[b, t, j] = c[r, j]
                         y[b, t, j] = hx[r, j]
@@ -91,8 +98,9 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
                     for j in range(H):
                         y[b, t, j] = zero
                         c_seq[b, t, j] = c[r, j]
-                    for j in range(G):
-                        gates[b, t, j] = zero
+                    for k in range(4):
+                        for j in range(H):
+                            gates[b, t, k, j] = zero
         for r in range(nb):
             for j in range(H):
                 h_n[b0 + r, j] = hx[r, j]
@@ -117,26 +125,29 @@ def lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n):
             for j in range(H):
                 hx[r, j] = h0[b0 + r, j]
                 c[r, j] = c0[b0 + r, j]
-        pre = np.empty((nb, G), dtype=x.dtype)
-        act = np.empty((nb, G), dtype=x.dtype)
+        pre = np.empty((nb, 4, H), dtype=x.dtype)
+        pre2 = pre.reshape((nb, G))
+        act = np.empty((4, H), dtype=x.dtype)
         for t in range(T):
             for r in range(nb):
                 for k in range(I):
                     hx[r, H + k] = x[b0 + r, t, k]
-            np.dot(hx, w_t, pre)
+            np.dot(hx, w_t, pre2)
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    for j in range(2 * H):
-                        act[r, j] = sigmoid(pre[r, j] + bias[j])
-                    for j in range(2 * H, 3 * H):
-                        act[r, j] = tanh(pre[r, j] + bias[j])
-                    for j in range(3 * H, G):
-                        act[r, j] = sigmoid(pre[r, j] + bias[j])
                     for j in range(H):
-                        cj = act[r, H + j] * c[r, j] + act[r, j] * act[r, 2 * H + j]
+                        act[0, j] = sigmoid(pre[r, 0, j] + bias[0, j])
+                    for j in range(H):
+                        act[1, j] = sigmoid(pre[r, 1, j] + bias[1, j])
+                    for j in range(H):
+                        act[2, j] = tanh(pre[r, 2, j] + bias[2, j])
+                    for j in range(H):
+                        act[3, j] = sigmoid(pre[r, 3, j] + bias[3, j])
+                    for j in range(H):
+                        cj = act[1, j] * c[r, j] + act[0, j] * act[2, j]
                         c[r, j] = cj
-                        hx[r, j] = act[r, 3 * H + j] * tanh(cj)
+                        hx[r, j] = act[3, j] * tanh(cj)
                     for j in range(H):
                         y[b, t, j] = hx[r, j]
                 else:
@@ -159,7 +170,7 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
     dh_n, dc_n : ndarray of shape (B, H)
         Gradients w.r.t. the final states.
     gates, c_seq : ndarray
-        The forward cache, shapes (B, T, 4H) and (B, T, H).
+        The forward cache, shapes (B, T, 4, H) and (B, T, H).
     c0 : ndarray of shape (B, H)
         Initial cell state.
     lengths : ndarray of shape (B,), int64
@@ -167,13 +178,13 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
         Recurrent weights (not transposed).
     chunk : int
         Samples per parallel task (any value gives the same result).
-    dg : ndarray of shape (B, T, 4H), output
+    dg : ndarray of shape (B, T, 4, H), output
         Gradients w.r.t. the gate pre-activations (zero past a sample's length).
     dh0, dc0 : ndarray of shape (B, H), output
         Gradients w.r.t. the initial states.
     """
-    B, T, G = dg.shape
-    H = G // 4
+    B, T, _, H = dg.shape
+    G = 4 * H
     n_chunks = (B + chunk - 1) // chunk
     one = dg.dtype.type(1.0)
     zero = dg.dtype.type(0.0)
@@ -183,39 +194,40 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
         nb = b1 - b0
         dh = dh_n[b0:b1].copy()
         dc = dc_n[b0:b1].copy()
-        dgc = np.empty((nb, G), dtype=dg.dtype)
+        dgc = np.empty((nb, 4, H), dtype=dg.dtype)
+        dgc2 = dgc.reshape((nb, G))
         dh_rec = np.empty((nb, H), dtype=dg.dtype)
         for t in range(T - 1, -1, -1):
             for r in range(nb):
                 b = b0 + r
                 if t < lengths[b]:
-                    # Few arrays per loop, so LLVM's runtime alias checks stay
-                    # under its limit and every loop vectorises.
                     for j in range(H):
                         dh[r, j] += dy[b, t, j]
                     for j in range(H):
-                        og = gates[b, t, 3 * H + j]
+                        og = gates[b, t, 3, j]
                         tc = tanh(c_seq[b, t, j])
                         dhj = dh[r, j]
                         dc[r, j] = dc[r, j] + dhj * og * (one - tc * tc)
-                        dgc[r, 3 * H + j] = dhj * tc * og * (one - og)
+                        dgc[r, 3, j] = dhj * tc * og * (one - og)
                     cp = c_seq[b, t - 1] if t > 0 else c0[b]
                     for j in range(H):
-                        ig = gates[b, t, j]
-                        fg = gates[b, t, H + j]
-                        gg = gates[b, t, 2 * H + j]
+                        ig = gates[b, t, 0, j]
+                        fg = gates[b, t, 1, j]
+                        gg = gates[b, t, 2, j]
                         dcj = dc[r, j]
-                        dgc[r, j] = dcj * gg * ig * (one - ig)
-                        dgc[r, H + j] = dcj * cp[j] * fg * (one - fg)
-                        dgc[r, 2 * H + j] = dcj * ig * (one - gg * gg)
+                        dgc[r, 0, j] = dcj * gg * ig * (one - ig)
+                        dgc[r, 1, j] = dcj * cp[j] * fg * (one - fg)
+                        dgc[r, 2, j] = dcj * ig * (one - gg * gg)
                         dc[r, j] = dcj * fg
-                    for j in range(G):
-                        dg[b, t, j] = dgc[r, j]
+                    for k in range(4):
+                        for j in range(H):
+                            dg[b, t, k, j] = dgc[r, k, j]
                 else:
-                    for j in range(G):
-                        dgc[r, j] = zero
-                        dg[b, t, j] = zero
-            np.dot(dgc, w_hh, dh_rec)
+                    for k in range(4):
+                        for j in range(H):
+                            dgc[r, k, j] = zero
+                            dg[b, t, k, j] = zero
+            np.dot(dgc2, w_hh, dh_rec)
             for r in range(nb):
                 if t < lengths[b0 + r]:
                     for j in range(H):
