@@ -1,0 +1,244 @@
+"""RNNForecaster: shapes and dates of forecasts, backtests, intervals, transforms, errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from tsrnn import RNNForecaster
+from tsrnn.forecasting import _transforms
+
+FAST = dict(hidden_size=8, max_steps=15, batch_size=16, random_state=0)
+
+
+def _panel(lengths, freq="MS", start="2000-01-01", seed=0, integer=False):
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k, n in enumerate(lengths):
+        t = np.arange(n)
+        ds = np.arange(100, 100 + 2 * n, 2) if integer else pd.date_range(start, periods=n, freq=freq)
+        frames.append(pd.DataFrame({
+            "unique_id": f"s{k}", "ds": ds,
+            "y": 50 + 10 * k + 5 * np.sin(2 * np.pi * t / 12) + 0.2 * t + rng.normal(0, 0.5, n),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("freq", ["MS", "D", "QS", "h"])
+def test_predict_rows_and_future_dates(freq):
+    df = _panel([40, 30], freq=freq)
+    f = RNNForecaster(horizon=5, input_size=8, **FAST).fit(df)
+    out = f.predict()
+    assert list(out.columns) == ["unique_id", "ds", "yhat"]
+    assert out.groupby("unique_id").size().to_dict() == {"s0": 5, "s1": 5}
+    for uid, g in out.groupby("unique_id"):
+        last = df.loc[df.unique_id == uid, "ds"].max()
+        expected = pd.date_range(last, periods=6, freq=freq)[1:]
+        np.testing.assert_array_equal(g["ds"].to_numpy(), expected.to_numpy())
+    assert np.isfinite(out["yhat"]).all()
+
+
+def test_predict_integer_ds():
+    df = _panel([30, 25], integer=True)
+    f = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df)
+    out = f.predict()
+    assert out["ds"].dtype.kind == "i"
+    np.testing.assert_array_equal(out.loc[out.unique_id == "s1", "ds"], [150, 152, 154])
+
+
+def test_predict_longer_than_horizon_and_new_series():
+    df = _panel([40, 30])
+    f = RNNForecaster(horizon=4, input_size=8, **FAST).fit(df)
+    out = f.predict(h=10)
+    assert out.groupby("unique_id").size().tolist() == [10, 10]
+    # the first block equals the horizon forecast
+    np.testing.assert_allclose(out.groupby("unique_id").head(4)["yhat"].to_numpy(), f.predict()["yhat"].to_numpy())
+    new = _panel([12], seed=3).assign(unique_id="fresh")
+    out = f.predict(df=new)
+    assert out["unique_id"].unique().tolist() == ["fresh"] and len(out) == 4
+    with pytest.raises(ValueError, match=r"too short for prediction.*'fresh' \(5\)"):
+        f.predict(df=new.iloc[:5])
+
+
+def test_recursive_strategy():
+    df = _panel([40])
+    f = RNNForecaster(horizon=6, input_size=8, strategy="recursive", **FAST).fit(df)
+    assert f.models_[0].network_.predict(np.zeros((1, 8, 1), np.float32), np.array([8])).shape == (1, 1)
+    assert len(f.predict()) == 6
+
+
+def test_same_seed_same_forecast_and_ensemble():
+    df = _panel([40, 30])
+    a = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df).predict()
+    b = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df).predict()
+    pd.testing.assert_frame_equal(a, b)
+    e = RNNForecaster(horizon=3, input_size=6, n_models=2, **FAST).fit(df)
+    assert len(e.models_) == 2
+
+
+def test_cross_validation_cutoffs():
+    df = _panel([40, 33])
+    H, n_windows, step = 4, 3, 2
+    f = RNNForecaster(horizon=H, input_size=6, **FAST)
+    cv = f.cross_validation(df, n_windows=n_windows, step_size=step)
+    assert not hasattr(f, "models_")  # the estimator itself is untouched
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "yhat"]
+    for uid, g in cv.groupby("unique_id"):
+        s = df[df.unique_id == uid].reset_index(drop=True)
+        n = len(s)
+        held = H + (n_windows - 1) * step
+        cutoffs = [s.ds[n - held + k * step - 1] for k in range(n_windows)]
+        assert sorted(g["cutoff"].unique()) == cutoffs
+        for c, w in g.groupby("cutoff"):
+            i = s.index[s.ds == c][0]
+            np.testing.assert_array_equal(w["ds"], s.ds[i + 1 : i + 1 + H])
+            np.testing.assert_array_equal(w["y"], s.y[i + 1 : i + 1 + H])
+    assert cv.groupby("unique_id").size().tolist() == [n_windows * H] * 2
+    # refit=True fits one model per window and gives the same frame layout
+    cv2 = f.cross_validation(df, n_windows=2, refit=True)
+    assert len(cv2) == 2 * 2 * H and cv2["cutoff"].nunique() == 4
+
+
+def test_cross_validation_too_short_names_series():
+    df = _panel([40, 15])
+    with pytest.raises(ValueError, match=r"too short for 3 backtest windows.*'s1' \(15\)"):
+        RNNForecaster(horizon=4, input_size=6, **FAST).cross_validation(df, n_windows=3)
+
+
+def test_conformal_intervals():
+    df = _panel([60, 50, 55])
+    f = RNNForecaster(horizon=4, input_size=8, conformal_windows=6, **FAST).fit(df)
+    out = f.predict(level=[80, 95])
+    assert list(out.columns) == ["unique_id", "ds", "yhat", "yhat-lo-80", "yhat-hi-80", "yhat-lo-95", "yhat-hi-95"]
+    assert f.conformal_scores_.shape == (3 * 6, 4)
+    assert (out["yhat-lo-95"] <= out["yhat-lo-80"]).all() and (out["yhat-lo-80"] <= out["yhat"]).all()
+    assert (out["yhat"] <= out["yhat-hi-80"]).all() and (out["yhat-hi-80"] <= out["yhat-hi-95"]).all()
+    # point forecasts do not depend on the calibration
+    np.testing.assert_allclose(out["yhat"], f.predict()["yhat"])
+    with pytest.raises(ValueError, match="h <= horizon"):
+        f.predict(h=5, level=80)
+    with pytest.raises(ValueError, match="level"):
+        f.predict(level=120)
+
+
+def test_cross_validation_intervals_report_coverage():
+    df = _panel([60, 60])
+    cv = RNNForecaster(horizon=3, input_size=6, conformal_windows=4, **FAST).cross_validation(
+        df, n_windows=2, level=[90])
+    assert {"yhat-lo-90", "yhat-hi-90"} <= set(cv.columns)
+    cov = cv.attrs["coverage"][90]
+    inside = ((cv.y >= cv["yhat-lo-90"]) & (cv.y <= cv["yhat-hi-90"])).mean()
+    assert cov == pytest.approx(inside)
+
+
+def test_intervals_need_enough_history():
+    df = _panel([20])
+    f = RNNForecaster(horizon=4, input_size=8, conformal_windows=10, **FAST).fit(df)
+    with pytest.raises(ValueError, match=r"prediction intervals need .*'s0' \(20\)"):
+        f.predict(level=80)
+
+
+@pytest.mark.parametrize("name", ["log", "log1p", None])
+def test_target_transforms_round_trip(name):
+    y = np.array([0.5, 1.0, 10.0, 1234.5])
+    np.testing.assert_allclose(_transforms.inverse(_transforms.forward(y, name), name), y, rtol=1e-12)
+
+
+def test_log_transform_forecasts_are_positive_and_scaler_none_works():
+    df = _panel([40])
+    out = RNNForecaster(horizon=3, input_size=6, target_transform="log", **FAST).fit(df).predict(level=None)
+    assert (out["yhat"] > 0).all()
+    bad = df.assign(y=df.y - 100)
+    with pytest.raises(ValueError, match="needs y > 0"):
+        RNNForecaster(horizon=3, input_size=6, target_transform="log", **FAST).fit(bad)
+    out = RNNForecaster(horizon=3, input_size=6, scaler=None, **FAST).fit(df).predict()
+    assert np.isfinite(out["yhat"]).all()
+
+
+def test_covariates_are_inputs():
+    df = _panel([40, 30])
+    df["temp"] = np.cos(np.arange(len(df)))
+    f = RNNForecaster(horizon=3, input_size=6, covariates=["temp"], **FAST).fit(df)
+    assert f.models_[0].n_features_in_ == 2
+    assert len(f.predict()) == 6
+    with pytest.raises(ValueError, match="covariates"):
+        f.predict(h=5)
+    with pytest.raises(ValueError, match="covariate column"):
+        f.predict(df=df.drop(columns="temp"))
+
+
+def test_custom_column_names():
+    df = _panel([30]).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"})
+    f = RNNForecaster(horizon=2, input_size=4, id_col="store", time_col="date", target_col="sales", **FAST)
+    out = f.fit(df).predict()
+    assert list(out.columns) == ["store", "date", "yhat"]
+
+
+def test_early_stopping_holds_out_last_horizon():
+    df = _panel([50, 40])
+    f = RNNForecaster(horizon=3, input_size=6, early_stopping=True, patience=2, **FAST).fit(df)
+    assert len(f.models_[0].validation_loss_curve_) == f.models_[0].n_iter_
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize("params,match", [
+    ({"horizon": 0}, "horizon must be an integer >= 1"),
+    ({"horizon": -2}, "horizon"),
+    ({"horizon": 2, "input_size": 0}, "input_size"),
+    ({"horizon": 2, "scaler": "zscore"}, "scaler"),
+    ({"horizon": 2, "strategy": "mimo"}, "strategy"),
+    ({"horizon": 2, "target_transform": "sqrt"}, "target_transform"),
+    ({"horizon": 2, "n_models": 0}, "n_models"),
+])
+def test_bad_params(params, match):
+    with pytest.raises(ValueError, match=match):
+        RNNForecaster(**params).fit(_panel([30]))
+
+
+def test_bad_frames():
+    f = RNNForecaster(horizon=3, input_size=6, **FAST)
+    with pytest.raises(ValueError, match="missing required column"):
+        f.fit(_panel([30]).drop(columns="ds"))
+    with pytest.raises(TypeError, match="must be numeric"):
+        f.fit(_panel([30]).assign(y="a"))
+    df = _panel([30, 30])
+    df.loc[40, "y"] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinite values in \['y'\]: series 's1' at 2000-11-01$"):
+        f.fit(df)
+    with pytest.raises(ValueError, match="duplicate timestamps"):
+        f.fit(pd.concat([_panel([30]), _panel([30]).iloc[[3]]]))
+    with pytest.raises(ValueError, match=r"too short for training.*'s1' \(7\).*'s2' \(5\)"):
+        f.fit(_panel([30, 7, 5]))
+    with pytest.raises(TypeError, match="DataFrame"):
+        f.fit(np.zeros((10, 3)))
+
+
+def test_predict_before_fit():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        RNNForecaster(horizon=2).predict()
+
+
+def test_get_params_set_params_clone():
+    f = RNNForecaster(horizon=6, input_size=12, cell="gru", scaler="standard")
+    params = f.get_params()
+    assert params["horizon"] == 6 and params["cell"] == "gru" and params["input_size"] == 12
+    f.set_params(hidden_size=16, cell="rnn")
+    assert f.hidden_size == 16 and f.cell == "rnn"
+    c = clone(f)
+    assert c.get_params() == f.get_params() and c is not f
+    assert "RNNForecaster(" in repr(f)
+
+
+@pytest.mark.slow
+def test_learns_a_seasonal_pattern():
+    t = np.arange(160)
+    df = pd.DataFrame({"unique_id": "sine", "ds": pd.date_range("2000-01-01", periods=160, freq="MS"),
+                       "y": 100 + 10 * np.sin(2 * np.pi * t / 12) + 0.3 * t})
+    train, test = df.iloc[:-12], df.iloc[-12:]
+    f = RNNForecaster(horizon=12, input_size=24, hidden_size=32, max_steps=300, learning_rate=1e-2,
+                      random_state=0).fit(train)
+    err = np.abs(f.predict()["yhat"].to_numpy() - test["y"].to_numpy()).mean()
+    naive = np.abs(train["y"].to_numpy()[-12:] - test["y"].to_numpy()).mean()  # seasonal naive
+    assert err < naive

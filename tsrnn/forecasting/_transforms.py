@@ -1,0 +1,35 @@
+"""Target transforms applied before windowing and inverted on the forecasts."""
+
+import numpy as np
+
+TARGET_TRANSFORMS = (None, "log", "log1p")
+
+
+def _check_log(y, name, low):
+    if (y <= low).any():
+        raise ValueError(f"target_transform={name!r} needs y > {low}; the target has values down to {float(np.min(y)):g}")
+
+
+def forward(y, name):
+    """Transform the target ``y`` (ndarray) with ``name``."""
+    if name is None:
+        return np.asarray(y, dtype=np.float64)
+    if name == "log":
+        _check_log(y, name, 0)
+        return np.log(y)
+    if name == "log1p":
+        _check_log(y, name, -1)
+        return np.log1p(y)
+    raise ValueError(f"target_transform={name!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}")
+
+
+def inverse(z, name):
+    """Invert :func:`forward`."""
+    if name is None:
+        return np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        if name == "log":
+            return np.exp(z)
+        if name == "log1p":
+            return np.expm1(z)
+    raise ValueError(f"target_transform={name!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}")

@@ -1,0 +1,14 @@
+"""Index-based windows over long-format time series (no copies of the windows).
+
+:func:`build_panel` validates a long DataFrame (``unique_id``, ``ds``, ``y`` and optional
+covariates) and packs every series into one contiguous buffer; :func:`window_starts`
+lists where each (input_size -> horizon) window starts in it; :class:`WindowBatches`
+gathers and scales mini-batches of windows on the fly.
+"""
+
+from ._panel import FILL_POLICIES, Panel, build_panel, future_timestamps
+from ._scalers import SCALERS, window_stats
+from ._windows import WindowBatches, window_starts
+
+__all__ = ["Panel", "build_panel", "future_timestamps", "FILL_POLICIES", "SCALERS", "window_stats",
+           "WindowBatches", "window_starts"]

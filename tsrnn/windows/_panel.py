@@ -1,0 +1,329 @@
+"""Validated panel of time series in one contiguous buffer (long format in, arrays out)."""
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+FILL_POLICIES = (None, "ffill", "interpolate", "zero")
+_MAX_LISTED = 5
+
+
+def _fmt(v):
+    """A timestamp as text: the date alone at midnight, else the full time."""
+    if isinstance(v, (np.datetime64, pd.Timestamp)):
+        t = pd.Timestamp(v)
+        return str(t.date()) if t == t.normalize() else str(t)
+    return str(v)
+
+
+def _listing(items, max_items=_MAX_LISTED):
+    items = [_fmt(i) for i in items]
+    more = len(items) - max_items
+    text = ", ".join(items[:max_items])
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+@dataclass
+class Panel:
+    """Many series concatenated in one buffer, sorted by id then time.
+
+    Attributes
+    ----------
+    ids : ndarray of shape (n_series,)
+        Series identifiers, in buffer order (sorted).
+    offsets : ndarray of int64 of shape (n_series + 1,)
+        Series ``i`` occupies ``y[offsets[i]:offsets[i + 1]]``.
+    y : ndarray of float64 of shape (n_obs,)
+        Target values of all series, concatenated.
+    X : ndarray of float64 of shape (n_obs, n_covariates) or None
+        Covariates at each observation (aligned with ``y``).
+    ds : ndarray of shape (n_obs,)
+        Timestamps (datetime64[ns]) or integers.
+    freqs : list of (pandas.DateOffset or int)
+        Step between consecutive timestamps of each series.
+    covariate_names : list of str
+    id_col, time_col, target_col : str
+        Column names of the input frame, reused for outputs.
+    """
+
+    ids: np.ndarray
+    offsets: np.ndarray
+    y: np.ndarray
+    X: np.ndarray
+    ds: np.ndarray
+    freqs: list
+    covariate_names: list = field(default_factory=list)
+    id_col: str = "unique_id"
+    time_col: str = "ds"
+    target_col: str = "y"
+
+    @property
+    def n_series(self):
+        return len(self.ids)
+
+    @property
+    def lengths(self):
+        """Observations per series, ndarray of int64 of shape (n_series,)."""
+        return np.diff(self.offsets)
+
+    @property
+    def is_datetime(self):
+        return np.issubdtype(self.ds.dtype, np.datetime64)
+
+    def series(self, i):
+        """(ds, y) of series ``i`` as views into the buffer."""
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return self.ds[a:b], self.y[a:b]
+
+    def truncate(self, n_last):
+        """A new panel without the last ``n_last`` observations of every series (copies)."""
+        if n_last <= 0:
+            return self
+        lengths = self.lengths - n_last
+        if (lengths <= 0).any():
+            raise ValueError(f"cannot drop the last {n_last} observations: series {_listing(self.ids[lengths <= 0])} would be empty")
+        keep = np.concatenate([np.arange(a, a + n) for a, n in zip(self.offsets[:-1], lengths)])
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return Panel(self.ids, offsets, self.y[keep], None if self.X is None else self.X[keep], self.ds[keep],
+                     list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col)
+
+    def future_ds(self, i, h, start=None):
+        """The ``h`` timestamps following series ``i`` (or following ``start``)."""
+        ds, _ = self.series(i)
+        last = ds[-1] if start is None else start
+        return future_timestamps(last, self.freqs[i], h)
+
+    def to_frame(self):
+        """The panel as a long DataFrame (id, ds, y[, covariates])."""
+        out = pd.DataFrame({
+            self.id_col: np.repeat(self.ids, self.lengths),
+            self.time_col: self.ds,
+            self.target_col: self.y,
+        })
+        for k, name in enumerate(self.covariate_names):
+            out[name] = self.X[:, k]
+        return out
+
+
+def future_timestamps(last, freq, h):
+    """``h`` timestamps after ``last`` spaced by ``freq`` (a DateOffset or an int step)."""
+    if isinstance(freq, (int, np.integer)):
+        return np.asarray(last) + freq * np.arange(1, h + 1, dtype=np.int64)
+    return pd.date_range(pd.Timestamp(last), periods=h + 1, freq=freq)[1:].to_numpy()
+
+
+def _as_long(data, id_col, time_col, target_col):
+    """Accept a long frame, or a Series / DataFrame with a DatetimeIndex (one series or wide)."""
+    if isinstance(data, pd.Series):
+        if not isinstance(data.index, (pd.DatetimeIndex, pd.RangeIndex)) and not pd.api.types.is_integer_dtype(data.index):
+            raise TypeError("a pandas Series needs a DatetimeIndex (or an integer index) as its time axis")
+        name = data.name if data.name is not None else "series_0"
+        return pd.DataFrame({id_col: str(name), time_col: data.index.to_numpy(), target_col: data.to_numpy()})
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame or Series, got {type(data).__name__}")
+    if isinstance(data.index, pd.DatetimeIndex) and time_col not in data.columns:
+        if target_col in data.columns:  # one series, the other columns are covariates
+            out = data.reset_index(names=time_col)
+            out.insert(0, id_col, "series_0")
+            return out
+        wide = data.reset_index(names=time_col)  # wide: one series per column
+        return wide.melt(id_vars=time_col, var_name=id_col, value_name=target_col)[[id_col, time_col, target_col]]
+    return data
+
+
+def _pd_infer_freq(index):
+    """pd.infer_freq as a DateOffset (or None), whatever the pandas version returns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index)
+    if freq is None:
+        return None
+    return freq if isinstance(freq, pd.DateOffset) else pd.tseries.frequencies.to_offset(freq)
+
+
+def _infer_freq(ds, uid):
+    """Frequency of one series' sorted timestamps: a DateOffset, or an int step."""
+    if np.issubdtype(ds.dtype, np.integer):
+        if len(ds) < 2:
+            raise ValueError(f"series {uid!r} has a single observation: its time step cannot be inferred")
+        diffs = np.diff(ds)
+        return int(diffs.min())
+    index = pd.DatetimeIndex(ds)
+    if len(index) >= 3:
+        freq = _pd_infer_freq(index)
+        if freq is not None:
+            return freq
+        # gaps: the most common frequency of short runs shows the intended step
+        found = {}
+        for s in range(0, len(index) - 4, max(1, (len(index) - 4) // 50)):
+            f = _pd_infer_freq(index[s : s + 5])
+            if f is not None:
+                found[f.freqstr] = found.get(f.freqstr, 0) + 1
+        if found:
+            return pd.tseries.frequencies.to_offset(max(found, key=found.get))
+    raise ValueError(
+        f"cannot infer the frequency of series {uid!r} ({len(index)} timestamps); pass freq= explicitly"
+    )
+
+
+def _expected_grid(ds, freq):
+    if isinstance(freq, (int, np.integer)):
+        return np.arange(ds[0], ds[-1] + 1, freq, dtype=ds.dtype)
+    return pd.date_range(pd.Timestamp(ds[0]), pd.Timestamp(ds[-1]), freq=freq).to_numpy()
+
+
+def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covariates=None,
+                freq=None, fill=None, min_length=1):
+    """Validate a long frame and pack it into a :class:`Panel`.
+
+    Parameters
+    ----------
+    data : DataFrame or Series
+        Long format with columns ``id_col``, ``time_col``, ``target_col`` (and covariates),
+        or a Series / DataFrame with a DatetimeIndex: a frame with a ``target_col`` column is
+        one series whose other columns are covariates; otherwise each column is a series.
+    id_col, time_col, target_col : str
+    covariates : list of str, "auto" or None
+        Covariate columns (numeric, observed at every step). "auto": every other column.
+        None: none.
+    freq : str, DateOffset, int or None
+        Step between timestamps; inferred per series when None.
+    fill : {None, "ffill", "interpolate", "zero"}
+        What to do with missing timestamps (gaps): None raises an error; the others
+        insert the missing steps and fill ``y`` (and covariates) accordingly.
+    min_length : int
+        Series shorter than this raise an error naming them.
+
+    Returns
+    -------
+    Panel
+    """
+    if fill not in FILL_POLICIES:
+        raise ValueError(f"fill={fill!r} is not supported; choose one of {list(FILL_POLICIES)}")
+    df = _as_long(data, id_col, time_col, target_col)
+    missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
+    if missing:
+        raise ValueError(
+            f"missing required column(s) {missing}; the frame has {list(df.columns)}. "
+            f"Pass id_col/time_col/target_col to name yours."
+        )
+    if covariates == "auto":
+        covariates = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    covariates = list(covariates or [])
+    absent = [c for c in covariates if c not in df.columns]
+    if absent:
+        raise ValueError(f"covariate column(s) {absent} are not in the frame (columns: {list(df.columns)})")
+    if len(df) == 0:
+        raise ValueError("the frame has no rows")
+    for col in [target_col] + covariates:
+        if not (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])):
+            raise TypeError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
+    t = df[time_col]
+    if pd.api.types.is_datetime64_any_dtype(t):
+        if getattr(t.dt, "tz", None) is not None:
+            t = t.dt.tz_convert(None)
+        times = t.to_numpy().astype("datetime64[ns]")
+    elif pd.api.types.is_integer_dtype(t):
+        times = t.to_numpy().astype(np.int64)
+    else:
+        raise TypeError(f"column {time_col!r} must hold datetimes or integers, got dtype {t.dtype}")
+    if df[id_col].isna().any():
+        raise ValueError(f"column {id_col!r} contains missing ids")
+
+    work = pd.DataFrame({"_id": df[id_col].to_numpy(), "_t": times,
+                         "_y": df[target_col].to_numpy(dtype=np.float64)})
+    for k, c in enumerate(covariates):
+        work[f"_x{k}"] = df[c].to_numpy(dtype=np.float64)
+    if pd.isna(work["_t"]).any():
+        bad = work.loc[pd.isna(work["_t"]), "_id"].unique()
+        raise ValueError(f"column {time_col!r} has missing timestamps in series {_listing(bad)}")
+    work = work.sort_values(["_id", "_t"], kind="stable").reset_index(drop=True)
+    dup = work.duplicated(["_id", "_t"], keep=False)
+    if dup.any():
+        d = work.loc[dup].drop_duplicates(["_id", "_t"])
+        pairs = [f"{i!r} at {_fmt(tt)}"
+                 for i, tt in zip(d["_id"], d["_t"])]
+        raise ValueError(f"duplicate timestamps: series {_listing(pairs)} (aggregate them first)")
+    vals = work[["_y"] + [f"_x{k}" for k in range(len(covariates))]].to_numpy()
+    bad = ~np.isfinite(vals)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        cols = [target_col] + covariates
+        bad_cols = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
+        where = {}
+        for r in rows:
+            where.setdefault(work["_id"].iat[r], []).append(work["_t"].iat[r])
+        text = "; ".join(f"series {uid!r} at {_listing(ts, 3)}" for uid, ts in list(where.items())[:_MAX_LISTED])
+        raise ValueError(f"NaN or infinite values in {bad_cols}: {text}" + (
+            f" (and {len(where) - _MAX_LISTED} more series)" if len(where) > _MAX_LISTED else ""))
+
+    ids_all = work["_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, ids_all[1:] != ids_all[:-1]])
+    ends = np.r_[starts[1:], len(work)]
+    ids = ids_all[starts]
+    t_all = work["_t"].to_numpy()
+    user_freq = None
+    if freq is not None:
+        if np.issubdtype(t_all.dtype, np.integer):
+            if not isinstance(freq, (int, np.integer)) or freq <= 0:
+                raise ValueError(f"integer timestamps need an integer freq > 0, got {freq!r}")
+            user_freq = int(freq)
+        else:
+            user_freq = pd.tseries.frequencies.to_offset(freq)
+
+    ys, xs, dss, freqs, gaps = [], [], [], [], []
+    for uid, a, b in zip(ids, starts, ends):
+        ds = t_all[a:b]
+        f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
+        y = vals[a:b]
+        if f is not None and b - a >= 2:
+            grid = _expected_grid(ds, f)
+            on_grid = np.isin(ds, grid)
+            if not on_grid.all():
+                raise ValueError(
+                    f"series {uid!r} has timestamps off its frequency {_freq_name(f)}: "
+                    f"{_listing(ds[~on_grid], 3)}; pass freq= or resample the series"
+                )
+            if len(grid) != len(ds):
+                if fill is None:
+                    lost = np.setdiff1d(grid, ds)
+                    gaps.append(f"{uid!r} (frequency {_freq_name(f)}, missing {_listing(lost, 3)})")
+                else:
+                    frame = pd.DataFrame(y, index=ds).reindex(grid)
+                    if fill == "ffill":
+                        frame = frame.ffill()
+                    elif fill == "interpolate":
+                        frame = frame.interpolate(method="linear")
+                    else:
+                        frame = frame.fillna(0.0)
+                    ds, y = grid, frame.to_numpy()
+        ys.append(y[:, 0])
+        xs.append(y[:, 1:])
+        dss.append(ds)
+        freqs.append(f)
+    if gaps:
+        raise ValueError(
+            "irregular time steps (gaps) in series " + "; ".join(gaps[:_MAX_LISTED])
+            + (f" and {len(gaps) - _MAX_LISTED} more" if len(gaps) > _MAX_LISTED else "")
+            + ". Pass fill='ffill', 'interpolate' or 'zero' to fill them."
+        )
+    lengths = np.array([len(v) for v in ys], dtype=np.int64)
+    short = lengths < min_length
+    if short.any():
+        raise ValueError(
+            f"{int(short.sum())} series are shorter than the {min_length} observations needed: "
+            + _listing([f"{i!r} ({n})" for i, n in zip(ids[short], lengths[short])])
+        )
+    known = [f for f in freqs if f is not None]
+    freqs = [f if f is not None else (known[0] if known else None) for f in freqs]
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    X = np.ascontiguousarray(np.concatenate(xs)) if covariates else None
+    return Panel(ids=ids, offsets=offsets, y=np.ascontiguousarray(np.concatenate(ys)), X=X,
+                 ds=np.concatenate(dss), freqs=freqs, covariate_names=covariates,
+                 id_col=id_col, time_col=time_col, target_col=target_col)
+
+
+def _freq_name(f):
+    return str(f) if isinstance(f, (int, np.integer)) else f.freqstr

@@ -1,0 +1,118 @@
+"""Windows as start indices into one contiguous buffer; mini-batches gathered on the fly."""
+
+import numpy as np
+
+from ._scalers import window_stats
+
+
+def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
+    """Buffer positions where each training window starts.
+
+    A window starting at ``s`` reads inputs ``buffer[s : s + input_size]`` and targets
+    ``buffer[s + input_size : s + input_size + horizon]``, never crossing a series'
+    end. Windows are aligned to the end of each series: the latest window always
+    ends at the series' last observation, earlier ones every ``stride`` steps.
+
+    Parameters
+    ----------
+    offsets : ndarray of int64 of shape (n_series + 1,)
+        Series ``i`` occupies ``buffer[offsets[i]:offsets[i + 1]]``.
+    input_size, horizon, stride : int
+    end_offsets : ndarray of int64 of shape (n_series,), optional
+        Use only ``buffer[offsets[i]:end_offsets[i]]`` of each series.
+
+    Returns
+    -------
+    starts : ndarray of int64 of shape (n_windows,)
+        Sorted by series, then time.
+    series : ndarray of int64 of shape (n_windows,)
+        Series index of each window.
+    """
+    for name, v in (("input_size", input_size), ("horizon", horizon), ("stride", stride)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if name == "horizon" else 1):
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    offsets = np.asarray(offsets, dtype=np.int64)
+    ends = offsets[1:] if end_offsets is None else np.asarray(end_offsets, dtype=np.int64)
+    span = input_size + horizon
+    last = ends - span  # last valid start of each series
+    counts = np.where(last >= offsets[:-1], (last - offsets[:-1]) // stride + 1, 0)
+    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    # k-th window from the end of its series: start = last - k * stride, listed oldest first
+    first_of = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    k = counts[series] - 1 - (np.arange(series.size) - first_of[series])
+    starts = last[series] - k * stride
+    return starts.astype(np.int64), series
+
+
+class WindowBatches:
+    """Mini-batches of windows gathered from one contiguous buffer (memory O(data)).
+
+    Follows the batch-source protocol of the estimators' fit loop: ``n_samples`` and
+    ``batch(idx) -> (X, y, lengths, sample_weight)``.
+
+    Parameters
+    ----------
+    target : ndarray of float64 of shape (n_obs,)
+        Target of every series concatenated (after any target transform).
+    covariates : ndarray of float64 of shape (n_obs, n_covariates) or None
+        Extra input features per step (already scaled), read over the input steps.
+    starts : ndarray of int64 of shape (n_windows,)
+        Window starts, e.g. from :func:`window_starts`.
+    input_size, horizon : int
+        ``horizon=0`` gathers inputs only (prediction).
+    scaler : {"standard", "robust", "minmax", None}
+        Per-window scaling; the statistics of each window's inputs scale its inputs and
+        its targets.
+    dtype : numpy dtype, default=float32
+    sample_weight : ndarray of shape (n_windows,), optional
+    """
+
+    def __init__(self, target, covariates, starts, input_size, horizon, scaler="robust",
+                 dtype=np.float32, sample_weight=None):
+        self.target = np.ascontiguousarray(target, dtype=np.float64)
+        self.covariates = covariates
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.input_size, self.horizon = int(input_size), int(horizon)
+        self.scaler = scaler
+        self.dtype = np.dtype(dtype)
+        self.sample_weight = sample_weight
+        self.n_samples = self.starts.size
+        self.n_features = 1 + (0 if covariates is None else covariates.shape[1])
+        self._in = np.arange(self.input_size, dtype=np.int64)
+        self._out = np.arange(self.input_size, self.input_size + self.horizon, dtype=np.int64)
+
+    def raw(self, idx):
+        """Unscaled (inputs, targets) of windows ``idx``: shapes (B, input_size), (B, horizon)."""
+        s = self.starts[idx][:, None]
+        return self.target[s + self._in], self.target[s + self._out]
+
+    def stats(self, idx):
+        """(loc, scale) of windows ``idx``, each of shape (B,)."""
+        inputs, _ = self.raw(idx)
+        return window_stats(inputs, self.scaler)
+
+    def batch(self, idx):
+        """Scaled windows ``idx``.
+
+        Returns
+        -------
+        X : ndarray of shape (B, input_size, n_features), C-contiguous
+            Scaled target (feature 0), then covariates.
+        y : ndarray of shape (B, horizon)
+            Scaled targets.
+        lengths : ndarray of int64 of shape (B,)
+            All ``input_size``.
+        sample_weight : ndarray of shape (B,) or None
+        """
+        idx = np.asarray(idx)
+        s = self.starts[idx][:, None]
+        inputs, targets = self.target[s + self._in], self.target[s + self._out]
+        loc, scale = window_stats(inputs, self.scaler)
+        X = np.empty((idx.size, self.input_size, self.n_features), dtype=self.dtype)
+        X[:, :, 0] = (inputs - loc[:, None]) / scale[:, None]
+        if self.covariates is not None:
+            X[:, :, 1:] = self.covariates[s + self._in]
+        y = ((targets - loc[:, None]) / scale[:, None]).astype(self.dtype)
+        lengths = np.full(idx.size, self.input_size, dtype=np.int64)
+        sw = None if self.sample_weight is None else self.sample_weight[idx]
+        return X, y, lengths, sw
