@@ -13,14 +13,14 @@ the input side (``dgx``) and the recurrent side (``dgh``).
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._options import KERNEL_OPTIONS
 from .._math import sigmoid, tanh
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n):
+def gru_forward(gx, w_hh_t, bias, h0, lengths, lo, hi, chunk, y, gates, ghn, h_n):
     """Run a GRU layer over whole sequences.
 
     Loops are written as in :mod:`.lstm` (short loops, one tanh each, a constant
@@ -36,8 +36,9 @@ def gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n):
         Rows ``b_ir + b_hr``, ``b_iz + b_hz``, ``b_in``, ``b_hn``.
     h0 : ndarray of shape (B, H)
     lengths : ndarray of shape (B,), int64
-    chunk : int
-        Samples per parallel task.
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows (see
+        :func:`tsrnn.kernels.cpu.layers.run_chunks`).
     y : ndarray of shape (B, T, H), output
         Hidden states, zero past a sample's length.
     gates : ndarray of shape (B, T, 3, H), output
@@ -48,12 +49,10 @@ def gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n):
     """
     B, T, _, H = gx.shape
     G = 3 * H
-    n_chunks = (B + chunk - 1) // chunk
     one = gx.dtype.type(1.0)
     zero = gx.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         h = h0[b0:b1].copy()
         pre = np.empty((nb, 3, H), dtype=gx.dtype)
@@ -88,16 +87,14 @@ def gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n):
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n):
+def gru_infer(gx, w_hh_t, bias, h0, lengths, lo, hi, chunk, y, h_n):
     """:func:`gru_forward` without the backward cache (inference only)."""
     B, T, _, H = gx.shape
     G = 3 * H
-    n_chunks = (B + chunk - 1) // chunk
     one = gx.dtype.type(1.0)
     zero = gx.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         h = h0[b0:b1].copy()
         pre = np.empty((nb, 3, H), dtype=gx.dtype)
@@ -128,7 +125,7 @@ def gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n):
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh0):
+def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, lo, hi, chunk, dgx, dgh, dh0):
     """Backpropagate through a GRU layer run by :func:`gru_forward`.
 
     Parameters
@@ -140,7 +137,8 @@ def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh
     h0 : ndarray of shape (B, H)
     lengths : ndarray of shape (B,), int64
     w_hh : ndarray of shape (3H, H)
-    chunk : int
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows.
     dgx : ndarray of shape (B, T, 3, H), output
         Gradient w.r.t. the input-side pre-activations (``X @ W_ih.T + b_ih``).
     dgh : ndarray of shape (B, T, 3, H), output
@@ -149,12 +147,10 @@ def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, chunk, dgx, dgh, dh
     """
     B, T, _, H = dgx.shape
     G = 3 * H
-    n_chunks = (B + chunk - 1) // chunk
     one = dgx.dtype.type(1.0)
     zero = dgx.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         dh = dh_n[b0:b1].copy()
         dgc = np.empty((nb, 3, H), dtype=dgx.dtype)

@@ -9,6 +9,9 @@ Weight shapes follow PyTorch: ``w_ih`` (G*H, I), ``w_hh`` (G*H, H), ``b_ih`` and
 ``b_hh`` (G*H,), with G = 4 (LSTM), 3 (GRU) or 1 (RNN).
 """
 
+import concurrent.futures
+
+import numba
 import numpy as np
 
 from . import gru as _gru
@@ -32,6 +35,35 @@ def batch_chunk(batch_size):
     if batch_size <= 64:
         return 16
     return min(128, max(32, -(-batch_size // 4)))
+
+
+_pool = None
+
+
+def run_chunks(kernel, batch_size, head, tail):
+    """``kernel(*head, lo, hi, chunk, *tail)`` over the batch, on up to
+    ``numba.get_num_threads()`` threads.
+
+    The batch is cut into chunks of ``batch_chunk(batch_size)`` rows; each thread runs
+    a contiguous group of whole chunks (the kernels release the GIL). A chunk's result
+    does not depend on which thread ran it, so results are bitwise identical for any
+    thread count. BLAS is capped at one thread meanwhile (the kernels call it per step).
+    """
+    global _pool
+    chunk = batch_chunk(batch_size)
+    n_chunks = -(-batch_size // chunk)
+    n = min(numba.get_num_threads(), n_chunks)
+    with single_threaded_blas():
+        if n <= 1:
+            kernel(*head, 0, batch_size, chunk, *tail)
+            return
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        bounds = [min(batch_size, (n_chunks * i // n) * chunk) for i in range(n + 1)]
+        futures = [_pool.submit(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(1, n)]
+        kernel(*head, bounds[0], bounds[1], chunk, *tail)
+        for f in futures:
+            f.result()
 
 
 def _project(x, w_ih):
@@ -91,15 +123,12 @@ class LSTMLayer:
         y = np.empty((B, T, H), dtype=dt)
         h_n = np.empty((B, H), dtype=dt)
         c_n = np.empty((B, H), dtype=dt)
-        chunk = batch_chunk(B)
         if not need_cache:
-            with single_threaded_blas():
-                _lstm.lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n)
+            run_chunks(_lstm.lstm_infer, B, (x, w_t, bias, h0, c0, lengths), (y, h_n, c_n))
             return y, h_n, c_n, None
         c_seq = np.empty((B, T, H), dtype=dt)
         gates = np.empty((B, T, 4, H), dtype=dt)
-        with single_threaded_blas():
-            _lstm.lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n)
+        run_chunks(_lstm.lstm_forward, B, (x, w_t, bias, h0, c0, lengths), (y, c_seq, gates, h_n, c_n))
         cache = (x, h0, c0, lengths, y, c_seq, gates)
         return y, h_n, c_n, cache
 
@@ -110,8 +139,7 @@ class LSTMLayer:
         dg = np.empty_like(gates)
         dh0 = np.empty_like(h0)
         dc0 = np.empty_like(c0)
-        with single_threaded_blas():
-            _lstm.lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, batch_chunk(B), dg, dh0, dc0)
+        run_chunks(_lstm.lstm_backward, B, (dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh), (dg, dh0, dc0))
         dg = dg.reshape(B, T, 4 * H)
         _weight_grads(dg, dg, x, h0, y, *grads)
         dx = _input_grad(dg, w_ih) if need_dx else None
@@ -138,15 +166,12 @@ class GRULayer:
         np.add(b_ih[: 2 * H], b_hh[: 2 * H], out=bias[:2].reshape(-1))
         bias[2] = b_ih[2 * H :]
         bias[3] = b_hh[2 * H :]
-        chunk = batch_chunk(B)
         if not need_cache:
-            with single_threaded_blas():
-                _gru.gru_infer(gx, w_hh_t, bias, h0, lengths, chunk, y, h_n)
+            run_chunks(_gru.gru_infer, B, (gx, w_hh_t, bias, h0, lengths), (y, h_n))
             return y, h_n, None, None
         gates = np.empty((B, T, 3, H), dtype=dt)
         ghn = np.empty((B, T, H), dtype=dt)
-        with single_threaded_blas():
-            _gru.gru_forward(gx, w_hh_t, bias, h0, lengths, chunk, y, gates, ghn, h_n)
+        run_chunks(_gru.gru_forward, B, (gx, w_hh_t, bias, h0, lengths), (y, gates, ghn, h_n))
         cache = (x, h0, lengths, y, gates, ghn)
         return y, h_n, None, cache
 
@@ -157,8 +182,7 @@ class GRULayer:
         dgx = np.empty_like(gates)
         dgh = np.empty_like(gates)
         dh0 = np.empty_like(h0)
-        with single_threaded_blas():
-            _gru.gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, batch_chunk(B), dgx, dgh, dh0)
+        run_chunks(_gru.gru_backward, B, (dy, dh_n, gates, ghn, h0, y, lengths, w_hh), (dgx, dgh, dh0))
         dgx = dgx.reshape(B, T, 3 * H)
         _weight_grads(dgx, dgh.reshape(B, T, 3 * H), x, h0, y, *grads)
         dx = _input_grad(dgx, w_ih) if need_dx else None
@@ -180,8 +204,7 @@ class RNNLayer:
         code = RNNLayer.NONLINEARITIES[nonlinearity]
         y = np.empty((B, T, H), dtype=x.dtype)
         h_n = np.empty((B, H), dtype=x.dtype)
-        with single_threaded_blas():
-            _rnn.rnn_forward(x, _merged_weights(w_ih, w_hh), b_ih + b_hh, h0, lengths, code, batch_chunk(B), y, h_n)
+        run_chunks(_rnn.rnn_forward, B, (x, _merged_weights(w_ih, w_hh), b_ih + b_hh, h0, lengths, code), (y, h_n))
         cache = (x, h0, lengths, y) if need_cache else None
         return y, h_n, None, cache
 
@@ -192,8 +215,7 @@ class RNNLayer:
         code = RNNLayer.NONLINEARITIES[nonlinearity]
         dg = np.empty_like(y)
         dh0 = np.empty_like(h0)
-        with single_threaded_blas():
-            _rnn.rnn_backward(dy, dh_n, y, lengths, code, w_hh, batch_chunk(B), dg, dh0)
+        run_chunks(_rnn.rnn_backward, B, (dy, dh_n, y, lengths, code, w_hh), (dg, dh0))
         _weight_grads(dg, dg, x, h0, y, *grads)
         dx = _input_grad(dg, w_ih) if need_dx else None
         return dx, dh0, None

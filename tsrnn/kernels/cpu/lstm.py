@@ -7,8 +7,8 @@ The input projection is merged into the per-step recurrent GEMM: each parallel t
 keeps a buffer ``hx = [h_{t-1}, x_t]`` of shape (rows, H + I) and multiplies it by
 ``[W_hh, W_ih].T`` of shape (H + I, 4H), so no (B, T, 4H) projection is ever written
 or read back. The weight gradients are single GEMMs over all steps done by the caller.
-The batch is cut into chunks of a size fixed by the caller, one chunk per parallel
-task, so results do not depend on the thread count.
+The batch is cut into chunks of a size fixed by the caller; the caller runs groups
+of whole chunks on parallel threads, so results do not depend on the thread count.
 
 Why the loops look the way they do (each point measured):
 
@@ -21,14 +21,14 @@ Why the loops look the way they do (each point measured):
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._options import KERNEL_OPTIONS
 from .._math import sigmoid, tanh
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n):
+def lstm_forward(x, w_t, bias, h0, c0, lengths, lo, hi, chunk, y, c_seq, gates, h_n, c_n):
     """Run an LSTM layer over whole sequences, keeping what backward needs.
 
     Parameters
@@ -43,8 +43,9 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
         Initial hidden and cell states.
     lengths : ndarray of shape (B,), int64
         Valid steps per sample; steps at or past ``lengths[b]`` keep the state.
-    chunk : int
-        Samples per parallel task.
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows (see
+        :func:`tsrnn.kernels.cpu.layers.run_chunks`).
     y : ndarray of shape (B, T, H), output
         Hidden states; zero past a sample's length.
     c_seq : ndarray of shape (B, T, H), output
@@ -57,11 +58,9 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
     B, T, I = x.shape
     K, G = w_t.shape
     H = G // 4
-    n_chunks = (B + chunk - 1) // chunk
     zero = x.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         hx = np.empty((nb, K), dtype=x.dtype)
         c = np.empty((nb, H), dtype=x.dtype)
@@ -108,16 +107,14 @@ def lstm_forward(x, w_t, bias, h0, c0, lengths, chunk, y, c_seq, gates, h_n, c_n
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n):
+def lstm_infer(x, w_t, bias, h0, c0, lengths, lo, hi, chunk, y, h_n, c_n):
     """:func:`lstm_forward` without the backward cache (inference only)."""
     B, T, I = x.shape
     K, G = w_t.shape
     H = G // 4
-    n_chunks = (B + chunk - 1) // chunk
     zero = x.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         hx = np.empty((nb, K), dtype=x.dtype)
         c = np.empty((nb, H), dtype=x.dtype)
@@ -160,7 +157,7 @@ def lstm_infer(x, w_t, bias, h0, c0, lengths, chunk, y, h_n, c_n):
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh0, dc0):
+def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, lo, hi, chunk, dg, dh0, dc0):
     """Backpropagate through an LSTM layer run by :func:`lstm_forward`.
 
     Parameters
@@ -176,8 +173,8 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
     lengths : ndarray of shape (B,), int64
     w_hh : ndarray of shape (4H, H)
         Recurrent weights (not transposed).
-    chunk : int
-        Samples per parallel task (any value gives the same result).
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows.
     dg : ndarray of shape (B, T, 4, H), output
         Gradients w.r.t. the gate pre-activations (zero past a sample's length).
     dh0, dc0 : ndarray of shape (B, H), output
@@ -185,12 +182,10 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, chunk, dg, dh
     """
     B, T, _, H = dg.shape
     G = 4 * H
-    n_chunks = (B + chunk - 1) // chunk
     one = dg.dtype.type(1.0)
     zero = dg.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         dh = dh_n[b0:b1].copy()
         dc = dc_n[b0:b1].copy()

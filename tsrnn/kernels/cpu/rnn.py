@@ -6,7 +6,7 @@ GEMM: ``[h_{t-1}, x_t] @ [W_hh, W_ih].T``.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._options import KERNEL_OPTIONS
 from .._math import relu, tanh
@@ -16,7 +16,7 @@ RELU = 1
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_forward(x, w_t, bias, h0, lengths, nonlinearity, chunk, y, h_n):
+def rnn_forward(x, w_t, bias, h0, lengths, nonlinearity, lo, hi, chunk, y, h_n):
     """Run an Elman RNN layer over whole sequences.
 
     Parameters
@@ -30,19 +30,18 @@ def rnn_forward(x, w_t, bias, h0, lengths, nonlinearity, chunk, y, h_n):
     lengths : ndarray of shape (B,), int64
     nonlinearity : int
         0 for tanh, 1 for relu.
-    chunk : int
-        Samples per parallel task.
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows (see
+        :func:`tsrnn.kernels.cpu.layers.run_chunks`).
     y : ndarray of shape (B, T, H), output
         Hidden states, zero past a sample's length.
     h_n : ndarray of shape (B, H), output
     """
     B, T, I = x.shape
     K, H = w_t.shape
-    n_chunks = (B + chunk - 1) // chunk
     zero = x.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         hx = np.empty((nb, K), dtype=x.dtype)
         for r in range(nb):
@@ -74,7 +73,7 @@ def rnn_forward(x, w_t, bias, h0, lengths, nonlinearity, chunk, y, h_n):
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, chunk, dg, dh0):
+def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, lo, hi, chunk, dg, dh0):
     """Backpropagate through an Elman RNN layer run by :func:`rnn_forward`.
 
     Parameters
@@ -87,18 +86,17 @@ def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, chunk, dg, dh0):
     nonlinearity : int
         0 for tanh, 1 for relu.
     w_hh : ndarray of shape (H, H)
-    chunk : int
+    lo, hi, chunk : int
+        Rows ``lo:hi`` of the batch, in chunks of ``chunk`` rows.
     dg : ndarray of shape (B, T, H), output
         Gradient w.r.t. the pre-activations.
     dh0 : ndarray of shape (B, H), output
     """
     B, T, H = dg.shape
-    n_chunks = (B + chunk - 1) // chunk
     one = dg.dtype.type(1.0)
     zero = dg.dtype.type(0.0)
-    for ci in prange(n_chunks):
-        b0 = ci * chunk
-        b1 = min(B, b0 + chunk)
+    for b0 in range(lo, hi, chunk):
+        b1 = min(hi, b0 + chunk)
         nb = b1 - b0
         dh = dh_n[b0:b1].copy()
         dgc = np.empty((nb, H), dtype=dg.dtype)
