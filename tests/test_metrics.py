@@ -1,0 +1,77 @@
+"""Metrics against hand computations; evaluate() on a cross-validation-like frame."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import metrics
+
+Y = np.array([1.0, 2.0, 4.0, 8.0])
+P = np.array([2.0, 2.0, 3.0, 10.0])
+
+
+def test_point_metrics_by_hand():
+    assert metrics.mae(Y, P) == pytest.approx((1 + 0 + 1 + 2) / 4)
+    assert metrics.rmse(Y, P) == pytest.approx(np.sqrt((1 + 0 + 1 + 4) / 4))
+    assert metrics.mape(Y, P) == pytest.approx(100 * (1 / 1 + 0 + 1 / 4 + 2 / 8) / 4)
+    assert metrics.smape(Y, P) == pytest.approx(100 * (2 / 3 + 0 + 2 / 7 + 4 / 18) / 4)
+
+
+def test_mape_skips_zeros_and_smape_handles_zero_pairs():
+    assert metrics.mape([0.0, 2.0], [1.0, 1.0]) == pytest.approx(50.0)
+    assert np.isnan(metrics.mape([0.0], [1.0]))
+    assert metrics.smape([0.0, 1.0], [0.0, 1.0]) == 0.0
+
+
+def test_mase_by_hand():
+    train = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    # m=1: mean |diff| = (2 + 1 + 3 + 1) / 4 = 1.75
+    assert metrics.mase(Y, P, train) == pytest.approx(1.0 / 1.75)
+    # m=2: |2-1|, |5-3|, |4-2| -> mean 5/3
+    assert metrics.mase(Y, P, train, season_length=2) == pytest.approx(1.0 / (5 / 3))
+    with pytest.raises(ValueError, match="longer than season_length"):
+        metrics.mase(Y, P, train, season_length=5)
+
+
+def test_pinball_and_coverage_by_hand():
+    y = np.array([1.0, 2.0, 3.0])
+    q = np.array([2.0, 2.0, 2.0])
+    # q=0.9: errors y-q = -1, 0, 1 -> max(0.9*d, -0.1*d) = 0.1, 0, 0.9
+    assert metrics.pinball_loss(y, q, 0.9) == pytest.approx((0.1 + 0 + 0.9) / 3)
+    assert metrics.pinball_loss(y, q, 0.5) == pytest.approx(metrics.mae(y, q) / 2)
+    assert metrics.coverage(y, [0.5, 2.0, 3.5], [1.5, 2.5, 4.0]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="quantile"):
+        metrics.pinball_loss(y, q, 1.5)
+
+
+def test_shape_mismatch():
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.mae([1, 2], [1, 2, 3])
+
+
+def test_evaluate_per_series_and_aggregate():
+    cv = pd.DataFrame({
+        "unique_id": ["a"] * 4 + ["b"] * 4,
+        "ds": list(range(10, 14)) * 2,
+        "cutoff": [9, 9, 11, 11] * 2,
+        "y": np.r_[Y, Y * 2],
+        "yhat": np.r_[P, P * 2],
+        "yhat-lo-80": np.r_[P - 1, P * 2 - 1],
+        "yhat-hi-80": np.r_[P + 1, P * 2 + 1],
+    })
+    train = pd.DataFrame({"unique_id": ["a"] * 12 + ["b"] * 12, "ds": list(range(12)) * 2,
+                          "y": np.r_[np.arange(12.0), 2 * np.arange(12.0)]})
+    out = metrics.evaluate(cv, metrics=["mae", "rmse", "mase", "coverage", "pinball"], train_df=train)
+    assert list(out.index) == ["a", "b", "(mean)"]
+    assert out.loc["a", "mae"] == pytest.approx(1.0)
+    assert out.loc["b", "mae"] == pytest.approx(2.0)
+    assert out.loc["(mean)", "mae"] == pytest.approx(1.5)
+    # training diffs are 1 (a) and 2 (b) whatever the cutoff: MASE = MAE / 1 and MAE / 2
+    assert out.loc["a", "mase"] == pytest.approx(1.0)
+    assert out.loc["b", "mase"] == pytest.approx(1.0)
+    assert out.loc["a", "coverage-80"] == pytest.approx(metrics.coverage(Y, P - 1, P + 1))
+    assert "pinball-80" in out.columns
+    with pytest.raises(ValueError, match="train_df"):
+        metrics.evaluate(cv, metrics=["mase"])
+    with pytest.raises(ValueError, match="unknown metrics"):
+        metrics.evaluate(cv, metrics=["r2"])

@@ -1,0 +1,176 @@
+"""Forecast accuracy metrics: point errors, scaled errors, quantile loss, interval coverage.
+
+Every metric takes arrays (``y_true``, ``y_pred`` of the same shape) and returns a
+float. :func:`evaluate` applies them per series to a long frame such as the one
+:meth:`tsrnn.RNNForecaster.cross_validation` returns, and aggregates them.
+"""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "pinball_loss", "coverage", "evaluate"]
+
+
+def _pair(y_true, y_pred):
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}")
+    if y_true.size == 0:
+        raise ValueError("metrics need at least one value")
+    return y_true, y_pred
+
+
+def mae(y_true, y_pred):
+    """Mean absolute error, ``mean(|y - yhat|)``."""
+    y, p = _pair(y_true, y_pred)
+    return float(np.mean(np.abs(y - p)))
+
+
+def rmse(y_true, y_pred):
+    """Root mean squared error, ``sqrt(mean((y - yhat)^2))``."""
+    y, p = _pair(y_true, y_pred)
+    return float(np.sqrt(np.mean((y - p) ** 2)))
+
+
+def mape(y_true, y_pred):
+    """Mean absolute percentage error in percent, ``100 * mean(|y - yhat| / |y|)``.
+
+    Steps where ``y == 0`` are skipped (NaN when all are zero).
+    """
+    y, p = _pair(y_true, y_pred)
+    ok = y != 0
+    if not ok.any():
+        return float("nan")
+    return float(100 * np.mean(np.abs(y[ok] - p[ok]) / np.abs(y[ok])))
+
+
+def smape(y_true, y_pred):
+    """Symmetric MAPE in percent (0-200), ``100 * mean(2 |y - yhat| / (|y| + |yhat|))``.
+
+    Steps where both are zero count as zero error.
+    """
+    y, p = _pair(y_true, y_pred)
+    den = np.abs(y) + np.abs(p)
+    ratio = np.divide(2 * np.abs(y - p), den, out=np.zeros_like(den), where=den > 0)
+    return float(100 * np.mean(ratio))
+
+
+def mase(y_true, y_pred, y_train, season_length=1):
+    """Mean absolute scaled error.
+
+    ``mae(y, yhat) / mean(|y_train[t] - y_train[t - m]|)``: below 1 beats the in-sample
+    seasonal naive forecast of season ``m = season_length``.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (h,)
+    y_train : array-like of shape (n_train,)
+        The training series (``n_train > season_length``).
+    season_length : int, default=1
+    """
+    y, p = _pair(y_true, y_pred)
+    train = np.asarray(y_train, dtype=np.float64).ravel()
+    m = int(season_length)
+    if m < 1 or train.size <= m:
+        raise ValueError(f"mase needs a training series longer than season_length={m}, got {train.size} values")
+    scale = np.mean(np.abs(train[m:] - train[:-m]))
+    if scale == 0:
+        return float("inf") if np.any(y != p) else 0.0
+    return float(np.mean(np.abs(y - p)) / scale)
+
+
+def pinball_loss(y_true, y_quantile, quantile):
+    """Quantile (pinball) loss of a forecast of the ``quantile`` (in (0, 1)).
+
+    ``mean(max(q (y - yq), (q - 1) (y - yq)))``.
+    """
+    y, p = _pair(y_true, y_quantile)
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile}")
+    d = y - p
+    return float(np.mean(np.maximum(quantile * d, (quantile - 1) * d)))
+
+
+def coverage(y_true, lower, upper):
+    """Fraction of ``y_true`` inside ``[lower, upper]`` (bounds included)."""
+    y, lo = _pair(y_true, lower)
+    _, hi = _pair(y_true, upper)
+    return float(np.mean((y >= lo) & (y <= hi)))
+
+
+_POINT = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape}
+
+
+def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=1,
+             id_col="unique_id", time_col="ds", target_col="y", pred_col="yhat", agg="mean"):
+    """Metrics per series (and aggregated) of a forecast frame with actuals.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Long frame with ``id_col``, ``target_col`` (actuals), ``pred_col`` and optional
+        interval columns ``{pred_col}-lo-{level}`` / ``{pred_col}-hi-{level}`` (as
+        returned by ``cross_validation``, or a forecast merged with the actuals).
+    metrics : sequence of str
+        Any of "mae", "rmse", "mape", "smape", "mase", "coverage", "pinball".
+        "coverage" and "pinball" are computed for every interval level found
+        (pinball on both bounds, quantiles ``(1 -/+ level/100) / 2``).
+    train_df : DataFrame, optional
+        Training series (``id_col``, ``time_col``, ``target_col``); required by "mase".
+        When ``df`` has a ``cutoff`` column, MASE scales each window by the series'
+        training values up to its cutoff.
+    season_length : int, default=1
+    agg : {"mean", None}, default="mean"
+        None: one row per series; "mean": also a last row ``"(mean)"`` averaging them.
+
+    Returns
+    -------
+    DataFrame
+        One row per series (index ``id_col``), one column per metric.
+    """
+    metrics = list(metrics)
+    known = set(_POINT) | {"mase", "coverage", "pinball"}
+    unknown = [m for m in metrics if m not in known]
+    if unknown:
+        raise ValueError(f"unknown metrics {unknown}; choose from {sorted(known)}")
+    missing = [c for c in (id_col, target_col, pred_col) if c not in df.columns]
+    if missing:
+        raise ValueError(f"missing column(s) {missing} in the forecast frame (columns: {list(df.columns)})")
+    if "mase" in metrics and train_df is None:
+        raise ValueError("mase needs train_df (the training series)")
+    levels = sorted({c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-lo-")}, key=float)
+    train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
+    rows = {}
+    for uid, g in df.groupby(id_col, sort=True):
+        y, p = g[target_col].to_numpy(), g[pred_col].to_numpy()
+        row = {}
+        for m in metrics:
+            if m in _POINT:
+                row[m] = _POINT[m](y, p)
+            elif m == "mase":
+                if uid not in train:
+                    raise ValueError(f"series {uid!r} is not in train_df")
+                tr = train[uid]
+                if "cutoff" in g.columns:
+                    vals = [mase(w[target_col], w[pred_col], tr.loc[tr[time_col] <= c, target_col], season_length)
+                            * len(w) for c, w in g.groupby("cutoff")]
+                    row[m] = float(np.sum(vals) / len(g))
+                else:
+                    row[m] = mase(y, p, tr[target_col], season_length)
+            elif m == "coverage":
+                for lv in levels:
+                    row[f"coverage-{lv}"] = coverage(y, g[f"{pred_col}-lo-{lv}"], g[f"{pred_col}-hi-{lv}"])
+            elif m == "pinball":
+                for lv in levels:
+                    a = (1 - float(lv) / 100) / 2
+                    row[f"pinball-{lv}"] = 0.5 * (pinball_loss(y, g[f"{pred_col}-lo-{lv}"], a)
+                                                  + pinball_loss(y, g[f"{pred_col}-hi-{lv}"], 1 - a))
+        rows[uid] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = id_col
+    if agg == "mean":
+        out.loc["(mean)"] = out.mean(axis=0)
+    elif agg is not None:
+        raise ValueError(f"agg must be 'mean' or None, got {agg!r}")
+    return out

@@ -1,0 +1,103 @@
+"""Forecast plots on matplotlib, without pyplot: figures are built with
+:class:`matplotlib.figure.Figure` directly (no global backend change, no GUI, no
+``plt.show()``); save them with ``fig.savefig(path)``.
+"""
+
+import math
+
+import pandas as pd
+
+__all__ = ["plot_forecast"]
+
+
+def _interval_levels(columns, pred_col):
+    prefix = f"{pred_col}-lo-"
+    return sorted((c[len(prefix):] for c in columns if c.startswith(prefix)), key=float, reverse=True)
+
+
+def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=None, max_history=None,
+                  id_col="unique_id", time_col="ds", target_col="y", pred_col="yhat",
+                  figsize=None, title=None):
+    """Plot history, forecasts, prediction intervals and cutoffs, one panel per series.
+
+    Parameters
+    ----------
+    history_df : DataFrame
+        Long frame ``id_col, time_col, target_col`` (the observed series).
+    forecast_df : DataFrame, optional
+        Output of ``RNNForecaster.predict`` or ``cross_validation``: ``pred_col`` and
+        optional ``{pred_col}-lo-{level}`` / ``{pred_col}-hi-{level}`` columns; a
+        ``cutoff`` column draws one dashed vertical line per cutoff (and one forecast
+        line per window).
+    ids : list, optional
+        Series to plot (default: the first ``max_series`` ids of ``history_df``).
+    max_series : int, default=16
+    ncols : int, optional
+        Grid columns (default: up to 4).
+    max_history : int, optional
+        Plot only the last ``max_history`` observations of each series.
+    id_col, time_col, target_col, pred_col : str
+    figsize : (float, float), optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per plotted series (``fig.axes``; unused grid cells are removed).
+    """
+    from matplotlib.figure import Figure
+
+    for name, frame, cols in (("history_df", history_df, (id_col, time_col, target_col)),
+                              ("forecast_df", forecast_df, (id_col, time_col, pred_col))):
+        if frame is None:
+            continue
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name} is missing column(s) {missing} (columns: {list(frame.columns)})")
+    all_ids = list(pd.unique(history_df[id_col]))
+    if ids is None:
+        ids = all_ids[:max_series]
+    else:
+        ids = list(ids)
+        unknown = [i for i in ids if i not in set(all_ids)]
+        if unknown:
+            raise ValueError(f"ids not in history_df: {unknown}")
+    if not ids:
+        raise ValueError("nothing to plot: history_df has no series")
+    n = len(ids)
+    ncols = ncols or min(4, n)
+    nrows = math.ceil(n / ncols)
+    figsize = figsize or (4.5 * ncols, 3.0 * nrows)
+    fig = Figure(figsize=figsize, layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    levels = [] if forecast_df is None else _interval_levels(forecast_df.columns, pred_col)
+    hist_groups = dict(tuple(history_df.groupby(id_col, sort=False)))
+    fc_groups = {} if forecast_df is None else dict(tuple(forecast_df.groupby(id_col, sort=False)))
+    for k, uid in enumerate(ids):
+        ax = axes[k // ncols][k % ncols]
+        h = hist_groups[uid].sort_values(time_col)
+        if max_history is not None:
+            h = h.iloc[-max_history:]
+        ax.plot(h[time_col], h[target_col], color="black", lw=1.0, label=target_col)
+        f = fc_groups.get(uid)
+        if f is not None:
+            windows = f.groupby("cutoff", sort=True) if "cutoff" in f.columns else [(None, f)]
+            for w, (cutoff, g) in enumerate(windows):
+                g = g.sort_values(time_col)
+                for j, lv in enumerate(levels):
+                    ax.fill_between(g[time_col], g[f"{pred_col}-lo-{lv}"], g[f"{pred_col}-hi-{lv}"],
+                                    color="C0", alpha=0.15 + 0.15 * j, lw=0,
+                                    label=f"{lv}% interval" if w == 0 else None)
+                ax.plot(g[time_col], g[pred_col], color="C0", lw=1.3, label=pred_col if w == 0 else None)
+                if cutoff is not None:
+                    ax.axvline(cutoff, color="gray", ls="--", lw=0.8, label="cutoff" if w == 0 else None)
+        ax.set_title(str(uid), fontsize=10)
+        ax.tick_params(labelsize=8)
+        if k == 0:
+            ax.legend(fontsize=7, loc="upper left")
+    for k in range(n, nrows * ncols):
+        fig.delaxes(axes[k // ncols][k % ncols])
+    if title:
+        fig.suptitle(title)
+    return fig
+
