@@ -5,12 +5,18 @@ traceback only with ``--debug``).
 """
 
 import argparse
+import signal
 import sys
 
-from . import datasets_cmd, info, warmup
+from . import datasets_cmd, forecast_cmd, info, warmup
 from ._common import UsageError
 
-COMMANDS = (info, datasets_cmd, warmup)
+COMMANDS = (forecast_cmd, datasets_cmd, warmup, info)
+
+
+def _terminate(signum, frame):
+    # SIGTERM unwinds like Ctrl-C, so temporary files are removed and no partial output is left.
+    raise KeyboardInterrupt
 
 
 def build_parser():
@@ -37,6 +43,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except (UsageError, ValueError, TypeError, KeyError, OSError) as exc:

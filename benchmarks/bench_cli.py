@@ -1,0 +1,97 @@
+"""Wall time of the quick-start command with a warm Numba cache, and of neuralforecast's
+equivalent script when neuralforecast is installed, in the same run.
+
+    tsrnn forecast --dataset airline --horizon 12 -o fc.csv --plot fc.png
+
+The first run warms the kernel cache and is reported separately (cold start); the
+following runs are the warm ones (import, fit, forecast, plot, all included).
+
+Usage::
+
+    python benchmarks/bench_cli.py [--runs 5]
+
+Writes ``benchmarks/results/cli.json``.
+"""
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results"
+
+NEURALFORECAST_SCRIPT = """
+import pandas as pd
+from neuralforecast import NeuralForecast
+from neuralforecast.models import LSTM
+df = pd.read_csv({csv!r}, parse_dates=["ds"])
+nf = NeuralForecast(models=[LSTM(h=12, input_size=36, max_steps=500, enable_progress_bar=False,
+                                 logger=False, enable_checkpointing=False, random_seed=0)], freq="MS")
+nf.fit(df)
+fc = nf.predict()
+fc.to_csv("nf.csv", index=False)
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+ax = df.set_index("ds")["y"].plot()
+fc.set_index("ds")["LSTM"].plot(ax=ax)
+plt.savefig("nf.png")
+"""
+
+
+def timed(cmd, cwd, env=None):
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"{cmd} failed:\n{res.stderr[-2000:]}")
+    return elapsed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--out", default=str(RESULTS / "cli.json"))
+    args = parser.parse_args(argv)
+    exe = shutil.which("tsrnn") or str(Path(sys.executable).with_name("tsrnn"))
+    result = {"benchmark": "cli", "machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as work:
+        cmd = [exe, "forecast", "--dataset", "airline", "--horizon", "12", "-o", "fc.csv", "--plot", "fc.png",
+               "--force", "--quiet"]
+        with tempfile.TemporaryDirectory() as cache:
+            cold_env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            result["tsrnn_cold_s"] = timed(cmd, work, cold_env)
+            warm = [timed(cmd, work, cold_env) for _ in range(args.runs)]
+        result["tsrnn_warm_s"] = {"min": min(warm), "median": statistics.median(warm), "runs": warm}
+        print(f"tsrnn forecast: cold {result['tsrnn_cold_s']:.2f} s, warm min {min(warm):.2f} s, "
+              f"median {statistics.median(warm):.2f} s")
+        if importlib.util.find_spec("neuralforecast") is None:
+            result["neuralforecast"] = "not installed (pip install neuralforecast torch==2.13.0)"
+            print("neuralforecast: not installed; no side-by-side run")
+        else:
+            from tsrnn.datasets import load_airline
+
+            csv = os.path.join(work, "airline.csv")
+            load_airline().to_csv(csv, index=False)
+            script = os.path.join(work, "nf.py")
+            Path(script).write_text(NEURALFORECAST_SCRIPT.format(csv=csv))
+            runs = [timed([sys.executable, script], work) for _ in range(max(1, args.runs // 2))]
+            result["neuralforecast_s"] = {"min": min(runs), "median": statistics.median(runs), "runs": runs}
+            result["ratio_median"] = statistics.median(runs) / statistics.median(warm)
+            print(f"neuralforecast script: median {statistics.median(runs):.2f} s "
+                  f"(tsrnn x{result['ratio_median']:.1f} faster)")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

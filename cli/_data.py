@@ -1,0 +1,92 @@
+"""Reading the user's series for the CLI: CSV or Parquet, long or wide, or a shipped dataset."""
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ._common import UsageError
+
+
+def add_data_arguments(parser, required=True):
+    """DATA positional / --dataset and the column options."""
+    parser.add_argument("data", nargs="?", help="CSV or Parquet file with the series (long or wide format)")
+    parser.add_argument("--dataset", help="use a shipped dataset instead of DATA (see `tsrnn datasets list`)")
+    parser.add_argument("--id-col", default="unique_id", help="series id column of long data (default: unique_id)")
+    parser.add_argument("--time-col", default="ds", help="time column (default: ds)")
+    parser.add_argument("--target-col", default="y", help="target column of long data (default: y)")
+    parser.add_argument("--format", choices=["auto", "long", "wide"], default="auto",
+                        help="long: one row per (id, time); wide: a time column and one column per series")
+
+
+def _read_file(path):
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            try:
+                return pd.read_parquet(path)
+            except ImportError:
+                raise UsageError("reading Parquet needs pyarrow: pip install pyarrow") from None
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"{path} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot parse {path}: {' '.join(str(exc).split())}") from None
+
+
+def read_series(args):
+    """A long DataFrame (id, time, target [, covariates]) from DATA or --dataset."""
+    if (args.data is None) == (args.dataset is None):
+        raise UsageError("give either a DATA file or --dataset NAME")
+    if args.dataset is not None:
+        from tsrnn import datasets
+
+        try:
+            frame = datasets.load(args.dataset)
+        except datasets.UnknownDatasetError as exc:
+            raise UsageError(str(exc).strip('"')) from None
+        if not isinstance(frame, pd.DataFrame):
+            raise UsageError(f"dataset {args.dataset!r} is not a forecasting dataset")
+        return frame.rename(columns={"unique_id": args.id_col, "ds": args.time_col, "y": args.target_col})
+    frame = _read_file(args.data)
+    if frame.empty:
+        raise UsageError(f"{args.data} has no rows")
+    fmt = args.format
+    if fmt == "auto":
+        fmt = "long" if args.id_col in frame.columns or args.target_col in frame.columns else "wide"
+    if args.time_col not in frame.columns:
+        raise UsageError(f"{args.data} has no time column {args.time_col!r} (columns: {list(frame.columns)}); use --time-col")
+    if fmt == "wide":
+        value_cols = [c for c in frame.columns if c != args.time_col]
+        if not value_cols:
+            raise UsageError(f"{args.data} has no series columns besides {args.time_col!r}")
+        frame = frame.melt(id_vars=[args.time_col], value_vars=value_cols, var_name=args.id_col,
+                           value_name=args.target_col)
+    else:
+        missing = [c for c in (args.target_col,) if c not in frame.columns]
+        if missing:
+            raise UsageError(f"{args.data} has no column {missing[0]!r} (columns: {list(frame.columns)}); use --target-col")
+        if args.id_col not in frame.columns:  # one series
+            frame = frame.assign(**{args.id_col: Path(args.data).stem})
+    frame[args.time_col] = _parse_times(frame[args.time_col], args.time_col)
+    y = pd.to_numeric(frame[args.target_col], errors="coerce")
+    bad = y.isna() & frame[args.target_col].notna()
+    if bad.any():
+        raise UsageError(f"column {args.target_col!r} has non-numeric values, e.g. {frame[args.target_col][bad].iloc[0]!r}")
+    frame[args.target_col] = y
+    frame[args.id_col] = frame[args.id_col].astype(str)
+    return frame
+
+
+def _parse_times(column, name):
+    if pd.api.types.is_numeric_dtype(column):
+        return column
+    try:
+        with warnings.catch_warnings():  # pandas warns before it fails on mixed formats
+            warnings.simplefilter("ignore", UserWarning)
+            return pd.to_datetime(column)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(exc).split())}") from None

@@ -1,0 +1,107 @@
+"""``tsrnn forecast``: fit a forecaster on DATA and write the next H steps (and a plot)."""
+
+import io
+import sys
+import time
+
+from tsrnn.io import atomic_write_bytes
+
+from ._common import UsageError, check_output_path, write_frame_csv
+from ._data import add_data_arguments, read_series
+
+# CLI option -> RNNForecaster parameter (None: same name with dashes as underscores)
+MODEL_OPTIONS = {
+    "--input-size": (int, "past steps the network reads (default: the forecaster's choice)"),
+    "--cell": (str, "lstm, gru or rnn"),
+    "--hidden-size": (int, "hidden units"),
+    "--num-layers": (int, "stacked recurrent layers"),
+    "--max-steps": (int, "optimizer steps"),
+    "--learning-rate": (float, "Adam learning rate"),
+    "--batch-size": (int, "windows per mini-batch"),
+    "--n-models": (int, "ensemble size (networks from different seeds, averaged)"),
+    "--seed": (int, "random seed (default 0, so runs are reproducible)"),
+}
+
+
+def add_model_arguments(parser):
+    parser.add_argument("--horizon", type=int, required=True, help="steps to forecast")
+    for flag, (kind, text) in MODEL_OPTIONS.items():
+        parser.add_argument(flag, type=kind, help=text)
+    parser.add_argument("--config", help="TOML file of RNNForecaster parameters (command-line options win)")
+    parser.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("forecast", help="fit on DATA and forecast the next --horizon steps")
+    add_data_arguments(p)
+    add_model_arguments(p)
+    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    p.add_argument("-o", "--output", required=True, help="forecast CSV to write")
+    p.add_argument("--plot", help="PNG file of history + forecast")
+    p.add_argument("--force", action="store_true", help="overwrite existing outputs")
+    p.set_defaults(func=run)
+
+
+def _read_config(path):
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise UsageError("--config needs Python >= 3.11 (tomllib)") from None
+    try:
+        with open(path, "rb") as f:
+            config = tomllib.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"no such config file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"cannot parse {path}: {exc}") from None
+    return config.get("forecaster", config)
+
+
+def build_forecaster(args):
+    """An RNNForecaster from --config and the command-line options."""
+    from tsrnn import RNNForecaster
+
+    params = _read_config(args.config) if getattr(args, "config", None) else {}
+    for flag in MODEL_OPTIONS:
+        name = flag[2:].replace("-", "_")
+        value = getattr(args, name)
+        if value is not None:
+            params["random_state" if name == "seed" else name] = value
+    params.setdefault("random_state", 0)
+    params.update(horizon=args.horizon, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
+                  verbose=0 if args.quiet else 1)
+    valid = RNNForecaster().get_params()
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise UsageError(f"unknown forecaster parameters {unknown}; valid: {sorted(valid)}")
+    return RNNForecaster(**params)
+
+
+def _status(args, text):
+    if not args.quiet:
+        print(text, file=sys.stderr, flush=True)
+
+
+def run(args):
+    # Check outputs before any work: a long fit must not end in "file exists".
+    check_output_path(args.output, args.force)
+    if args.plot:
+        check_output_path(args.plot, args.force)
+    frame = read_series(args)
+    forecaster = build_forecaster(args)
+    start = time.perf_counter()
+    _status(args, f"fitting {forecaster.cell} forecaster on {frame[args.id_col].nunique()} series...")
+    forecaster.fit(frame)
+    forecast = forecaster.predict(level=args.level)
+    _status(args, f"fitted and forecast in {time.perf_counter() - start:.1f} s")
+    write_frame_csv(args.output, forecast, args.force)
+    if args.plot:
+        from tsrnn.plotting import plot_forecast
+
+        figure = plot_forecast(frame, forecast, id_col=args.id_col, time_col=args.time_col,
+                               target_col=args.target_col)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        atomic_write_bytes(args.plot, buffer.getvalue(), overwrite=True)
+    _status(args, f"wrote {args.output}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
