@@ -59,3 +59,18 @@ def test_missing_data_and_unknown_dataset(run_cli):
     assert res.returncode == 2 and "DATA" in res.stderr
     res = run_cli("forecast", "--dataset", "nope", "--horizon", "3", "-o", "x.csv")
     assert res.returncode == 2 and "airline" in res.stderr
+
+
+def test_backtest_table_and_json(run_cli, tmp_path):
+    import json
+
+    res = run_cli("backtest", "--dataset", "airline", "--horizon", "6", "--windows", "2", "--level", "80",
+                  "--season-length", "12", "-o", "cv.csv", *FAST)
+    assert res.returncode == 0, res.stderr
+    assert "mase" in res.stdout and "coverage-80" in res.stdout
+    cv = pd.read_csv(tmp_path / "cv.csv")
+    assert len(cv) == 12 and cv["cutoff"].nunique() == 2
+    res = run_cli("backtest", "--dataset", "airline", "--horizon", "6", "--json", *FAST)
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads(res.stdout)["metrics"]
+    assert set(metrics["airline"]) >= {"mae", "rmse", "smape", "mase"}
