@@ -8,10 +8,10 @@ import argparse
 import signal
 import sys
 
-from . import backtest_cmd, datasets_cmd, forecast_cmd, info, warmup
+from . import backtest_cmd, datasets_cmd, forecast_cmd, info, model_cmds, warmup
 from ._common import UsageError
 
-COMMANDS = (forecast_cmd, backtest_cmd, datasets_cmd, warmup, info)
+COMMANDS = (forecast_cmd, model_cmds, backtest_cmd, datasets_cmd, warmup, info)
 
 
 def _terminate(signum, frame):

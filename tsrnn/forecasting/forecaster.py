@@ -14,6 +14,7 @@ from ..kernels.threads import cpu_threads
 from ..windows import SCALERS, WindowBatches, build_panel, future_timestamps, window_starts, window_stats
 from ..windows._panel import _listing
 from . import _transforms
+from ._persistence import ForecasterPersistence
 from ._transforms import TARGET_TRANSFORMS
 
 STRATEGIES = ("direct", "recursive")
@@ -40,7 +41,7 @@ def _level_name(lv):
     return f"{lv:g}"
 
 
-class RNNForecaster(BaseEstimator):
+class RNNForecaster(ForecasterPersistence, BaseEstimator):
     """Global recurrent forecaster for many series in long format (``unique_id, ds, y``).
 
     One network is trained on windows of every series (``input_size`` past steps ->

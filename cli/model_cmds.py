@@ -1,0 +1,58 @@
+"""``tsrnn fit DATA -m model.tsrnn`` and ``tsrnn predict -m model.tsrnn [DATA] -o out.csv``."""
+
+import sys
+import time
+
+from ._common import UsageError, check_output_path, write_frame_csv
+from ._data import add_data_arguments, read_series
+from .forecast_cmd import add_model_arguments, build_forecaster
+
+
+def add_parser(subparsers):
+    fit = subparsers.add_parser("fit", help="fit a forecaster on DATA and save it to a model file")
+    add_data_arguments(fit)
+    add_model_arguments(fit)
+    fit.add_argument("-m", "--model", required=True, help="model file to write (.tsrnn)")
+    fit.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    fit.set_defaults(func=run_fit)
+
+    predict = subparsers.add_parser("predict", help="forecast with a saved model (from DATA's end, or the training data's)")
+    add_data_arguments(predict)
+    predict.add_argument("-m", "--model", required=True, help="model file written by `tsrnn fit`")
+    predict.add_argument("--horizon", type=int, help="steps to forecast (default: the model's horizon)")
+    predict.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent")
+    predict.add_argument("-o", "--output", required=True, help="forecast CSV to write")
+    predict.add_argument("--force", action="store_true", help="overwrite an existing output")
+    predict.set_defaults(func=run_predict)
+
+
+def run_fit(args):
+    check_output_path(args.model, args.force)
+    frame = read_series(args)
+    forecaster = build_forecaster(args)
+    start = time.perf_counter()
+    forecaster.fit(frame)
+    forecaster.save(args.model, overwrite=True)
+    if not args.quiet:
+        print(f"fitted in {time.perf_counter() - start:.1f} s; wrote {args.model}", file=sys.stderr)
+    return 0
+
+
+def run_predict(args):
+    import tsrnn
+    from tsrnn.io import ModelFileError
+
+    check_output_path(args.output, args.force)
+    try:
+        forecaster = tsrnn.load(args.model)
+    except ModelFileError as exc:
+        raise UsageError(str(exc)) from None
+    if not isinstance(forecaster, tsrnn.RNNForecaster):
+        raise UsageError(f"{args.model} holds a {type(forecaster).__name__}, not a forecaster")
+    frame = None
+    if args.data is not None or args.dataset is not None:
+        args.id_col, args.time_col, args.target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
+        frame = read_series(args)
+    forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level)
+    write_frame_csv(args.output, forecast, args.force)
+    return 0

@@ -1,0 +1,98 @@
+"""RNNForecaster <-> model file (JSON state + arrays): the networks, the training series
+(needed by ``predict()`` without new data), covariate statistics and conformal scores."""
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ..estimators import RNNRegressor
+from ..estimators._persistence import _jsonable, from_state, get_state
+
+FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_")
+FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
+
+
+def _freq_to_json(freq):
+    if isinstance(freq, (int, np.integer)):
+        return {"int": int(freq)}
+    return {"offset": pd.tseries.frequencies.to_offset(freq).freqstr}
+
+
+def _freq_from_json(value):
+    return value["int"] if "int" in value else pd.tseries.frequencies.to_offset(value["offset"])
+
+
+def _panel_state(panel):
+    ids = np.asarray(panel.ids)
+    if ids.dtype.kind == "O":
+        ids = ids.astype(str)
+    state = {"freqs": [_freq_to_json(f) for f in panel.freqs], "covariate_names": list(panel.covariate_names),
+             "id_col": panel.id_col, "time_col": panel.time_col, "target_col": panel.target_col,
+             "ds_datetime": bool(panel.is_datetime)}
+    ds = panel.ds.astype("datetime64[ns]").view(np.int64) if panel.is_datetime else panel.ds
+    arrays = {"panel.ids": ids, "panel.offsets": panel.offsets, "panel.y": panel.y, "panel.ds": ds}
+    if panel.X is not None:
+        arrays["panel.X"] = panel.X
+    return state, arrays
+
+
+def _panel_from_state(state, arrays):
+    from ..windows import Panel
+
+    ds = arrays["panel.ds"]
+    if state["ds_datetime"]:
+        ds = ds.view("datetime64[ns]")
+    return Panel(ids=arrays["panel.ids"], offsets=arrays["panel.offsets"], y=arrays["panel.y"],
+                 X=arrays.get("panel.X"), ds=ds, freqs=[_freq_from_json(f) for f in state["freqs"]],
+                 covariate_names=state["covariate_names"], id_col=state["id_col"], time_col=state["time_col"],
+                 target_col=state["target_col"])
+
+
+class ForecasterPersistence:
+    """Mixin: ``save(path)`` and the model-file protocol for RNNForecaster."""
+
+    def save(self, path, overwrite=False):
+        """Save the fitted forecaster to one safe file (see :func:`tsrnn.load`).
+
+        Parameters
+        ----------
+        path : str or Path
+        overwrite : bool, default=False
+        """
+        from ..io import save_model
+
+        check_is_fitted(self, "models_")
+        save_model(self, path, overwrite=overwrite)
+
+    def _get_state(self):
+        params = self.get_params(deep=False)
+        if not (params.get("random_state") is None or isinstance(params["random_state"], (int, np.integer))):
+            params["random_state"] = None
+        panel_state, arrays = _panel_state(self.panel_)
+        state = {"params": _jsonable(params), "panel": panel_state, "models": [],
+                 "fitted": {k: _jsonable(getattr(self, k)) for k in FITTED_SCALARS if hasattr(self, k)}}
+        for k in FITTED_ARRAYS:
+            if hasattr(self, k):
+                arrays[f"attr.{k}"] = getattr(self, k)
+        for i, model in enumerate(self.models_):
+            model_state, model_arrays = get_state(model)
+            state["models"].append(model_state)
+            arrays.update({f"model{i}.{k}": v for k, v in model_arrays.items()})
+        return state, arrays
+
+    @classmethod
+    def _from_state(cls, state, arrays):
+        forecaster = cls(**state["params"])
+        forecaster._check_params()
+        forecaster.panel_ = _panel_from_state(state["panel"], arrays)
+        for k, v in state["fitted"].items():
+            setattr(forecaster, k, v)
+        for k in FITTED_ARRAYS:
+            if f"attr.{k}" in arrays:
+                setattr(forecaster, k, arrays[f"attr.{k}"])
+        forecaster.models_ = []
+        for i, model_state in enumerate(state["models"]):
+            prefix = f"model{i}."
+            model_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+            forecaster.models_.append(from_state(RNNRegressor, model_state, model_arrays))
+        return forecaster
