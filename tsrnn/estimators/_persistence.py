@@ -8,7 +8,7 @@ from ..heads import Head, ModelSpec, get_head
 from ..nn.recurrent import resolve_dtype
 
 SCALAR_ATTRS = ("n_features_in_", "_input_ndim", "_n_step_features", "loss_curve_", "validation_loss_curve_",
-                "validation_scores_", "best_loss_", "n_iter_", "t_", "best_validation_score_", "_y_ndim")
+                "validation_scores_", "best_loss_", "n_iter_", "t_", "best_validation_score_", "_y_ndim", "vocab_size_")
 ARRAY_ATTRS = ("classes_", "y_mean_", "y_scale_", "feature_names_in_")
 
 
@@ -50,7 +50,9 @@ def get_state(estimator):
             "spec": {"cell": spec.cell, "hidden_size": spec.hidden_size, "num_layers": spec.num_layers,
                      "nonlinearity": spec.nonlinearity, "dtype": np.dtype(spec.dtype).name,
                      "n_features": spec.n_features, "n_outputs": spec.n_outputs,
-                     "output_length": spec.output_length, "task": spec.task},
+                     "output_length": spec.output_length, "task": spec.task,
+                     "vocab_size": spec.vocab_size, "embedding_dim": spec.embedding_dim,
+                     "padding_idx": spec.padding_idx},
         },
         "fitted": {k: _jsonable(getattr(estimator, k)) for k in SCALAR_ATTRS if hasattr(estimator, k)},
         "optimizer": {},

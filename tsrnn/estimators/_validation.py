@@ -154,6 +154,104 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
     return np.ascontiguousarray(X, dtype=dtype), lengths
 
 
+def check_tokens(estimator, X, reset, lengths=None):
+    """Validate token input (estimators with ``embedding_dim`` set).
+
+    Parameters
+    ----------
+    X : array-like of int of shape (n_samples, n_timesteps), or a list of 1-D int sequences
+        Token ids in ``[0, vocab_size)``. A list of variable-length sequences is padded
+        with ``padding_idx``; in an array, trailing ``padding_idx`` tokens are padding
+        (unless ``lengths`` is given).
+    lengths : array-like of int of shape (n_samples,), optional
+
+    In fit (``reset``) ``estimator.vocab_size_`` is set: the ``vocab_size`` parameter, or
+    the largest id seen + 1. Afterwards ids must lie in ``[0, vocab_size_)``.
+
+    Returns
+    -------
+    ids : ndarray of shape (n_samples, n_timesteps), int64, C-contiguous
+    lengths : ndarray of shape (n_samples,), int64
+    """
+    name = type(estimator).__name__
+    pad = estimator.padding_idx
+    hint = "encode text first, e.g. with tsrnn.text.Tokenizer"
+    if isinstance(X, str) or hasattr(X, "columns"):
+        raise TypeError(f"{name} with embedding_dim set needs integer token ids, got {type(X).__name__}; {hint}")
+    list_lengths = None
+    if isinstance(X, (list, tuple)) and len(X) and all(hasattr(x, "__len__") and not isinstance(x, str) for x in X):
+        seqs = [np.asarray(x) for x in X]
+        if any(a.ndim != 1 for a in seqs):
+            raise ValueError("token input as a list needs 1-D sequences of token ids")
+        empty = [i for i, a in enumerate(seqs) if a.shape[0] == 0]
+        if empty:
+            raise ValueError(f"sample {empty[0]} is an empty sequence: every sample needs at least one token")
+        for a in seqs:
+            _check_int_dtype(a, name, hint)
+        T = max(a.shape[0] for a in seqs)
+        out = np.full((len(seqs), T), 0 if pad is None else pad, dtype=np.int64)
+        for i, a in enumerate(seqs):
+            out[i, : a.shape[0]] = a
+        list_lengths = np.array([a.shape[0] for a in seqs], dtype=np.int64)
+        X = out
+    else:
+        X = np.asarray(X)
+        if X.size == 0:
+            raise ValueError(f"token input is empty (shape {X.shape}): empty texts cannot be used")
+        if X.dtype.kind in "US":
+            raise TypeError(f"{name} with embedding_dim set needs integer token ids, got strings; {hint}")
+        _check_int_dtype(X, name, hint)
+        if X.ndim != 2:
+            raise ValueError(f"token input must be 2-D (n_samples, n_timesteps) of ids; got shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError(f"token input has 0 samples (shape {X.shape}); at least 1 is required")
+    if X.shape[1] == 0:
+        raise ValueError(f"token input has no time steps (shape {X.shape}): empty texts cannot be used")
+    X = X.astype(np.int64, copy=False)
+    if (X < 0).any():
+        i, t = np.argwhere(X < 0)[0]
+        raise ValueError(f"token id {X[i, t]} (sample {i}, step {t}) is negative: ids must lie in [0, vocab_size)")
+    if reset:
+        vocab = estimator.vocab_size
+        if vocab is None:
+            vocab = int(X.max()) + 1
+            if pad is not None:
+                vocab = max(vocab, pad + 1)
+        estimator.vocab_size_ = int(vocab)
+        estimator.n_features_in_ = 1  # one token id per step; the number of steps may vary
+        estimator._input_ndim = 2
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    vocab = estimator.vocab_size_
+    if (X >= vocab).any():
+        i, t = np.argwhere(X >= vocab)[0]
+        raise ValueError(
+            f"token id {X[i, t]} (sample {i}, step {t}) is outside the vocabulary [0, {vocab}) the model was "
+            "fitted with; map unknown tokens to an <unk> id (tsrnn.text.Tokenizer does)"
+        )
+    if lengths is not None:
+        lengths = check_lengths(lengths, X.shape[0], X.shape[1])
+    elif list_lengths is not None:
+        lengths = list_lengths
+    elif pad is not None:
+        is_pad = X == pad
+        trailing = np.cumprod(is_pad[:, ::-1], axis=1).sum(axis=1)  # trailing padding tokens
+        lengths = (X.shape[1] - trailing).astype(np.int64)
+    else:
+        lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
+    if (lengths == 0).any():
+        i = int(np.argmin(lengths))
+        raise ValueError(f"sample {i} holds only padding tokens (padding_idx={pad}): empty texts cannot be used")
+    return np.ascontiguousarray(X), lengths
+
+
+def _check_int_dtype(a, name, hint):
+    if a.dtype.kind not in "iu":
+        raise TypeError(
+            f"{name} with embedding_dim set needs integer token ids, got dtype {a.dtype}; {hint}"
+        )
+
+
 def _fast_path(estimator, X, dtype):
     """Prediction on a finite float ndarray shaped as in fit: skip sklearn's validation,
     which costs more than a one-sample forward pass. None when the full path is needed."""

@@ -1,5 +1,6 @@
 """Shared machinery of RNNRegressor and RNNClassifier: parameters, fit loop, predict."""
 
+import numbers
 import sys
 import time
 
@@ -18,6 +19,7 @@ from ._validation import (
     check_option,
     check_positive_int,
     check_sequences,
+    check_tokens,
     check_vectors,
 )
 
@@ -103,6 +105,9 @@ class BaseRNN(BaseEstimator):
         warm_start=False,
         checkpoint=None,
         checkpoint_every=1,
+        embedding_dim=None,
+        vocab_size=None,
+        padding_idx=0,
     ):
         self.cell = cell
         self.hidden_size = hidden_size
@@ -131,6 +136,9 @@ class BaseRNN(BaseEstimator):
         self.warm_start = warm_start
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.embedding_dim = embedding_dim
+        self.vocab_size = vocab_size
+        self.padding_idx = padding_idx
 
     # ------------------------------------------------------------------ hooks
     def _loss_fn(self):
@@ -155,6 +163,13 @@ class BaseRNN(BaseEstimator):
         for name in ("hidden_size", "num_layers", "max_epochs", "batch_size", "patience", "checkpoint_every"):
             check_positive_int(name, getattr(self, name))
         check_positive_int("output_length", self.output_length, allow_none=True)
+        check_positive_int("embedding_dim", self.embedding_dim, allow_none=True)
+        check_positive_int("vocab_size", self.vocab_size, allow_none=True)
+        if self.padding_idx is not None:
+            if isinstance(self.padding_idx, bool) or not isinstance(self.padding_idx, numbers.Integral) or self.padding_idx < 0:
+                raise ValueError(f"padding_idx must be a non-negative integer or None, got {self.padding_idx!r}")
+            if self.vocab_size is not None and self.padding_idx >= self.vocab_size:
+                raise ValueError(f"padding_idx={self.padding_idx} must be < vocab_size={self.vocab_size}")
         check_float("learning_rate", self.learning_rate, low=0, low_open=True)
         check_float("weight_decay", self.weight_decay, low=0)
         check_float("tol", self.tol, low=0)
@@ -169,11 +184,21 @@ class BaseRNN(BaseEstimator):
         return head
 
     def _check_X(self, X, head, reset, lengths=None):
+        if self._token_input(reset):
+            if head.input_kind == "vector":
+                raise ValueError(f"head {head.name!r} takes vectors: token input (embedding_dim) needs a sequence head")
+            return check_tokens(self, X, reset, lengths)
         if head.input_kind == "vector":
             if lengths is not None:
                 raise ValueError(f"head {head.name!r} takes vectors: lengths does not apply")
             return check_vectors(self, X, self._dtype, reset)
         return check_sequences(self, X, self._dtype, reset, lengths)
+
+    def _token_input(self, reset):
+        """Whether X holds token ids: the parameter in fit, the fitted model afterwards."""
+        if reset or not hasattr(self, "network_"):
+            return self.embedding_dim is not None
+        return self.network_.embedding is not None
 
     # ------------------------------------------------------------------ fitting
     def _build(self, head, n_outputs, output_length, seed):
@@ -182,6 +207,8 @@ class BaseRNN(BaseEstimator):
             nonlinearity=self.nonlinearity, dtype=self._dtype, n_features=self._n_step_features,
             n_outputs=n_outputs, output_length=output_length, task=self._task, random_state=seed,
         )
+        if self.embedding_dim is not None:
+            spec.vocab_size, spec.embedding_dim, spec.padding_idx = self.vocab_size_, self.embedding_dim, self.padding_idx
         self.network_ = head.initialize(spec)
         self._optimizer = self._make_optimizer()
         self._schedule = self._make_schedule()
@@ -306,7 +333,7 @@ class BaseRNN(BaseEstimator):
         reset = not ((self.warm_start or incremental) and fitted)
         X, lengths = self._check_X(X, head, reset=reset, lengths=lengths)
         if reset:
-            self._n_step_features = X.shape[-1]
+            self._n_step_features = X.shape[-1] if self.embedding_dim is None else self.embedding_dim
         y, n_outputs, output_length = self._encode_y(y, head, X, lengths, reset, classes)
         n = X.shape[0]
         if y.shape[0] != n:
@@ -340,7 +367,7 @@ class BaseRNN(BaseEstimator):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
         return self
 
-    def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None):
+    def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None, resume=False):
         """Fit on a batch source whose targets are already in model space (scaled).
 
         For callers that gather mini-batches themselves, e.g. the forecaster's windows
@@ -354,8 +381,12 @@ class BaseRNN(BaseEstimator):
         seeds = rs.randint(0, 2**31 - 1, size=2)
         self._build(head, n_outputs, output_length, int(seeds[0]))
         self._rng = np.random.default_rng(int(seeds[1]))
+        epochs = self.max_epochs
+        self._loop_state = {"no_improve": 0, "finished": False}
+        if resume:
+            epochs = self._resume_from_checkpoint(epochs)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            self._train_batches(data, val, self.max_epochs, incremental=False)
+            self._train_batches(data, val, epochs, incremental=False)
         return self
 
     def _split_validation(self, X, y, lengths, sample_weight):
@@ -408,9 +439,9 @@ class BaseRNN(BaseEstimator):
                 for start in range(0, n, bs):
                     idx = np.sort(order[start : start + bs])
                     Xb, yb, lb, wb = data.batch(idx)
-                    out = net.forward(Xb, lb, yb, training=True)
+                    out = net.forward(net.embed(Xb), lb, yb, training=True)
                     value, dout = net.loss(out, yb, wb, lb, loss_fn)
-                    net.backward(dout)
+                    net.backward_embedding(net.backward(dout))
                     norm = clip_grad_norm(net.flat_grad, self.clip_norm) if self.clip_norm else np.linalg.norm(net.flat_grad)
                     if not (np.isfinite(value) and np.isfinite(norm)):
                         net.flat_params[...] = backup
@@ -475,10 +506,10 @@ class BaseRNN(BaseEstimator):
         net = self.network_
         kwargs = {} if output_length is None else {"output_length": output_length}
         if X.shape[0] <= PREDICT_BATCH:
-            out = net.predict(X, lengths, **kwargs)
+            out = net.predict(net.embed(X), lengths, **kwargs)
         else:
             parts = [
-                net.predict(X[s : s + PREDICT_BATCH], None if lengths is None else lengths[s : s + PREDICT_BATCH], **kwargs)
+                net.predict(net.embed(X[s : s + PREDICT_BATCH]), None if lengths is None else lengths[s : s + PREDICT_BATCH], **kwargs)
                 for s in range(0, X.shape[0], PREDICT_BATCH)
             ]
             out = np.concatenate(parts)

@@ -57,6 +57,19 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         Progress bar on stderr when > 0.
     warm_start : bool, default=False
         Continue from the current weights on the next ``fit``.
+    checkpoint : str or Path, optional
+        File written every ``checkpoint_every`` epochs (see ``fit(resume=True)``).
+    checkpoint_every : int, default=1
+    embedding_dim : int, optional
+        Token input: X holds integer token ids of shape (n_samples, n_timesteps) (or a
+        list of 1-D id sequences), looked up in a trainable embedding of this many
+        columns that shares the model's flat parameter vector. Non-integer X raises
+        TypeError; ids outside ``[0, vocab_size_)`` raise ValueError.
+    vocab_size : int, optional
+        Number of token ids (default: the largest id seen in fit + 1).
+    padding_idx : int or None, default=0
+        Padding token of token input: trailing padding marks shorter sequences, its
+        embedding row stays zero and gets no gradient.
 
     Attributes
     ----------
@@ -74,6 +87,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         Epochs run.
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
         Target standardisation learned in fit and inverted in predict.
+    vocab_size_ : int
+        Token input only: the vocabulary size the embedding was built with.
 
     Notes
     -----

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..nn.dense import bind_components
+from ..nn.embedding import Embedding
 from ..nn.init import as_generator
 from ..nn.recurrent import Recurrent
 
@@ -49,6 +50,12 @@ class ModelSpec:
     task : {"regression", "classification"}
     random_state : int, Generator or None
         Seed for the initial weights.
+    vocab_size, embedding_dim : int or None
+        Token input: X holds integer ids in ``[0, vocab_size)``, looked up in a trainable
+        embedding of ``embedding_dim`` (= ``n_features``) columns that the head owns as its
+        last component (see :meth:`Head.initialize`). None for float input.
+    padding_idx : int or None
+        Id of the padding token (zero row, no gradient).
     """
 
     cell: str
@@ -61,6 +68,9 @@ class ModelSpec:
     output_length: int = None
     task: str = "regression"
     random_state: object = None
+    vocab_size: int = None
+    embedding_dim: int = None
+    padding_idx: int = None
 
 
 class Head:
@@ -86,6 +96,7 @@ class Head:
     input_kind = "sequence"
     output_kind = "vector"
     aligned = False
+    embedding = None  # an Embedding when the spec asks for token input
 
     def __init__(self, **options):
         self.options = options
@@ -123,14 +134,37 @@ class Head:
         Parameters
         ----------
         dout : ndarray, same shape as the last training :meth:`forward`'s output
+
+        Returns
+        -------
+        dX : ndarray, same shape as the last training forward's X
+            Gradient w.r.t. the input (needed to train an embedding below the head; a
+            head that returns None cannot take token input).
         """
         raise NotImplementedError
 
     # -- defaults --------------------------------------------------------------------
     def initialize(self, spec):
-        """Build, draw initial weights and bind everything to one flat array."""
+        """Build, draw initial weights and bind everything to one flat array.
+
+        With ``spec.embedding_dim`` set, an :class:`~tsrnn.nn.embedding.Embedding` is
+        appended as the last component (named ``"embedding"``): its table shares the
+        head's flat parameter vector, so optimizers, clipping and model files see it.
+        The head itself only ever sees embedded float input of ``embedding_dim`` features;
+        callers go through :meth:`embed` and :meth:`backward_embedding`.
+        """
         self.spec = spec
-        self.components = self.build(spec)
+        self.components = list(self.build(spec))
+        self.embedding = None
+        if spec.embedding_dim is not None:
+            if self.input_kind != "sequence":
+                raise ValueError(f"head {self.name!r} takes vectors: token input (embedding_dim) needs a sequence head")
+            if spec.n_features != spec.embedding_dim:
+                raise ValueError(f"token input needs n_features == embedding_dim, got {spec.n_features} and {spec.embedding_dim}")
+            if not spec.vocab_size:
+                raise ValueError("token input (embedding_dim) needs vocab_size")
+            self.embedding = Embedding(spec.vocab_size, spec.embedding_dim, spec.padding_idx, spec.dtype)
+            self.components.append(self.embedding)
         rng = as_generator(spec.random_state)
         for component in self.components:
             component.reset_parameters(rng)
@@ -152,6 +186,22 @@ class Head:
         """Outputs for new data (no teacher forcing)."""
         return self.forward(X, lengths, training=False)
 
+    def embed(self, X):
+        """The head's input for ``X``: token ids (n, T) -> vectors (n, T, embedding_dim)
+        when the model has an embedding, else ``X`` unchanged."""
+        if self.embedding is None:
+            return X
+        return self.embedding.forward(X)
+
+    def backward_embedding(self, dX):
+        """After :meth:`backward`: push its input gradient ``dX`` into the embedding's
+        gradient (no-op without an embedding)."""
+        if self.embedding is None:
+            return
+        if dX is None:
+            raise TypeError(f"head {self.name!r} returned no input gradient from backward(); it cannot take token input")
+        self.embedding.backward(dX)
+
     def on_epoch_start(self, epoch, rng):
         """Called by the fit loop before each epoch (e.g. for scheduled teacher forcing)."""
 
@@ -168,7 +218,9 @@ class Head:
         return out
 
     def _component_names(self):
-        return getattr(self, "component_names", [f"c{i}" for i in range(len(self.components))])
+        n = len(self.components) - (self.embedding is not None)
+        names = list(getattr(self, "component_names", [f"c{i}" for i in range(n)]))[:n]
+        return names + (["embedding"] if self.embedding is not None else [])
 
     def __getstate__(self):
         state = dict(self.__dict__)

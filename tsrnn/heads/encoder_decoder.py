@@ -101,4 +101,5 @@ class EncoderDecoderHead(Head):
 
     def backward(self, dout):
         _, dstate = self.decoder.backward(self.out.backward(dout), check_input=False)
-        self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False)
+        dX, _ = self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False)
+        return dX

@@ -23,9 +23,14 @@ class SequenceHead(Head):
         self.out = Dense(spec.hidden_size, spec.n_outputs, spec.dtype)
         return [self.rnn, self.out]
 
-    def forward(self, X, lengths, y=None, training=False):
-        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
+    def forward(self, X, lengths, y=None, training=False, h0=None):
+        """As :meth:`Head.forward`; ``h0`` (optional) is the recurrent body's initial state
+        (``(h0, c0)`` for an LSTM), e.g. carried over from the previous chunk of a stream
+        (truncated BPTT: it is a constant, no gradient flows into it). The final state is
+        kept in ``self.h_n``."""
+        Y, self.h_n = self.rnn.forward(X, h0, lengths=lengths, check_input=False, training=training)
         return self.out.forward(Y)
 
     def backward(self, dout):
-        self.rnn.backward(self.out.backward(dout), check_input=False)
+        dX, _ = self.rnn.backward(self.out.backward(dout), check_input=False)
+        return dX

@@ -58,4 +58,5 @@ class LastStepHead(Head):
             dY += (dfeats / self._lengths[:, None].astype(dfeats.dtype))[:, None, :]
         else:
             np.put_along_axis(dY, self._argmax[:, None, :], dfeats[:, None, :], axis=1)
-        self.rnn.backward(dY, check_input=False)
+        dX, _ = self.rnn.backward(dY, check_input=False)
+        return dX
