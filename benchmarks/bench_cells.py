@@ -36,26 +36,33 @@ COMPILE_SNIPPET = """
 import time, numpy as np
 t0 = time.perf_counter()
 from tsrnn.nn import Recurrent
+t1 = time.perf_counter()
 net = Recurrent({cell!r}, 8, 32, random_state=0)
 X = np.random.rand(4, 6, 8).astype(np.float32)
 Y, _ = net.forward(X)
 net.backward(np.ones_like(Y))
-print(time.perf_counter() - t0)
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1, t2 - t0)
 """
 
 
 def measure_compile(cell):
-    """Seconds for import + first float32 training step: cold cache, then cached."""
+    """Seconds for import + first float32 training step: cold cache, then cached.
+
+    ``*_s`` is the total; ``*_import_s`` the ``import tsrnn`` part and ``*_kernels_s``
+    the first forward + backward (kernel compile or cache load).
+    """
     with tempfile.TemporaryDirectory() as cache_dir:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-        out = []
-        for _ in range(2):
+        out = {}
+        for key in ("cold", "cached"):
             res = subprocess.run(
                 [sys.executable, "-c", COMPILE_SNIPPET.format(cell=cell)],
                 env=env, capture_output=True, text=True, check=True,
             )
-            out.append(float(res.stdout.strip().splitlines()[-1]))
-    return {"cold_s": out[0], "cached_s": out[1]}
+            imp, kern, total = map(float, res.stdout.strip().splitlines()[-1].split())
+            out.update({f"{key}_s": total, f"{key}_import_s": imp, f"{key}_kernels_s": kern})
+    return out
 
 
 def sgemm_peak_gflops(threads):
@@ -185,12 +192,15 @@ def main(argv=None):
     repeats = 3 if args.quick else 7
     grid = [(B, T, H) for B in (32, 256) for T in (24, 96) for H in (32, 128)]
 
+    load_start = os.getloadavg()  # the machine is shared: record how busy it was
     compile_times = {}
     if not args.no_compile:
         for cell in args.cells:
             compile_times[cell] = measure_compile(cell)
-            print(f"compile {cell}: cold {compile_times[cell]['cold_s']:.1f} s, "
-                  f"cached first call {compile_times[cell]['cached_s']:.2f} s", flush=True)
+            ct = compile_times[cell]
+            print(f"compile {cell}: cold {ct['cold_s']:.1f} s (import {ct['cold_import_s']:.1f} + kernels "
+                  f"{ct['cold_kernels_s']:.1f}), cached first call {ct['cached_s']:.2f} s (import "
+                  f"{ct['cached_import_s']:.2f} + kernels {ct['cached_kernels_s']:.2f})", flush=True)
     peak1 = sgemm_peak_gflops(1)
     peak2 = sgemm_peak_gflops(2)
     print(f"sgemm peak: {peak1:.0f} GFLOP/s (1 core), {peak2:.0f} GFLOP/s (2 cores)")
@@ -207,7 +217,7 @@ def main(argv=None):
         "benchmark": "cells", "machine": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(), "tsrnn": tsrnn.__version__, "torch": torch.__version__,
         "numba": numba.__version__, "sgemm_peak_gflops": {"1": peak1, "2": peak2},
-        "compile": compile_times, "rows": rows,
+        "compile": compile_times, "loadavg_start": load_start, "loadavg_end": os.getloadavg(), "rows": rows,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.out).with_suffix(".tmp")
