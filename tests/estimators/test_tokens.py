@@ -95,3 +95,19 @@ def test_float_estimators_unchanged_by_token_support():
     model = RNNRegressor(hidden_size=4, max_epochs=2, random_state=0).fit(X, X[:, -1, 0])
     assert model.network_.embedding is None
     assert "embedding" not in " ".join(model.network_.named_parameters())
+
+
+def test_partial_fit_warm_start_and_pickle(tokens):
+    import pickle
+
+    X, y = tokens
+    model = RNNClassifier(**FAST).partial_fit(X, y, classes=[0, 1])
+    before = model.network_.embedding.weight.copy()
+    model.partial_fit(X, y)
+    assert not np.array_equal(before, model.network_.embedding.weight)  # the embedding trains
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        model.partial_fit(X + 5, y)
+    model.set_params(warm_start=True, max_epochs=1).fit(X, y)
+    clone = pickle.loads(pickle.dumps(model))
+    assert np.shares_memory(clone.network_.embedding.weight, clone.network_.flat_params)
+    np.testing.assert_array_equal(clone.predict_proba(X), model.predict_proba(X))

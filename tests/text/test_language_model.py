@@ -106,3 +106,26 @@ def test_word_level():
     lm = RNNLanguageModel(level="word", **(FAST | {"tbptt_steps": 8})).fit(texts)
     words = lm.generate("the", n=5, random_state=0).split()
     assert len(words) == 5 and set(words) <= set(lm.tokenizer_.vocab_)
+
+
+@pytest.mark.slow
+def test_char_model_on_alice_beats_smoothed_bigram():
+    from tsrnn.datasets import load_alice
+
+    text = load_alice()
+    cut = int(0.9 * len(text))
+    train, test = text[:cut], text[cut:]
+    lm = RNNLanguageModel(hidden_size=96, embedding_dim=24, tbptt_steps=64, batch_size=32, max_epochs=2,
+                          learning_rate=5e-3, random_state=0).fit(train)
+    ppl = lm.perplexity(test)
+    # add-0.1 smoothed character bigram on the same ids, each test character predicted from the previous one
+    tok = lm.tokenizer_
+    eos = tok.token_to_id_["<eos>"]
+    a = np.array([eos] + tok.encode(train))
+    b = np.array([eos] + tok.encode(test))
+    counts = np.full((tok.vocab_size, tok.vocab_size), 0.1)
+    np.add.at(counts, (a[:-1], a[1:]), 1)
+    probs = counts / counts.sum(axis=1, keepdims=True)
+    bigram = float(np.exp(-np.log(probs[b[:-1], b[1:]]).mean()))
+    assert ppl < bigram, (ppl, bigram)
+    assert lm.generate("Alice ", 50, random_state=7) == lm.generate("Alice ", 50, random_state=7)
