@@ -129,3 +129,17 @@ def test_char_model_on_alice_beats_smoothed_bigram():
     bigram = float(np.exp(-np.log(probs[b[:-1], b[1:]]).mean()))
     assert ppl < bigram, (ppl, bigram)
     assert lm.generate("Alice ", 50, random_state=7) == lm.generate("Alice ", 50, random_state=7)
+
+
+def test_model_file_round_trip(lm, tmp_path):
+    import tsrnn
+
+    lm.save(tmp_path / "lm.tsrnn")
+    loaded = tsrnn.load(tmp_path / "lm.tsrnn")
+    assert isinstance(loaded, RNNLanguageModel)
+    assert loaded.tokenizer_.vocab_ == lm.tokenizer_.vocab_
+    assert loaded.get_params() == lm.get_params()
+    assert loaded.generate("the ", 20, random_state=1) == lm.generate("the ", 20, random_state=1)
+    assert loaded.perplexity(TEXT[:100]) == lm.perplexity(TEXT[:100])
+    with pytest.raises(FileExistsError):
+        lm.save(tmp_path / "lm.tsrnn")

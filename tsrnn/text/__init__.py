@@ -8,7 +8,10 @@ Any estimator takes token input with ``embedding_dim`` set, e.g.::
     RNNClassifier(embedding_dim=16, vocab_size=tok.vocab_size).fit(ids, labels)
 """
 
+from ..io import register_model_class
 from .language_model import RNNLanguageModel
 from .tokenizer import Tokenizer
+
+register_model_class(RNNLanguageModel)
 
 __all__ = ["Tokenizer", "RNNLanguageModel"]

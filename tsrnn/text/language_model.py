@@ -186,14 +186,8 @@ class RNNLanguageModel(BaseEstimator):
         self._eos = self.tokenizer_.token_to_id_["<eos>"]
         seqs = self._encode_texts(texts, "texts")
         stream = np.concatenate([np.array([self._eos] + s, dtype=np.int64) for s in seqs] + [np.array([self._eos])])
-        V = self.tokenizer_.vocab_size
         rng = np.random.default_rng(self.random_state)
-        spec = ModelSpec(cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, nonlinearity="tanh",
-                         dtype=dtype, n_features=self.embedding_dim, n_outputs=V, task="classification",
-                         random_state=int(rng.integers(2**31 - 1)), vocab_size=V, embedding_dim=self.embedding_dim,
-                         padding_idx=self.tokenizer_.pad_id_)
-        self.network_ = get_head("sequence").initialize(spec)
-        self._optimizer = get_optimizer(self.optimizer, lr=self.learning_rate)
+        self._build(dtype, int(rng.integers(2**31 - 1)))
         self.loss_curve_ = []
         self.n_iter_ = 0
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
@@ -203,6 +197,52 @@ class RNNLanguageModel(BaseEstimator):
                 if self.verbose:
                     print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}")
         return self
+
+    def _build(self, dtype, seed):
+        V = self.tokenizer_.vocab_size
+        spec = ModelSpec(cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, nonlinearity="tanh",
+                         dtype=dtype, n_features=self.embedding_dim, n_outputs=V, task="classification",
+                         random_state=seed, vocab_size=V, embedding_dim=self.embedding_dim,
+                         padding_idx=self.tokenizer_.pad_id_)
+        self.network_ = get_head("sequence").initialize(spec)
+        self._optimizer = get_optimizer(self.optimizer, lr=self.learning_rate)
+
+    # ------------------------------------------------------------------ model files
+    def save(self, path, overwrite=False):
+        """Save the fitted model (vocabulary and weights) to one safe file; see :func:`tsrnn.load`."""
+        from ..io import save_model
+
+        check_is_fitted(self, "network_")
+        save_model(self, path, overwrite=overwrite)
+
+    def _get_state(self):
+        params = self.get_params()
+        if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
+            params["random_state"] = None
+        params = {k: (int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v)
+                  for k, v in params.items()}
+        state = {"params": params, "fitted": {"loss_curve_": [float(v) for v in self.loss_curve_],
+                                              "n_iter_": int(self.n_iter_)}}
+        vocab = np.array(self.tokenizer_.vocab_[len(SPECIALS):], dtype=str)
+        return state, {"network.flat_params": self.network_.flat_params, "tokenizer.vocab": vocab}
+
+    @classmethod
+    def _from_state(cls, state, arrays):
+        lm = cls(**state["params"])
+        dtype = lm._check_params()
+        vocab = [str(t) for t in arrays["tokenizer.vocab"]]
+        lm.tokenizer_ = Tokenizer.from_vocab(list(SPECIALS) + vocab, level=lm.level, lowercase=lm.lowercase,
+                                             min_freq=lm.min_freq, max_vocab=lm.max_vocab, specials=SPECIALS)
+        lm._eos = lm.tokenizer_.token_to_id_["<eos>"]
+        lm._build(dtype, 0)
+        params = arrays["network.flat_params"]
+        if params.shape != lm.network_.flat_params.shape or params.dtype != lm.network_.flat_params.dtype:
+            raise ValueError(f"network.flat_params has shape {params.shape} {params.dtype}, the model needs "
+                             f"{lm.network_.flat_params.shape} {lm.network_.flat_params.dtype}")
+        lm.network_.flat_params[...] = params
+        lm.loss_curve_ = list(state["fitted"]["loss_curve_"])
+        lm.n_iter_ = int(state["fitted"]["n_iter_"])
+        return lm
 
     def _epoch(self, stream, rng):
         """One pass of truncated BPTT over ``stream``; returns the mean loss per token."""

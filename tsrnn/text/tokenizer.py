@@ -98,6 +98,20 @@ class Tokenizer:
         self.unk_id_ = self.token_to_id_["<unk>"]
         return self
 
+    @classmethod
+    def from_vocab(cls, vocab, **params):
+        """A fitted Tokenizer whose vocabulary is ``vocab`` (list of str, specials first)."""
+        tok = cls(**params)
+        specials = list(tok.specials)
+        vocab = [str(t) for t in vocab]
+        if vocab[: len(specials)] != specials or len(set(vocab)) != len(vocab):
+            raise ValueError(f"vocab must start with the specials {specials} and hold distinct tokens")
+        tok.vocab_ = vocab
+        tok.token_to_id_ = {t: i for i, t in enumerate(vocab)}
+        tok.pad_id_ = tok.token_to_id_["<pad>"]
+        tok.unk_id_ = tok.token_to_id_["<unk>"]
+        return tok
+
     @property
     def vocab_size(self):
         """Number of ids (specials included)."""
