@@ -29,10 +29,12 @@ loss of 0 with a zero gradient instead of NaN.
 
 from __future__ import annotations
 
-import inspect
 import numbers
 
 import numpy as np
+
+from ._checks import check_kwargs
+from ._checks import check_number as _check_number
 
 __all__ = [
     "Loss",
@@ -149,23 +151,6 @@ def _weighted_mean(elem_loss, grad, sample_weight):
     value = float(np.sum(elem_loss * wb, dtype=np.float64)) / denom
     grad *= wb
     grad *= grad.dtype.type(1.0 / denom)
-    return value
-
-
-def _check_number(value, name, low=None, low_inclusive=True, high=None,
-                  high_inclusive=True):
-    """Validate a real scalar hyperparameter; return it as a Python float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}, got {value!r}.")
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        op = "<=" if high_inclusive else "<"
-        raise ValueError(f"{name} must be {op} {high}, got {value!r}.")
     return value
 
 
@@ -514,18 +499,6 @@ LOSSES = {
 """Loss classes keyed by the names accepted by :func:`get_loss`."""
 
 
-def _check_kwargs(cls, kwargs, kind, name):
-    params = [
-        p for p in inspect.signature(cls.__init__).parameters if p != "self"
-    ]
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise TypeError(
-            f"{kind} {name!r} got unexpected parameter(s) {unknown}; "
-            f"valid parameters are {params}."
-        )
-
-
 def get_loss(name, **kwargs):
     """Build a loss by name.
 
@@ -560,5 +533,5 @@ def get_loss(name, **kwargs):
             f"Unknown loss {name!r}; valid losses are {sorted(LOSSES)}."
         )
     cls = LOSSES[name]
-    _check_kwargs(cls, kwargs, "loss", name)
+    check_kwargs(cls, kwargs, "loss", name)
     return cls(**kwargs)

@@ -32,6 +32,9 @@ import numbers
 
 import numpy as np
 
+from ._checks import check_kwargs
+from ._checks import check_number as _check_number
+
 __all__ = [
     "Optimizer",
     "SGD",
@@ -43,23 +46,6 @@ __all__ = [
 ]
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def _check_number(value, name, low=None, low_inclusive=True, high=None,
-                  high_inclusive=True):
-    """Validate a real scalar hyperparameter; return it as a Python float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}, got {value!r}.")
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        op = "<=" if high_inclusive else "<"
-        raise ValueError(f"{name} must be {op} {high}, got {value!r}.")
-    return value
 
 
 def _check_betas(betas):
@@ -550,11 +536,5 @@ def get_optimizer(name, **kwargs):
             f"Unknown optimizer {name!r}; valid optimizers are {sorted(OPTIMIZERS)}."
         )
     cls = OPTIMIZERS[name]
-    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise TypeError(
-            f"optimizer {name!r} got unexpected parameter(s) {unknown}; "
-            f"valid parameters are {params}."
-        )
+    check_kwargs(cls, kwargs, "optimizer", name)
     return cls(**kwargs)

@@ -23,6 +23,9 @@ import inspect
 import math
 import numbers
 
+from ._checks import check_kwargs
+from ._checks import check_number as _check_number
+
 __all__ = [
     "Schedule",
     "ConstantSchedule",
@@ -32,23 +35,6 @@ __all__ = [
     "SCHEDULES",
     "get_schedule",
 ]
-
-
-def _check_number(value, name, low=None, low_inclusive=True, high=None,
-                  high_inclusive=True):
-    """Validate a real scalar hyperparameter; return it as a Python float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    if low is not None and (value < low or (value == low and not low_inclusive)):
-        op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}, got {value!r}.")
-    if high is not None and (value > high or (value == high and not high_inclusive)):
-        op = "<=" if high_inclusive else "<"
-        raise ValueError(f"{name} must be {op} {high}, got {value!r}.")
-    return value
 
 
 def _check_int(value, name, low):
@@ -384,13 +370,7 @@ def get_schedule(name, base_lr, **kwargs):
         )
     cls = SCHEDULES[name]
     sig = inspect.signature(cls.__init__).parameters
-    params = [p for p in sig if p not in ("self", "base_lr")]
-    unknown = sorted(set(kwargs) - set(params))
-    if unknown:
-        raise TypeError(
-            f"schedule {name!r} got unexpected parameter(s) {unknown}; "
-            f"valid parameters are {params}."
-        )
+    params = check_kwargs(cls, kwargs, "schedule", name, skip=("self", "base_lr"))
     missing = [
         p for p in params
         if sig[p].default is inspect.Parameter.empty and p not in kwargs
