@@ -18,7 +18,17 @@ EXPECTED_FAILURES = {
 }
 
 
+# float32 only: a row's result may differ in the last bit (~1e-7) with the rows it shares a
+# BLAS call with, which these checks compare at rtol=1e-7. float64 passes them.
+FLOAT32_TOLERANCE = {
+    name: "float32 BLAS results depend on the batch composition at the 1e-7 level"
+    for name in ("check_methods_sample_order_invariance", "check_methods_subset_invariance")
+}
+
+
 def _expected(estimator):
+    if estimator.dtype == "float32":
+        return EXPECTED_FAILURES | FLOAT32_TOLERANCE
     return EXPECTED_FAILURES
 
 
