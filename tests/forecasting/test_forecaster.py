@@ -242,3 +242,13 @@ def test_learns_a_seasonal_pattern():
     err = np.abs(f.predict()["yhat"].to_numpy() - test["y"].to_numpy()).mean()
     naive = np.abs(train["y"].to_numpy()[-12:] - test["y"].to_numpy()).mean()  # seasonal naive
     assert err < naive
+
+
+def test_level_features_option():
+    df = _panel([40, 30])
+    f = RNNForecaster(horizon=3, input_size=6, level_features=True, conformal_windows=3, **FAST).fit(df)
+    assert f.models_[0].n_features_in_ == 3
+    out = f.predict(level=80)
+    assert len(out) == 6 and np.isfinite(out["yhat-hi-80"]).all()
+    cv = RNNForecaster(horizon=3, input_size=6, level_features=True, **FAST).cross_validation(df, n_windows=2)
+    assert len(cv) == 12

@@ -213,3 +213,32 @@ def test_truncate_drops_last_steps():
     assert list(t.lengths) == [7, 5]
     np.testing.assert_array_equal(t.y[:7], p.y[:7])
     np.testing.assert_array_equal(t.y[7:], p.y[10:15])
+
+
+def test_expanding_stats_match_numpy():
+    from tsrnn.windows import expanding_stats
+
+    panel = build_panel(_long([12, 9]))
+    starts = np.array([0, 0, 12, 12])
+    ends = np.array([5, 12, 15, 21])
+    mean, std = expanding_stats(panel.y, starts, ends)
+    for k in range(4):
+        seg = panel.y[starts[k] : ends[k]]
+        assert mean[k] == pytest.approx(seg.mean())
+        assert std[k] == pytest.approx(seg.std())
+
+
+def test_level_features_in_batches():
+    from tsrnn.windows import expanding_stats, level_features
+
+    panel = build_panel(_long([30, 20]))
+    starts, sid = window_starts(panel.offsets, 5, 2)
+    data = WindowBatches(panel.y, None, starts, 5, 2, series_start=panel.offsets[sid], dtype=np.float64)
+    assert data.n_features == 3
+    idx = np.array([0, 3, 30])
+    X, _, _, _ = data.batch(idx)
+    loc, scale = data.stats(idx)
+    mean, std = expanding_stats(panel.y, panel.offsets[sid[idx]], starts[idx] + 5)
+    expected = level_features(loc, scale, mean, std)
+    np.testing.assert_allclose(X[:, 0, 1:], expected)
+    np.testing.assert_allclose(X[:, 4, 1:], expected)  # constant over the window's steps

@@ -11,7 +11,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..estimators import RNNRegressor
 from ..kernels.threads import cpu_threads
-from ..windows import SCALERS, WindowBatches, build_panel, future_timestamps, window_starts, window_stats
+from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_timestamps, level_features,
+                       window_starts, window_stats)
 from ..windows._panel import _listing
 from . import _transforms
 from ._persistence import ForecasterPersistence
@@ -67,6 +68,10 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         absolute deviation for "robust") scale its inputs and targets, and forecasts are
         scaled back. It makes one network fit series of any level and scale, and it
         follows trends.
+    level_features : bool, default=False
+        Also feed each window's level and spread relative to its series' history so far
+        (two inputs, :func:`tsrnn.windows.level_features`), which per-window scaling
+        otherwise hides.
     target_transform : {None, "log", "log1p"}, default=None
         Applied to ``y`` before windowing, inverted on forecasts and intervals.
     covariates : list of str, "auto" or None, default=None
@@ -78,9 +83,13 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     max_steps : int, default=500
         Optimizer steps (mini-batches); converted to whole epochs over the windows.
     batch_size : int, default=32
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
+        Adam step size (1e-2 fits small series in a few hundred steps; gradients are
+        clipped to ``clip_norm``).
     loss : {"mae", "mse", "huber"}, default="mae"
         Training loss on scaled targets.
+    lr_schedule : {"constant", "cosine", "step", "reduce_on_plateau"}, default="constant"
+        Learning-rate schedule over the epochs (see RNNRegressor).
     clip_norm : float or None, default=1.0
     early_stopping : bool, default=False
         Hold out the last ``horizon`` steps of every series as validation windows, stop
@@ -142,13 +151,15 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         num_layers=1,
         strategy="direct",
         scaler="robust",
+        level_features=False,
         target_transform=None,
         covariates=None,
         stride=1,
         max_steps=500,
         batch_size=32,
-        learning_rate=1e-3,
+        learning_rate=1e-2,
         loss="mae",
+        lr_schedule="constant",
         clip_norm=1.0,
         early_stopping=False,
         patience=20,
@@ -171,6 +182,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.num_layers = num_layers
         self.strategy = strategy
         self.scaler = scaler
+        self.level_features = level_features
         self.target_transform = target_transform
         self.covariates = covariates
         self.stride = stride
@@ -178,6 +190,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.loss = loss
+        self.lr_schedule = lr_schedule
         self.clip_norm = clip_norm
         self.early_stopping = early_stopping
         self.patience = patience
@@ -263,15 +276,19 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         else:
             cov = None
         ends = panel.offsets[1:] - val_steps
-        starts, _ = window_starts(panel.offsets, input_size, out_steps, self.stride, end_offsets=ends)
+        starts, sid = window_starts(panel.offsets, input_size, out_steps, self.stride, end_offsets=ends)
         dtype = np.dtype(self.dtype)
-        data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype)
+        lf = self.level_features
+        data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype,
+                             series_start=panel.offsets[sid] if lf else None)
         val = None
         if val_steps:
             # windows whose targets lie in the held-out last `horizon` steps of each series
             last = panel.offsets[1:] - input_size - out_steps
-            vstarts = np.sort((last[:, None] - np.arange(self.horizon - out_steps + 1)[None, :]).ravel())
-            val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype)
+            k = self.horizon - out_steps + 1
+            vstarts = (last[:, None] - np.arange(k)[::-1][None, :]).ravel()
+            val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
+                                series_start=np.repeat(panel.offsets[:-1], k) if lf else None)
         n = data.n_samples
         per_epoch = math.ceil(n / min(self.batch_size, n))
         epochs = max(1, math.ceil(self.max_steps / per_epoch))
@@ -282,7 +299,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             reg = RNNRegressor(
                 cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, head="last",
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
-                learning_rate=self.learning_rate, clip_norm=self.clip_norm,
+                learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
                 tol=0.0, random_state=int(seed), n_jobs=self.n_jobs, dtype=self.dtype, verbose=self.verbose,
             )
@@ -306,7 +323,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             outs = [m._forward_batches(X, lengths).astype(np.float64) for m in self.models_]
         return np.mean(outs, axis=0)
 
-    def _forecast(self, hist, cov_hist, h):
+    def _forecast(self, hist, cov_hist, h, history=None):
         """Forecasts in transformed space from input windows.
 
         Parameters
@@ -316,6 +333,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         cov_hist : ndarray of shape (n, input_size, n_covariates) or None
         h : int
             Steps to forecast (past ``horizon`` / one step, forecasts are fed back).
+        history : (ndarray, ndarray) of shape (n,) each, optional
+            Mean and std of each series' transformed history up to the window's end
+            (needed with ``level_features``).
 
         Returns
         -------
@@ -335,10 +355,13 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         done = 0
         while done < h:
             loc, scale = window_stats(hist, self.scaler)
-            X = np.empty(hist.shape + (1 + (0 if cov_hist is None else cov_hist.shape[2]),), dtype=dtype)
+            n_cov = 0 if cov_hist is None else cov_hist.shape[2]
+            X = np.empty(hist.shape + (1 + n_cov + (2 if self.level_features else 0),), dtype=dtype)
             X[:, :, 0] = (hist - loc[:, None]) / scale[:, None]
             if cov_hist is not None:
-                X[:, :, 1:] = cov_hist
+                X[:, :, 1 : 1 + n_cov] = cov_hist
+            if self.level_features:
+                X[:, :, 1 + n_cov :] = level_features(loc, scale, *history)[:, None, :]
             block = self._network_out(X) * scale[:, None] + loc[:, None]
             if first_scale is None:
                 first_scale = scale
@@ -353,7 +376,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         pos = ends[:, None] - L + np.arange(L)
         z = _transforms.forward(panel.y, self.target_transform)
         cov = self._cov(panel)
-        return z[pos], None if cov is None else cov[pos]
+        history = expanding_stats(z, panel.offsets[:-1], ends)
+        return z[pos], None if cov is None else cov[pos], history
 
     # ------------------------------------------------------------------ prediction
     def predict(self, h=None, df=None, level=None):
@@ -388,17 +412,19 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         else:
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_, "prediction")
-        hist, cov_hist = self._last_windows(panel)
-        yhat_t, scale = self._forecast(hist, cov_hist, h)
+        hist, cov_hist, history = self._last_windows(panel)
+        yhat_t, scale = self._forecast(hist, cov_hist, h, history)
         return self._frame(panel, yhat_t, scale, levels)
 
-    def _frame(self, panel, yhat_t, scale, levels, starts=None):
+    def _frame(self, panel, yhat_t, scale, levels, ds=None):
+        """Long frame of forecasts ``yhat_t`` (n_series, h) in transformed space.
+
+        ``ds``: timestamps of the rows (default: the ``h`` steps after each series' end).
+        """
         n, h = yhat_t.shape
-        if starts is None:
+        ids = np.repeat(panel.ids, h)
+        if ds is None:
             ds = np.concatenate([future_timestamps(panel.ds[e - 1], f, h) for e, f in zip(panel.offsets[1:], panel.freqs)])
-            ids = np.repeat(panel.ids, h)
-        else:
-            ds, ids = starts  # precomputed by the caller
         out = pd.DataFrame({self.id_col: ids, self.time_col: ds,
                             "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
         if levels:
@@ -437,7 +463,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         z = _transforms.forward(panel.y, self.target_transform)
         cov = cal._cov(panel)
         pos = starts[:, None] + np.arange(self.input_size_)
-        yhat, scale = cal._forecast(z[pos], None if cov is None else cov[pos], self.horizon)
+        history = expanding_stats(z, np.repeat(panel.offsets[:-1], K), starts + self.input_size_)
+        yhat, scale = cal._forecast(z[pos], None if cov is None else cov[pos], self.horizon, history)
         actual = z[starts[:, None] + self.input_size_ + np.arange(self.horizon)]
         self.conformal_scores_ = np.abs(actual - yhat) / scale[:, None]
         return self.conformal_scores_
@@ -490,6 +517,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self._check_df_length(panel, held + input_size + self._out_steps(), f"{n_windows} backtest windows")
         frames = []
         model = None
+        z = _transforms.forward(panel.y, self.target_transform)
         for k in range(n_windows):
             back = held - k * step  # observations after the cutoff of window k
             if model is None or refit:
@@ -498,11 +526,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 model._fit_panel(panel.truncate(back), input_size)
             ends = panel.offsets[1:] - back  # buffer positions just after each cutoff
             pos = ends[:, None] - input_size + np.arange(input_size)
-            z = _transforms.forward(panel.y, self.target_transform)
             cov = model._cov(panel)
-            yhat, scale = model._forecast(z[pos], None if cov is None else cov[pos], H)
+            history = expanding_stats(z, panel.offsets[:-1], ends)
+            yhat, scale = model._forecast(z[pos], None if cov is None else cov[pos], H, history)
             tpos = (ends[:, None] + np.arange(H)).ravel()
-            frame = model._frame(panel, yhat, scale, levels, starts=(panel.ds[tpos], np.repeat(panel.ids, H)))
+            frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
             frame.insert(2, "cutoff", np.repeat(panel.ds[ends - 1], H))
             frame.insert(3, self.target_col, panel.y[tpos])
             frames.append(frame)

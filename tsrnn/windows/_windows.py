@@ -44,6 +44,37 @@ def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
     return starts.astype(np.int64), series
 
 
+def expanding_stats(target, series_start, end):
+    """Mean and std of ``target[series_start[k]:end[k]]`` for every k (all history so far).
+
+    Parameters
+    ----------
+    target : ndarray of float64 of shape (n_obs,)
+    series_start, end : ndarray of int64 of shape (n,)
+
+    Returns
+    -------
+    mean, std : ndarray of float64 of shape (n,)
+        ``std`` is floored like the window scales (never zero).
+    """
+    c1 = np.concatenate([[0.0], np.cumsum(target)])
+    c2 = np.concatenate([[0.0], np.cumsum(target * target)])
+    n = (end - series_start).astype(np.float64)
+    mean = (c1[end] - c1[series_start]) / n
+    var = np.maximum((c2[end] - c2[series_start]) / n - mean * mean, 0.0)
+    std = np.sqrt(var)
+    return mean, np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, np.maximum(np.abs(mean), 1.0))
+
+
+def level_features(loc, scale, mean, std):
+    """Where a window sits in its series' history: ((loc - mean) / std, log(scale / std)).
+
+    Per-window scaling removes the level and spread of each window; these two numbers
+    (ndarray of shape (B, 2)) give them back relative to the series' history so far.
+    """
+    return np.stack([(loc - mean) / std, np.log(scale / std)], axis=1)
+
+
 class WindowBatches:
     """Mini-batches of windows gathered from one contiguous buffer (memory O(data)).
 
@@ -65,10 +96,14 @@ class WindowBatches:
         its targets.
     dtype : numpy dtype, default=float32
     sample_weight : ndarray of shape (n_windows,), optional
+    series_start : ndarray of int64 of shape (n_windows,), optional
+        Buffer offset of each window's series; when given, two more input features
+        (:func:`level_features` against the series' history up to the window's last
+        input) follow the covariates, constant over the window's steps.
     """
 
     def __init__(self, target, covariates, starts, input_size, horizon, scaler="robust",
-                 dtype=np.float32, sample_weight=None):
+                 dtype=np.float32, sample_weight=None, series_start=None):
         self.target = np.ascontiguousarray(target, dtype=np.float64)
         self.covariates = covariates
         self.starts = np.asarray(starts, dtype=np.int64)
@@ -77,7 +112,12 @@ class WindowBatches:
         self.dtype = np.dtype(dtype)
         self.sample_weight = sample_weight
         self.n_samples = self.starts.size
-        self.n_features = 1 + (0 if covariates is None else covariates.shape[1])
+        self.n_cov = 0 if covariates is None else covariates.shape[1]
+        self.n_features = 1 + self.n_cov + (0 if series_start is None else 2)
+        self.history = None
+        if series_start is not None:
+            self.history = expanding_stats(self.target, np.asarray(series_start, np.int64),
+                                           self.starts + self.input_size)
         self._in = np.arange(self.input_size, dtype=np.int64)
         self._out = np.arange(self.input_size, self.input_size + self.horizon, dtype=np.int64)
 
@@ -111,7 +151,9 @@ class WindowBatches:
         X = np.empty((idx.size, self.input_size, self.n_features), dtype=self.dtype)
         X[:, :, 0] = (inputs - loc[:, None]) / scale[:, None]
         if self.covariates is not None:
-            X[:, :, 1:] = self.covariates[s + self._in]
+            X[:, :, 1 : 1 + self.n_cov] = self.covariates[s + self._in]
+        if self.history is not None:
+            X[:, :, 1 + self.n_cov :] = level_features(loc, scale, self.history[0][idx], self.history[1][idx])[:, None, :]
         y = ((targets - loc[:, None]) / scale[:, None]).astype(self.dtype)
         lengths = np.full(idx.size, self.input_size, dtype=np.int64)
         sw = None if self.sample_weight is None else self.sample_weight[idx]
