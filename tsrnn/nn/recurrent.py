@@ -309,7 +309,7 @@ class Recurrent:
         Parameter gradients are written (not accumulated) into ``grads`` / ``flat_grad``.
         """
         if self._cache is None:
-            raise RuntimeError("backward() needs a forward() first")
+            raise RuntimeError("backward() needs a forward() first (with training=True, the default)")
         caches, (B, T, _) = self._cache
         if check_input:
             dY = self._check_array("dY", dY, (B, T, self.hidden_size))
