@@ -1,11 +1,43 @@
-"""tsrnn: Numba-compiled recurrent networks (RNN, LSTM, GRU) for time series."""
+"""tsrnn: Numba-compiled recurrent networks (RNN, LSTM, GRU) for time series.
+
+The estimators are imported on first use, so ``import tsrnn`` (and ``tsrnn.nn``) stays
+cheap: scikit-learn and pandas load only when an estimator is touched.
+"""
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .estimators import RNNClassifier, RNNRegressor  # noqa: E402
-from .exceptions import TrainingDivergedError  # noqa: E402
-from .io import load_model as load  # noqa: E402
-from .text import RNNLanguageModel  # noqa: E402
-from .forecasting import RNNForecaster  # noqa: E402
+_LAZY = {
+    "RNNRegressor": "tsrnn.estimators",
+    "RNNClassifier": "tsrnn.estimators",
+    "RNNForecaster": "tsrnn.forecasting",
+    "RNNLanguageModel": "tsrnn.text",
+    "TrainingDivergedError": "tsrnn.exceptions",
+}
 
-__all__ = ["__version__", "RNNRegressor", "RNNClassifier", "TrainingDivergedError", "load", "RNNLanguageModel", "RNNForecaster"]
+__all__ = ["__version__", "load", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+def load(path):
+    """Load a model file written by ``save()`` (any tsrnn estimator, forecaster or language model).
+
+    Model files hold arrays and JSON only and are read with ``allow_pickle=False``: loading
+    never runs code from the file. A corrupted, truncated, tampered, foreign or newer-format
+    file raises :class:`tsrnn.io.ModelFileError`.
+    """
+    for module in set(_LAZY.values()):  # register every model class
+        importlib.import_module(module)
+    from .io import load_model
+
+    return load_model(path)
