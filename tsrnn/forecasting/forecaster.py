@@ -98,8 +98,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     n_models : int, default=1
         Ensemble size: networks trained from different seeds, forecasts averaged.
     conformal_windows : int or None, default=None
-        Calibration windows per series for prediction intervals (None: enough windows
-        for about 100 calibration forecasts, at most ``horizon`` per series).
+        Calibration windows per series for prediction intervals (None: about 200
+        calibration forecasts in all, at most ``2 * horizon`` per series, fewer when the
+        series are short).
     freq : str, DateOffset, int or None, default=None
         Time step of the series; None infers it per series (``pd.infer_freq``, or the
         step of integer ``ds``).
@@ -440,7 +441,12 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _n_calibration_windows(self, panel):
         if self.conformal_windows is not None:
             return self.conformal_windows
-        return int(max(1, min(self.horizon, math.ceil(100 / panel.n_series))))
+        # about 200 calibration forecasts, at most 2 * horizon per series, and the
+        # calibration model keeps at least `horizon` training windows in every series
+        want = min(2 * self.horizon, math.ceil(200 / panel.n_series))
+        val_steps = self.horizon if self.early_stopping else 0
+        room = int(panel.lengths.min()) - (self.input_size_ + self._out_steps() + val_steps) - 2 * self.horizon + 1
+        return int(max(1, min(want, room)))
 
     def _calibrate(self):
         """Conformal scores: errors of a copy fitted without the last windows."""
