@@ -14,6 +14,9 @@ def add_parser(subparsers):
     add_model_arguments(fit)
     fit.add_argument("-m", "--model", required=True, help="model file to write (.tsrnn)")
     fit.add_argument("--force", action="store_true", help="overwrite an existing model file")
+    fit.add_argument("--checkpoint", help="training checkpoint written every epoch (default: MODEL.ckpt)")
+    fit.add_argument("--resume", action="store_true",
+                     help="continue an interrupted fit from its checkpoint (same data and options)")
     fit.set_defaults(func=run_fit)
 
     predict = subparsers.add_parser("predict", help="forecast with a saved model (from DATA's end, or the training data's)")
@@ -27,12 +30,21 @@ def add_parser(subparsers):
 
 
 def run_fit(args):
+    from pathlib import Path
+
     check_output_path(args.model, args.force)
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    checkpoint = args.checkpoint or f"{args.model}.ckpt"
+    forecaster.set_params(checkpoint=checkpoint)
+    if args.resume and not Path(checkpoint).exists() and not Path(f"{checkpoint}.0").exists():
+        raise UsageError(f"no checkpoint {checkpoint} to resume from")
     start = time.perf_counter()
-    forecaster.fit(frame)
-    forecaster.save(args.model, overwrite=True)
+    forecaster.fit(frame, resume=args.resume)
+    forecaster.set_params(checkpoint=None).save(args.model, overwrite=True)
+    for i in range(forecaster.n_models):  # the model is saved: its checkpoints are spent
+        for path in (Path(checkpoint), Path(f"{checkpoint}.{i}")):
+            path.unlink(missing_ok=True)
     if not args.quiet:
         print(f"fitted in {time.perf_counter() - start:.1f} s; wrote {args.model}", file=sys.stderr)
     return 0

@@ -80,3 +80,37 @@ def test_fit_never_overwrites_a_model(run_cli, fitted_model):
     res = run_cli("fit", "--dataset", "airline", "--horizon", "6", "-m", fitted_model, *FAST)
     assert res.returncode == 2 and "--force" in res.stderr
     assert fitted_model.read_bytes() == before
+
+
+def test_killed_fit_leaves_no_model_and_resumes_to_identical_weights(tsrnn_exe, run_cli, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    import tsrnn
+
+    args = ["fit", "--dataset", "airline", "--horizon", "6", "--max-steps", "3000", "--hidden-size", "8", "--quiet"]
+    proc = subprocess.Popen([tsrnn_exe, *args, "-m", "killed.tsrnn"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ckpt = tmp_path / "killed.tsrnn.ckpt"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists() and tsrnn.load(ckpt).n_iter_ >= 3:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the fit ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert not (tmp_path / "killed.tsrnn").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp files
+    assert ckpt.exists()
+
+    res = run_cli(*args, "-m", "killed.tsrnn", "--resume")
+    assert res.returncode == 0, res.stderr
+    assert not ckpt.exists()
+    res = run_cli(*args, "-m", "straight.tsrnn")
+    assert res.returncode == 0, res.stderr
+    resumed = tsrnn.load(tmp_path / "killed.tsrnn").models_[0].network_.flat_params
+    straight = tsrnn.load(tmp_path / "straight.tsrnn").models_[0].network_.flat_params
+    assert np.array_equal(resumed, straight)

@@ -66,6 +66,7 @@ class ForecasterPersistence:
 
     def _get_state(self):
         params = self.get_params(deep=False)
+        params.pop("checkpoint", None)  # where training checkpoints went is not part of the model
         if not (params.get("random_state") is None or isinstance(params["random_state"], (int, np.integer))):
             params["random_state"] = None
         panel_state, arrays = _panel_state(self.panel_)

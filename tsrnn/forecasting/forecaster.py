@@ -111,6 +111,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     n_jobs : int or None, default=None
     dtype : {"float32", "float64"}, default="float32"
     verbose : int, default=0
+    checkpoint : str or None, default=None
+        File the networks' training state is written to after every epoch (with
+        ``n_models > 1``, one file per network: ``{checkpoint}.{i}``). After an
+        interruption, ``fit(df, resume=True)`` with the same data and parameters ends
+        with the weights an uninterrupted fit would have, bit for bit.
 
     Attributes
     ----------
@@ -175,6 +180,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         n_jobs=None,
         dtype="float32",
         verbose=0,
+        checkpoint=None,
     ):
         self.horizon = horizon
         self.input_size = input_size
@@ -206,6 +212,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.n_jobs = n_jobs
         self.dtype = dtype
         self.verbose = verbose
+        self.checkpoint = checkpoint
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
@@ -241,7 +248,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, df):
+    def fit(self, df, resume=False):
         """Fit one network (or ``n_models``) on every window of every series.
 
         Parameters
@@ -250,20 +257,29 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             Long format ``id_col, time_col, target_col`` (+ covariates), or a Series /
             DataFrame with a DatetimeIndex (see :func:`tsrnn.windows.build_panel`).
             Every series needs at least ``input_size + horizon`` observations.
+        resume : bool, default=False
+            Continue an interrupted fit from the ``checkpoint`` file(s).
 
         Returns
         -------
         self
         """
         input_size = self._check_params()
+        if resume and self.checkpoint is None:
+            raise ValueError("resume=True needs the checkpoint parameter (a file path)")
         for attr in ("covariate_names_", "conformal_scores_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
                             freq=self.freq, fill=self.fill, min_length=1)
-        return self._fit_panel(panel, input_size)
+        return self._fit_panel(panel, input_size, resume=resume)
 
-    def _fit_panel(self, panel, input_size):
+    def _checkpoint_path(self, i):
+        if self.checkpoint is None:
+            return None
+        return str(self.checkpoint) if self.n_models == 1 else f"{self.checkpoint}.{i}"
+
+    def _fit_panel(self, panel, input_size, resume=False):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
         self._check_df_length(panel, input_size + out_steps + val_steps, "training")
@@ -296,15 +312,17 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         rs = check_random_state(self.random_state)
         seeds = rs.randint(0, 2**31 - 1, size=self.n_models)
         self.models_ = []
-        for seed in seeds:
+        for i, seed in enumerate(seeds):
             reg = RNNRegressor(
                 cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, head="last",
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
                 tol=0.0, random_state=int(seed), n_jobs=self.n_jobs, dtype=self.dtype, verbose=self.verbose,
+                checkpoint=self._checkpoint_path(i),
             )
-            reg._fit_from_batches(data, data.n_features, out_steps, val=val)
+            reg._fit_from_batches(data, data.n_features, out_steps, val=val, resume=resume)
+            reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
             self.models_.append(reg)
         self.panel_ = panel
         self.input_size_ = input_size
@@ -462,7 +480,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
                 + ". Lower conformal_windows or input_size."
             )
-        cal = clone(self)
+        cal = clone(self).set_params(checkpoint=None)
         cal._check_params()
         cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
@@ -527,7 +545,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         for k in range(n_windows):
             back = held - k * step  # observations after the cutoff of window k
             if model is None or refit:
-                model = clone(self)
+                model = clone(self).set_params(checkpoint=None)
                 model._check_params()
                 model._fit_panel(panel.truncate(back), input_size)
             ends = panel.offsets[1:] - back  # buffer positions just after each cutoff

@@ -1,10 +1,9 @@
-"""Thread counts for a block of work: Numba's parallel kernels and the BLAS libraries."""
-
-import contextlib
+"""Thread counts for a block of work: Numba's thread count (the kernels' thread pool) and
+the BLAS libraries."""
 
 import numba
 
-from .cpu._blas import _blas_controllers
+from .cpu._blas import _blas_pairs
 
 
 def resolve_n_jobs(n_jobs):
@@ -17,25 +16,39 @@ def resolve_n_jobs(n_jobs):
     return available if n_jobs == -1 else min(n_jobs, available)
 
 
-@contextlib.contextmanager
-def cpu_threads(n_jobs):
-    """Run the block with ``n_jobs`` Numba threads and at most ``n_jobs`` BLAS threads.
+class cpu_threads:
+    """Context manager: run the block with ``n_jobs`` Numba threads and at most ``n_jobs``
+    BLAS threads, restoring the previous settings after.
 
-    ``n_jobs=None`` changes nothing (and costs nothing), which keeps small predictions fast.
+    ``n_jobs=None`` changes nothing. Only settings that differ are touched (direct
+    OpenBLAS calls, no threadpoolctl round trip), which keeps one-sample predictions cheap.
     """
-    if n_jobs is None:
-        yield
-        return
-    n = resolve_n_jobs(n_jobs)
-    previous = numba.get_num_threads()
-    controllers = _blas_controllers()
-    blas_previous = [c.get_num_threads() for c in controllers]
-    numba.set_num_threads(n)
-    for c in controllers:
-        c.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
-        for c, k in zip(controllers, blas_previous):
-            c.set_num_threads(k)
+
+    __slots__ = ("n_jobs", "_numba_previous", "_blas_restore")
+
+    def __init__(self, n_jobs):
+        self.n_jobs = n_jobs
+
+    def __enter__(self):
+        self._numba_previous = None
+        self._blas_restore = []
+        if self.n_jobs is None:
+            return self
+        n = resolve_n_jobs(self.n_jobs)
+        previous = numba.get_num_threads()
+        if previous != n:
+            numba.set_num_threads(n)
+            self._numba_previous = previous
+        for get, set_ in _blas_pairs():
+            current = get()
+            if current is not None and current != n:
+                set_(n)
+                self._blas_restore.append((set_, current))
+        return self
+
+    def __exit__(self, *exc):
+        if self._numba_previous is not None:
+            numba.set_num_threads(self._numba_previous)
+        for set_, n in self._blas_restore:
+            set_(n)
+        return False
