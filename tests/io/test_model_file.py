@@ -168,3 +168,32 @@ def test_unfitted_estimator_cannot_be_saved(tmp_path):
 
     with pytest.raises(NotFittedError):
         RNNRegressor().save(tmp_path / "x.tsrnn")
+
+
+def test_written_files_get_the_usual_permissions(saved, tmp_path):
+    import stat
+
+    _, path = saved
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    os.chmod(path, 0o640)
+    tsrnn.load(path).save(path, overwrite=True)  # replacing keeps the file's own mode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_progress_without_tqdm_prints_about_ten_lines(monkeypatch, capsys, data):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name.startswith("tqdm"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    X, y = data
+    RNNRegressor(cell="gru", hidden_size=4, max_epochs=40, patience=100, verbose=1, random_state=0).fit(X, y)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert 5 <= len(lines) <= 11 and lines[-1].startswith("epoch 40: loss=")

@@ -30,11 +30,13 @@ PREDICT_BATCH = 4096
 
 
 class _Progress:
-    """One status line per epoch on stderr (tqdm when installed)."""
+    """Progress on stderr: a tqdm bar when tqdm is installed, else about ten status lines per fit."""
 
     def __init__(self, total, enabled):
         self.bar = None
         self.enabled = enabled
+        self.every = max(1, total // 10)  # without tqdm: about ten lines per fit
+        self.total = total
         if enabled:
             try:
                 from tqdm.auto import tqdm
@@ -50,7 +52,7 @@ class _Progress:
         if self.bar is not None:
             self.bar.set_postfix_str(text)
             self.bar.update(1)
-        else:
+        elif (epoch + 1) % self.every == 0 or epoch + 1 == self.total:
             print(f"epoch {epoch + 1}: {text}", file=sys.stderr)
 
     def close(self):

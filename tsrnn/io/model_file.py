@@ -58,6 +58,12 @@ def _check_array_safe(name, a):
     return a
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path, data, overwrite=False):
     """Write ``data`` to ``path`` through a temporary file and an atomic rename.
 
@@ -72,6 +78,9 @@ def atomic_write_bytes(path, data, overwrite=False):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates 0600 files: give the result the mode a plain open() would
+        # (or the mode of the file it replaces).
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
