@@ -182,7 +182,7 @@ def test_early_stopping_holds_out_last_horizon():
 
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize("params,match", [
-    ({"horizon": 0}, "horizon must be an integer >= 1"),
+    ({"horizon": 0}, "horizon must be a positive integer"),
     ({"horizon": -2}, "horizon"),
     ({"horizon": 2, "input_size": 0}, "input_size"),
     ({"horizon": 2, "scaler": "zscore"}, "scaler"),

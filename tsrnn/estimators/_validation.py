@@ -276,12 +276,18 @@ def check_vectors(estimator, X, dtype, reset):
     return np.ascontiguousarray(X, dtype=dtype), None
 
 
-def check_positive_int(name, value, allow_none=False):
+def check_int(name, value, low=1, allow_none=False):
+    """An integer >= ``low`` (or None when allowed), as a Python int; ValueError naming ``name``."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
     return int(value)
+
+
+def check_positive_int(name, value, allow_none=False):
+    return check_int(name, value, 1, allow_none)
 
 
 def check_float(name, value, low=None, high=None, low_open=False):

@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..estimators import RNNRegressor
+from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_timestamps, level_features,
                        window_starts, window_stats)
@@ -19,13 +20,6 @@ from ._persistence import ForecasterPersistence
 from ._transforms import TARGET_TRANSFORMS
 
 STRATEGIES = ("direct", "recursive")
-
-
-def _check_int(name, value, low=1, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 def _check_levels(level):
@@ -216,11 +210,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        _check_int("horizon", self.horizon)
-        _check_int("input_size", self.input_size, allow_none=True)
+        check_int("horizon", self.horizon)
+        check_int("input_size", self.input_size, allow_none=True)
         for name in ("stride", "max_steps", "batch_size", "patience", "n_models"):
-            _check_int(name, getattr(self, name))
-        _check_int("conformal_windows", self.conformal_windows, allow_none=True)
+            check_int(name, getattr(self, name))
+        check_int("conformal_windows", self.conformal_windows, allow_none=True)
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not supported; choose one of {list(STRATEGIES)}")
         if self.scaler not in SCALERS:
@@ -422,7 +416,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         """
         check_is_fitted(self, "models_")
         h = self.horizon if h is None else h
-        _check_int("h", h)
+        check_int("h", h)
         levels = _check_levels(level)
         if levels and h > self.horizon:
             raise ValueError(f"prediction intervals are calibrated for h <= horizon={self.horizon}; got h={h}")
@@ -531,9 +525,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             maps each level to the empirical coverage of its intervals.
         """
         input_size = self._check_params()
-        _check_int("n_windows", n_windows)
+        check_int("n_windows", n_windows)
         step = self.horizon if step_size is None else step_size
-        _check_int("step_size", step)
+        check_int("step_size", step)
         levels = _check_levels(level)
         panel = self._panel_for_cv(df)
         H = self.horizon

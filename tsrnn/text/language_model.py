@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ..estimators._validation import check_int
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
 from ..kernels.threads import cpu_threads, resolve_n_jobs
@@ -18,13 +19,6 @@ from .tokenizer import Tokenizer
 SPECIALS = ("<pad>", "<unk>", "<eos>")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 _EVAL_CHUNK = 8192
-
-
-def _check_int(name, value, low=1, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 class RNNLanguageModel(BaseEstimator):
@@ -117,7 +111,7 @@ class RNNLanguageModel(BaseEstimator):
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer={self.optimizer!r} is not supported; choose one of {list(OPTIMIZERS)}")
         for name in ("hidden_size", "num_layers", "embedding_dim", "tbptt_steps", "batch_size", "max_epochs"):
-            _check_int(name, getattr(self, name))
+            check_int(name, getattr(self, name))
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not (np.isfinite(lr) and lr > 0):
             raise ValueError(f"learning_rate must be a positive number, got {lr!r}")
@@ -300,7 +294,7 @@ class RNNLanguageModel(BaseEstimator):
             ``(token, probability)``, most likely first (special tokens excluded).
         """
         check_is_fitted(self, "network_")
-        _check_int("k", k)
+        check_int("k", k)
         with cpu_threads(self.n_jobs):
             logits, _ = self._run(self._encode_prefix(prefix))
         p = self._next_probs(logits[-1])
@@ -329,7 +323,7 @@ class RNNLanguageModel(BaseEstimator):
             The generated continuation (without the prefix); words are joined by spaces.
         """
         check_is_fitted(self, "network_")
-        _check_int("n", n, low=0)
+        check_int("n", n, low=0)
         if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not temperature >= 0:
             raise ValueError(f"temperature must be a number >= 0, got {temperature!r}")
         rng = np.random.default_rng(random_state)
