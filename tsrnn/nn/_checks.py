@@ -28,3 +28,20 @@ def check_kwargs(cls, kwargs, kind, name, skip=("self",)):
     if unknown:
         raise TypeError(f"{kind} {name!r} got unexpected parameter(s) {unknown}; valid parameters are {params}.")
     return params
+
+
+def from_registry(registry, base, name, kwargs, kind, plural):
+    """Instance of ``registry[name](**kwargs)``; an instance of ``base`` passes through.
+
+    ValueError for an unknown name (listing the known ones), TypeError for unknown
+    keyword arguments or keyword arguments given with an instance.
+    """
+    if isinstance(name, base):
+        if kwargs:
+            raise TypeError(f"get_{kind} got a {base.__name__} instance and extra parameters.")
+        return name
+    if not isinstance(name, str) or name not in registry:
+        raise ValueError(f"Unknown {kind} {name!r}; valid {plural} are {sorted(registry)}.")
+    cls = registry[name]
+    check_kwargs(cls, kwargs, kind, name)
+    return cls(**kwargs)

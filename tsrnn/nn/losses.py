@@ -33,7 +33,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_kwargs
+from ._checks import from_registry
 from ._checks import check_number as _check_number
 
 __all__ = [
@@ -524,14 +524,4 @@ def get_loss(name, **kwargs):
     TypeError
         If a keyword argument is not a parameter of that loss.
     """
-    if isinstance(name, Loss):
-        if kwargs:
-            raise TypeError("get_loss got a Loss instance and extra parameters.")
-        return name
-    if not isinstance(name, str) or name not in LOSSES:
-        raise ValueError(
-            f"Unknown loss {name!r}; valid losses are {sorted(LOSSES)}."
-        )
-    cls = LOSSES[name]
-    check_kwargs(cls, kwargs, "loss", name)
-    return cls(**kwargs)
+    return from_registry(LOSSES, Loss, name, kwargs, "loss", "losses")

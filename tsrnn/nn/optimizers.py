@@ -32,7 +32,7 @@ import numbers
 
 import numpy as np
 
-from ._checks import check_kwargs
+from ._checks import from_registry
 from ._checks import check_number as _check_number
 
 __all__ = [
@@ -527,14 +527,4 @@ def get_optimizer(name, **kwargs):
     TypeError
         If a keyword argument is not a parameter of that optimizer.
     """
-    if isinstance(name, Optimizer):
-        if kwargs:
-            raise TypeError("get_optimizer got an Optimizer instance and extra parameters.")
-        return name
-    if not isinstance(name, str) or name not in OPTIMIZERS:
-        raise ValueError(
-            f"Unknown optimizer {name!r}; valid optimizers are {sorted(OPTIMIZERS)}."
-        )
-    cls = OPTIMIZERS[name]
-    check_kwargs(cls, kwargs, "optimizer", name)
-    return cls(**kwargs)
+    return from_registry(OPTIMIZERS, Optimizer, name, kwargs, "optimizer", "optimizers")
