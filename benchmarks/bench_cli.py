@@ -33,7 +33,7 @@ import pandas as pd
 from neuralforecast import NeuralForecast
 from neuralforecast.models import LSTM
 df = pd.read_csv({csv!r}, parse_dates=["ds"])
-nf = NeuralForecast(models=[LSTM(h=12, input_size=36, max_steps=500, enable_progress_bar=False,
+nf = NeuralForecast(models=[LSTM(h=12, input_size=24, max_steps=500, enable_progress_bar=False,
                                  logger=False, enable_checkpointing=False, random_seed=0)], freq="MS")
 nf.fit(df)
 fc = nf.predict()
@@ -59,6 +59,7 @@ def timed(cmd, cwd, env=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--nf-python", help="python interpreter that has neuralforecast installed")
     parser.add_argument("--out", default=str(RESULTS / "cli.json"))
     args = parser.parse_args(argv)
     exe = shutil.which("tsrnn") or str(Path(sys.executable).with_name("tsrnn"))
@@ -73,7 +74,8 @@ def main(argv=None):
         result["tsrnn_warm_s"] = {"min": min(warm), "median": statistics.median(warm), "runs": warm}
         print(f"tsrnn forecast: cold {result['tsrnn_cold_s']:.2f} s, warm min {min(warm):.2f} s, "
               f"median {statistics.median(warm):.2f} s")
-        if importlib.util.find_spec("neuralforecast") is None:
+        nf_python = args.nf_python or (sys.executable if importlib.util.find_spec("neuralforecast") else None)
+        if nf_python is None:
             result["neuralforecast"] = "not installed (pip install neuralforecast torch==2.13.0)"
             print("neuralforecast: not installed; no side-by-side run")
         else:
@@ -83,7 +85,7 @@ def main(argv=None):
             load_airline().to_csv(csv, index=False)
             script = os.path.join(work, "nf.py")
             Path(script).write_text(NEURALFORECAST_SCRIPT.format(csv=csv))
-            runs = [timed([sys.executable, script], work) for _ in range(max(1, args.runs // 2))]
+            runs = [timed([nf_python, script], work) for _ in range(max(1, args.runs // 2))]
             result["neuralforecast_s"] = {"min": min(runs), "median": statistics.median(runs), "runs": runs}
             result["ratio_median"] = statistics.median(runs) / statistics.median(warm)
             print(f"neuralforecast script: median {statistics.median(runs):.2f} s "
