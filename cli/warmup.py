@@ -3,8 +3,6 @@
 import sys
 import time
 
-import numpy as np
-
 
 def add_parser(subparsers):
     p = subparsers.add_parser("warmup", help="compile and cache the kernels (first run takes a while)")
@@ -15,19 +13,14 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from tsrnn.nn import Recurrent
+    from tsrnn.nn.warmup import warmup
 
     total = time.perf_counter()
-    for cell in args.cells:
-        for dtype in args.dtypes:
-            start = time.perf_counter()
-            net = Recurrent(cell, 2, 4, dtype=dtype, random_state=0)
-            X = np.zeros((3, 5, 2), dtype=dtype)
-            Y, _ = net.forward(X, lengths=[5, 3, 1])  # training kernels
-            net.backward(np.ones_like(Y))
-            net.forward(X, training=False)  # inference kernels
-            if not args.quiet:
-                print(f"{cell:5s} {dtype}: {time.perf_counter() - start:6.2f} s", file=sys.stderr)
+    report = warmup(args.cells, args.dtypes)
     if not args.quiet:
-        print(f"kernels ready in {time.perf_counter() - total:.1f} s (cache: see `tsrnn info`)", file=sys.stderr)
+        for name, seconds in report["seconds"].items():
+            cell, dtype = name.split("/")
+            print(f"{cell:5s} {dtype}: {seconds:6.2f} s", file=sys.stderr)
+        print(f"kernels ready in {time.perf_counter() - total:.1f} s ({report['compiled']} compiled, "
+              f"{report['loaded']} loaded from the cache in {report['cache_dir']})", file=sys.stderr)
     return 0

@@ -48,6 +48,35 @@ def _panel_from_state(state, arrays):
                  target_col=state["target_col"])
 
 
+def _networks_state(forecaster, prefix=""):
+    """JSON state + arrays of a forecaster's fitted attributes and networks (not its data)."""
+    state = {"models": [], "fitted": {k: _jsonable(getattr(forecaster, k)) for k in FITTED_SCALARS
+                                      if hasattr(forecaster, k)}}
+    arrays = {f"{prefix}attr.{k}": getattr(forecaster, k) for k in FITTED_ARRAYS if hasattr(forecaster, k)}
+    for i, model in enumerate(getattr(forecaster, "models_", [])):
+        model_state, model_arrays = get_state(model)
+        state["models"].append(model_state)
+        arrays.update({f"{prefix}model{i}.{k}": v for k, v in model_arrays.items()})
+    return state, arrays
+
+
+def _networks_from_state(forecaster, state, arrays, prefix=""):
+    for k, v in state["fitted"].items():
+        setattr(forecaster, k, v)
+    for k in FITTED_ARRAYS:
+        if f"{prefix}attr.{k}" in arrays:
+            setattr(forecaster, k, arrays[f"{prefix}attr.{k}"])
+    if not state["models"] and prefix:
+        raise ValueError(f"local model {prefix!r} has no networks")
+    models = []
+    for i, model_state in enumerate(state["models"]):
+        p = f"{prefix}model{i}."
+        model_arrays = {k[len(p):]: v for k, v in arrays.items() if k.startswith(p)}
+        models.append(from_state(RNNRegressor, model_state, model_arrays))
+    if models or not forecaster.local:
+        forecaster.models_ = models
+
+
 class ForecasterPersistence:
     """Mixin: ``save(path)`` and the model-file protocol for RNNForecaster."""
 
@@ -61,7 +90,7 @@ class ForecasterPersistence:
         """
         from ..io import save_model
 
-        check_is_fitted(self, "models_")
+        check_is_fitted(self, "panel_")
         save_model(self, path, overwrite=overwrite)
 
     def _get_state(self):
@@ -70,15 +99,15 @@ class ForecasterPersistence:
         if not (params.get("random_state") is None or isinstance(params["random_state"], (int, np.integer))):
             params["random_state"] = None
         panel_state, arrays = _panel_state(self.panel_)
-        state = {"params": _jsonable(params), "panel": panel_state, "models": [],
-                 "fitted": {k: _jsonable(getattr(self, k)) for k in FITTED_SCALARS if hasattr(self, k)}}
-        for k in FITTED_ARRAYS:
-            if hasattr(self, k):
-                arrays[f"attr.{k}"] = getattr(self, k)
-        for i, model in enumerate(self.models_):
-            model_state, model_arrays = get_state(model)
-            state["models"].append(model_state)
-            arrays.update({f"model{i}.{k}": v for k, v in model_arrays.items()})
+        state, own_arrays = _networks_state(self)
+        state.update(params=_jsonable(params), panel=panel_state)
+        arrays.update(own_arrays)
+        if params.get("local"):
+            state["local"] = []
+            for j, sub in enumerate(self.local_models_):
+                sub_state, sub_arrays = _networks_state(sub, prefix=f"local{j}.")
+                state["local"].append(sub_state)
+                arrays.update(sub_arrays)
         return state, arrays
 
     @classmethod
@@ -86,14 +115,15 @@ class ForecasterPersistence:
         forecaster = cls(**state["params"])
         forecaster._check_params()
         forecaster.panel_ = _panel_from_state(state["panel"], arrays)
-        for k, v in state["fitted"].items():
-            setattr(forecaster, k, v)
-        for k in FITTED_ARRAYS:
-            if f"attr.{k}" in arrays:
-                setattr(forecaster, k, arrays[f"attr.{k}"])
-        forecaster.models_ = []
-        for i, model_state in enumerate(state["models"]):
-            prefix = f"model{i}."
-            model_arrays = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-            forecaster.models_.append(from_state(RNNRegressor, model_state, model_arrays))
+        _networks_from_state(forecaster, state, arrays)
+        if forecaster.local:
+            local = state.get("local") or []
+            if len(local) != forecaster.panel_.n_series:
+                raise ValueError(f"{len(local)} local models for {forecaster.panel_.n_series} series")
+            sub_params = dict(state["params"], local=False, n_jobs=1)
+            forecaster.local_models_ = []
+            for j, sub_state in enumerate(local):
+                sub = cls(**sub_params)
+                _networks_from_state(sub, sub_state, arrays, prefix=f"local{j}.")
+                forecaster.local_models_.append(sub)
         return forecaster

@@ -89,6 +89,17 @@ class Panel:
         return Panel(self.ids, offsets, self.y[keep], None if self.X is None else self.X[keep], self.ds[keep],
                      list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col)
 
+    def select(self, indices):
+        """A new panel with the series at positions ``indices`` (in that order; copies)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = self.lengths[indices]
+        keep = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in indices]) \
+            if len(indices) else np.zeros(0, dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return Panel(self.ids[indices], offsets, self.y[keep], None if self.X is None else self.X[keep],
+                     self.ds[keep], [self.freqs[i] for i in indices], list(self.covariate_names),
+                     self.id_col, self.time_col, self.target_col)
+
     def future_ds(self, i, h, start=None):
         """The ``h`` timestamps following series ``i`` (or following ``start``)."""
         ds, _ = self.series(i)
