@@ -20,6 +20,7 @@ MODEL_OPTIONS = {
     "--batch-size": (int, "windows per mini-batch"),
     "--n-models": (int, "ensemble size (networks from different seeds, averaged)"),
     "--seed": (int, "random seed (default 0, so runs are reproducible)"),
+    "--device": (str, "cpu (default), cuda (needs an NVIDIA GPU) or auto"),
 }
 
 

@@ -7,3 +7,11 @@ class TrainingDivergedError(FloatingPointError):
     The estimator keeps the last finite weights (it stays usable) and the message says
     where training stopped and what to change.
     """
+
+
+class DeviceUnavailableError(RuntimeError, ValueError):
+    """``device="cuda"`` was asked for but no usable GPU is there; the message says why.
+
+    A RuntimeError (the environment lacks something) and a ValueError (estimators raise
+    ValueError for parameters they cannot honour in ``fit``).
+    """

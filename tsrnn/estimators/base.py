@@ -13,6 +13,7 @@ from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn import clip_grad_norm, get_optimizer, get_schedule
+from ..nn._device import DEVICES, check_device
 from ..nn.recurrent import CELLS, NONLINEARITIES, resolve_dtype
 from ._validation import (
     check_float,
@@ -23,7 +24,6 @@ from ._validation import (
     check_vectors,
 )
 
-DEVICES = ("cpu", "auto")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
 PREDICT_BATCH = 4096
@@ -159,9 +159,8 @@ class BaseRNN(BaseEstimator):
         check_option("nonlinearity", self.nonlinearity, NONLINEARITIES)
         check_option("optimizer", self.optimizer, OPTIMIZERS)
         check_option("lr_schedule", self.lr_schedule, SCHEDULES)
-        if self.device == "cuda":
-            raise ValueError("device='cuda' is not available in this version of tsrnn; use 'cpu' or 'auto'")
         check_option("device", self.device, DEVICES)
+        check_device(self.device)  # "cuda" without a usable GPU: DeviceUnavailableError (a ValueError) saying why
         for name in ("hidden_size", "num_layers", "max_epochs", "batch_size", "patience", "checkpoint_every"):
             check_positive_int(name, getattr(self, name))
         check_positive_int("output_length", self.output_length, allow_none=True)
@@ -208,6 +207,7 @@ class BaseRNN(BaseEstimator):
             cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
             nonlinearity=self.nonlinearity, dtype=self._dtype, n_features=self._n_step_features,
             n_outputs=n_outputs, output_length=output_length, task=self._task, random_state=seed,
+            device=self.device,
         )
         if self.embedding_dim is not None:
             spec.vocab_size, spec.embedding_dim, spec.padding_idx = self.vocab_size_, self.embedding_dim, self.padding_idx
@@ -355,6 +355,8 @@ class BaseRNN(BaseEstimator):
         seeds = rs.randint(0, 2**31 - 1, size=2)
         if reset:
             self._build(head, n_outputs, output_length, int(seeds[0]))
+        else:
+            self.network_.set_device(self.device)  # e.g. a loaded CPU model warm-started on "cuda"
         self._rng = np.random.default_rng(int(seeds[1]) + self.n_iter_)
 
         val = None

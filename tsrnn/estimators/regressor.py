@@ -51,7 +51,11 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         bitwise, whatever ``n_jobs``.
     n_jobs : int or None
         CPU threads for the kernels and BLAS (None: leave the current setting).
-    device : {"cpu", "auto"}, default="cpu"
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the recurrent layers run. "cuda" needs a usable NVIDIA GPU (fit raises
+        DeviceUnavailableError naming the reason otherwise); "auto" uses one for large
+        batches when usable. Model files do not record the device: a loaded model
+        predicts on the CPU (``model.network_.set_device("cuda")`` moves it).
     dtype : {"float32", "float64"}, default="float32"
     verbose : int, default=0
         Progress bar on stderr when > 0.

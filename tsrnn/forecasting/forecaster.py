@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..estimators import RNNRegressor
 from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads
+from ..nn._device import check_device
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_timestamps, level_features,
                        window_starts, window_stats)
 from ..windows._panel import _listing
@@ -103,6 +104,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     id_col, time_col, target_col : str, default="unique_id", "ds", "y"
     random_state : int, RandomState or None, default=None
     n_jobs : int or None, default=None
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the networks' recurrent layers run (see ``RNNRegressor``); saved
+        forecasters load onto the CPU.
     dtype : {"float32", "float64"}, default="float32"
     verbose : int, default=0
     checkpoint : str or None, default=None
@@ -172,6 +176,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         target_col="y",
         random_state=None,
         n_jobs=None,
+        device="cpu",
         dtype="float32",
         verbose=0,
         checkpoint=None,
@@ -204,6 +209,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.target_col = target_col
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.device = device
         self.dtype = dtype
         self.verbose = verbose
         self.checkpoint = checkpoint
@@ -223,6 +229,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             raise ValueError(
                 f"target_transform={self.target_transform!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}"
             )
+        check_device(self.device)
         return self.input_size if self.input_size is not None else 2 * self.horizon
 
     def _out_steps(self):
@@ -313,6 +320,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
                 tol=0.0, random_state=int(seed), n_jobs=self.n_jobs, dtype=self.dtype, verbose=self.verbose,
+                device=self.device,
                 checkpoint=self._checkpoint_path(i),
             )
             reg._fit_from_batches(data, data.n_features, out_steps, val=val, resume=resume)

@@ -28,6 +28,7 @@ import numpy as np
 from ..nn.dense import bind_components
 from ..nn.embedding import Embedding
 from ..nn.init import as_generator
+from ..nn._device import check_device
 from ..nn.recurrent import Recurrent
 
 
@@ -56,6 +57,10 @@ class ModelSpec:
         last component (see :meth:`Head.initialize`). None for float input.
     padding_idx : int or None
         Id of the padding token (zero row, no gradient).
+    device : {"cpu", "cuda", "auto"}
+        Where the recurrent components run (see :class:`~tsrnn.nn.recurrent.Recurrent`).
+        Not stored in model files: a loaded model runs on the CPU until
+        :meth:`Head.set_device` (or a warm-start fit) moves it.
     """
 
     cell: str
@@ -71,6 +76,7 @@ class ModelSpec:
     vocab_size: int = None
     embedding_dim: int = None
     padding_idx: int = None
+    device: str = "cpu"
 
 
 class Head:
@@ -237,8 +243,18 @@ class Head:
     def _recurrent(self, spec, input_size):
         return Recurrent(
             spec.cell, input_size, spec.hidden_size, num_layers=spec.num_layers,
-            nonlinearity=spec.nonlinearity, dtype=spec.dtype,
+            nonlinearity=spec.nonlinearity, dtype=spec.dtype, device=getattr(spec, "device", "cpu"),
         )
+
+    def set_device(self, device):
+        """Run every recurrent component on ``device`` ("cpu", "cuda" or "auto") from now
+        on; the weights do not move (they live in the host ``flat_params`` either way)."""
+        device = check_device(device)
+        for component in self.components:
+            if isinstance(component, Recurrent):
+                component.device = device
+        self.spec.device = device
+        return self
 
     def __repr__(self):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

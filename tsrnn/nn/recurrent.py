@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..kernels.cpu.layers import LAYERS
+from . import _device
 from .init import as_generator, init_layer
 
 CELLS = ("rnn", "lstm", "gru")
@@ -51,6 +52,12 @@ class Recurrent:
         Seed for the initial weights.
     recurrent_init : {"orthogonal", "identity"}, default="orthogonal"
         "identity" gives the IRNN initialisation (use with ``nonlinearity="relu"``).
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where forward/backward run. "cuda" needs a usable NVIDIA GPU (or numba's CUDA
+        simulator) and raises :class:`~tsrnn.exceptions.DeviceUnavailableError` naming
+        the reason otherwise; "auto" uses the GPU when one is usable and the batch is
+        large enough (``tsrnn.nn._device.CUDA_AUTO_MIN_BATCH``). Weights and results
+        stay host numpy arrays either way (see ``tsrnn.nn._device`` for the copies).
 
     Attributes
     ----------
@@ -81,6 +88,7 @@ class Recurrent:
         dtype="float32",
         random_state=None,
         recurrent_init="orthogonal",
+        device="cpu",
     ):
         _check_option("cell", cell, CELLS)
         _check_option("nonlinearity", nonlinearity, NONLINEARITIES)
@@ -92,6 +100,7 @@ class Recurrent:
         self.nonlinearity = nonlinearity
         self.dtype = resolve_dtype(dtype)
         self.recurrent_init = recurrent_init
+        self.device = _device.check_device(device)
         self._ops = LAYERS[cell]
         self._layout = self._param_layout()
         self.n_params = sum(int(np.prod(shape)) for _, shape in self._layout)
@@ -270,6 +279,10 @@ class Recurrent:
         B, T, _ = X.shape
         lengths = self._check_lengths(lengths, B, T) if check_input or lengths is None else lengths
         h0, c0 = self._states(h0, B, "h0")
+        if _device.use_cuda(getattr(self, "device", "cpu"), B):
+            Y, h_n, c_n, caches = _device.forward_cuda(self, X, h0, c0, lengths, training)
+            self._cache = (caches, X.shape) if training else None
+            return Y, ((h_n, c_n) if self.cell == "lstm" else h_n)
         h_n = np.empty((self.num_layers, B, self.hidden_size), self.dtype)
         c_n = np.empty_like(h_n) if c0 is not None else None
         caches = []
@@ -314,6 +327,9 @@ class Recurrent:
         if check_input:
             dY = self._check_array("dY", dY, (B, T, self.hidden_size))
         dh_n, dc_n = self._states(dh_n, B, "dh_n")
+        if isinstance(caches, _device.CudaCaches):
+            dX, dh0, dc0 = _device.backward_cuda(self, caches, dY, dh_n, dc_n)
+            return dX, ((dh0, dc0) if self.cell == "lstm" else dh0)
         dh0 = np.empty_like(dh_n)
         dc0 = np.empty_like(dc_n) if dc_n is not None else None
         dy = dY
@@ -335,7 +351,7 @@ class Recurrent:
 
     def __getstate__(self):
         # Views and the forward cache are rebuilt, not pickled: views would unpickle as copies.
-        state = {k: v for k, v in self.__dict__.items() if k not in ("weights", "grads", "_cache", "_ops")}
+        state = {k: v for k, v in self.__dict__.items() if k not in ("weights", "grads", "_cache", "_ops", "_dev_weights")}
         return state
 
     def __setstate__(self, state):

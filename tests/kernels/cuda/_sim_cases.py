@@ -1,0 +1,213 @@
+"""CUDA kernels vs the CPU kernels, under numba's CUDA simulator.
+
+Run by ``test_cuda_simulator.py`` in a subprocess with NUMBA_ENABLE_CUDASIM=1 (the
+variable must be set before numba.cuda is first imported). Shapes are tiny: the
+simulator runs every CUDA thread as a Python thread.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from numba.core import config
+
+if not config.ENABLE_CUDASIM:
+    pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run through test_cuda_simulator.py)", allow_module_level=True)
+
+from tsrnn.kernels.cuda import layers as cuda_layers  # noqa: E402
+from tsrnn.nn.recurrent import Recurrent  # noqa: E402
+
+B, T, I, H = 3, 4, 3, 4
+TOL = {"float64": dict(rtol=1e-10, atol=1e-10), "float32": dict(rtol=1e-5, atol=1e-5)}
+CELLS = [("rnn", "tanh"), ("rnn", "relu"), ("lstm", "tanh"), ("gru", "tanh")]
+
+
+def _pair(cell, nonlinearity, dtype, num_layers=2):
+    kw = dict(num_layers=num_layers, nonlinearity=nonlinearity, dtype=dtype, random_state=7)
+    cpu = Recurrent(cell, I, H, **kw)
+    gpu = Recurrent(cell, I, H, device="cuda", **kw)
+    np.testing.assert_array_equal(cpu.flat_params, gpu.flat_params)
+    return cpu, gpu
+
+
+def _state(rng, cell, shape, dtype):
+    if cell == "lstm":
+        return rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _close(a, b, dtype, what):
+    a = a if isinstance(a, tuple) else (a,)
+    b = b if isinstance(b, tuple) else (b,)
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(y, x, err_msg=what, **TOL[dtype])
+
+
+def _check_parity(cell, nonlinearity, dtype, lengths=(4, 2, 3), num_layers=2, batch=B, with_h0=True):
+    rng = np.random.default_rng(3)
+    cpu, gpu = _pair(cell, nonlinearity, dtype, num_layers)
+    X = rng.standard_normal((batch, T, I)).astype(dtype)
+    shape = (num_layers, batch, H)
+    h0 = _state(rng, cell, shape, dtype) if with_h0 else None
+    lengths = None if lengths is None else np.asarray(lengths[:batch])
+    Yc, sc = cpu.forward(X, h0, lengths)
+    Yg, sg = gpu.forward(X, h0, lengths)
+    _close(Yc, Yg, dtype, "Y")
+    _close(sc, sg, dtype, "final states")
+    if lengths is not None:
+        for b, n in enumerate(lengths):
+            assert not Yg[b, n:].any(), "outputs past a sample's length must be zero"
+    dY = rng.standard_normal(Yc.shape).astype(dtype)
+    dh_n = _state(rng, cell, shape, dtype)
+    dXc, d0c = cpu.backward(dY, dh_n)
+    dXg, d0g = gpu.backward(dY, dh_n)
+    _close(dXc, dXg, dtype, "dX")
+    _close(d0c, d0g, dtype, "dh0/dc0")
+    for name in cpu.grads:
+        _close(cpu.grads[name], gpu.grads[name], dtype, f"gradient of {name}")
+    assert np.abs(cpu.flat_grad).max() > 0
+    # inference kernels (no cache) give the same outputs
+    Yi, si = gpu.forward(X, h0, lengths, training=False)
+    _close(Yc, Yi, dtype, "inference Y")
+    _close(sc, si, dtype, "inference final states")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("cell,nonlinearity", CELLS)
+def test_forward_and_every_gradient_match_cpu(cell, nonlinearity, dtype):
+    _check_parity(cell, nonlinearity, dtype)
+
+
+@pytest.mark.parametrize("cell,nonlinearity", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "relu")])
+def test_several_blocks_and_units_per_thread(cell, nonlinearity, monkeypatch):
+    # 2 threads per block: each thread loops over 2 hidden units, one row per block, 3 blocks.
+    monkeypatch.setattr(cuda_layers, "MAX_THREADS", 2)
+    assert cuda_layers.recurrent_launch(B, H, 3, 8) == (3, (2, 1), 3 * H * 8)
+    _check_parity(cell, nonlinearity, "float64")
+
+
+def test_full_lengths_one_layer_no_h0_single_sample():
+    _check_parity("lstm", "tanh", "float64", lengths=None, num_layers=1, batch=1, with_h0=False)
+    _check_parity("gru", "tanh", "float32", lengths=(1,), num_layers=1, batch=1, with_h0=False)
+
+
+def test_deterministic():
+    rng = np.random.default_rng(0)
+    _, gpu = _pair("gru", "tanh", "float32")
+    X = rng.standard_normal((B, T, I)).astype(np.float32)
+    dY = rng.standard_normal((B, T, H)).astype(np.float32)
+    runs = []
+    for _ in range(2):
+        Y, _ = gpu.forward(X, lengths=[4, 3, 1])
+        dX, _ = gpu.backward(dY)
+        runs.append((Y, dX, gpu.flat_grad.copy()))
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_weights_reuploaded_only_when_changed():
+    rng = np.random.default_rng(1)
+    cpu, gpu = _pair("rnn", "tanh", "float64", num_layers=1)
+    X = rng.standard_normal((B, T, I))
+    gpu.forward(X, training=False)
+    held = gpu._dev_weights[1]
+    gpu.forward(X, training=False)
+    assert gpu._dev_weights[1] is held
+    for net in (cpu, gpu):
+        net.flat_params *= 0.5  # an optimizer step, in place
+    np.testing.assert_allclose(gpu.forward(X)[0], cpu.forward(X)[0], rtol=1e-12, atol=1e-12)
+    assert gpu._dev_weights[1] is not held
+
+
+def test_auto_never_picks_the_simulator():
+    from tsrnn.nn import _device
+
+    assert not _device.use_cuda("auto", 10**6)
+    cpu, _ = _pair("lstm", "tanh", "float32", num_layers=1)
+    auto = Recurrent("lstm", I, H, dtype="float32", random_state=7, device="auto")
+    X = np.random.default_rng(2).standard_normal((B, T, I)).astype(np.float32)
+    np.testing.assert_array_equal(cpu.forward(X)[0], auto.forward(X)[0])
+
+
+def test_layer_api_mirrors_cpu_layers():
+    from tsrnn.kernels.cpu.layers import LAYERS as CPU
+
+    rng = np.random.default_rng(4)
+    G = 4
+    x = rng.standard_normal((B, T, I))
+    w_ih, w_hh = rng.standard_normal((G * H, I)) * 0.5, rng.standard_normal((G * H, H)) * 0.5
+    b_ih, b_hh = rng.standard_normal(G * H) * 0.1, rng.standard_normal(G * H) * 0.1
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    lengths = np.array([2, 4, 3], np.int64)
+    yc, hc, cc, cache_c = CPU["lstm"].forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths)
+    yg, hg, cg, cache_g = cuda_layers.LAYERS["lstm"].forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths)
+    for a, b in ((yc, yg), (hc, hg), (cc, cg)):
+        np.testing.assert_allclose(b.copy_to_host(), a, rtol=1e-12, atol=1e-12)
+    dy, dh, dc = rng.standard_normal((B, T, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    gc = [np.empty_like(a) for a in (w_ih, w_hh, b_ih, b_hh)]
+    gg = [np.empty_like(a) for a in (w_ih, w_hh, b_ih, b_hh)]
+    outs_c = CPU["lstm"].backward(dy, dh, dc, cache_c, w_ih, w_hh, gc)
+    outs_g = cuda_layers.LAYERS["lstm"].backward(dy, dh, dc, cache_g, w_ih, w_hh, gg)
+    for a, b in zip(outs_c, outs_g):
+        np.testing.assert_allclose(b.copy_to_host(), a, rtol=1e-12, atol=1e-12)
+    for a, b in zip(gc, gg):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_estimator_trained_on_cuda_saves_and_predicts_on_cpu(tmp_path):
+    import tsrnn
+    from tsrnn.estimators import RNNRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((6, T, 2))
+    y = X.sum(axis=(1, 2))
+    kw = dict(cell="lstm", hidden_size=H, max_epochs=2, batch_size=3, random_state=0, dtype="float64")
+    gpu = RNNRegressor(device="cuda", **kw).fit(X, y)
+    cpu = RNNRegressor(device="cpu", **kw).fit(X, y)
+    assert gpu.network_.rnn.device == "cuda"
+    np.testing.assert_allclose(gpu.network_.flat_params, cpu.network_.flat_params, rtol=1e-10, atol=1e-12)
+    pred = gpu.predict(X)
+    np.testing.assert_allclose(pred, cpu.predict(X), rtol=1e-10, atol=1e-12)
+    gpu.save(tmp_path / "m.tsrnn")
+    loaded = tsrnn.load(tmp_path / "m.tsrnn")
+    assert loaded.network_.rnn.device == "cpu"  # model files do not record the device
+    np.testing.assert_allclose(loaded.predict(X), pred, rtol=1e-10, atol=1e-12)
+    # and back: a CPU model moved to the GPU predicts the same
+    cpu.save(tmp_path / "c.tsrnn")
+    moved = tsrnn.load(tmp_path / "c.tsrnn")
+    moved.network_.set_device("cuda")
+    np.testing.assert_allclose(moved.predict(X), cpu.predict(X), rtol=1e-10, atol=1e-12)
+
+
+def test_forecaster_on_cuda_matches_cpu():
+    import pandas as pd
+
+    from tsrnn.forecasting import RNNForecaster
+
+    t = np.arange(30)
+    df = pd.DataFrame({"unique_id": "a", "ds": t, "y": np.sin(t / 3.0) + t / 10.0})
+    kw = dict(horizon=2, input_size=4, cell="gru", hidden_size=H, max_steps=3, batch_size=8,
+              random_state=0, dtype="float64")
+    fg = RNNForecaster(device="cuda", **kw).fit(df)
+    fc = RNNForecaster(device="cpu", **kw).fit(df)
+    assert fg.models_[0].network_.rnn.device == "cuda"
+    np.testing.assert_allclose(fg.predict()["yhat"].to_numpy(), fc.predict()["yhat"].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_bench_gpu_simulate(tmp_path):
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[3] / "benchmarks" / "bench_gpu.py"
+    if not path.exists():
+        pytest.skip("benchmarks/ is not part of this checkout")
+    spec = importlib.util.spec_from_file_location("bench_gpu", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--simulate", "--out-dir", str(tmp_path)]) == 0
+    assert (tmp_path / "gpu.json").exists() and (tmp_path / "gpu.md").exists()
+
+
+def test_env_really_is_the_simulator():
+    assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"

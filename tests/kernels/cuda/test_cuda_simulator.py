@@ -1,0 +1,130 @@
+"""The CUDA backend without a GPU: simulator parity (in a subprocess) and device errors."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tsrnn.exceptions import DeviceUnavailableError
+from tsrnn.kernels.cuda import device as cuda_device
+from tsrnn.nn import _device
+from tsrnn.nn.recurrent import Recurrent
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parents[2]
+
+
+def _run(args, env_extra, timeout):
+    env = dict(os.environ, **env_extra)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.slow
+def test_cuda_kernels_match_cpu_under_the_simulator():
+    """Runs _sim_cases.py with NUMBA_ENABLE_CUDASIM=1 (it must be set before numba.cuda is
+    first imported, so not in this process): forward, final states and every gradient of
+    RNN tanh/relu, LSTM, GRU in float32 and float64 against the CPU kernels."""
+    proc = _run(
+        ["-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "_sim_cases.py")],
+        {"NUMBA_ENABLE_CUDASIM": "1"},
+        timeout=900,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-8000:]
+    summary = out.strip().splitlines()[-1]
+    passed = re.search(r"(\d+) passed", summary)
+    assert passed and int(passed.group(1)) >= 15, out[-4000:]
+    assert "failed" not in summary and "error" not in summary, out[-4000:]
+
+
+def test_unknown_device_names_the_allowed_values():
+    with pytest.raises(ValueError, match=r"device='gpu' is not supported; choose one of \['cpu', 'cuda', 'auto'\]"):
+        Recurrent("lstm", 2, 3, device="gpu")
+    with pytest.raises(ValueError, match="device="):
+        _device.check_device(None)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    monkeypatch.setattr(cuda_device, "cuda_status", lambda: (False, "no CUDA driver found (faked by a test)"))
+
+
+def test_cuda_unavailable_is_a_clear_error(no_gpu):
+    with pytest.raises(DeviceUnavailableError, match=r"needs a usable NVIDIA GPU, but no CUDA driver found \(faked"):
+        Recurrent("gru", 2, 3, device="cuda")
+    err = DeviceUnavailableError("x")
+    assert isinstance(err, RuntimeError) and isinstance(err, ValueError)
+    assert not cuda_device.cuda_available()
+
+
+def test_estimators_validate_device_in_fit(no_gpu):
+    from tsrnn.estimators import RNNRegressor
+    from tsrnn.forecasting import RNNForecaster
+
+    X = np.zeros((4, 3, 1))
+    y = np.zeros(4)
+    model = RNNRegressor(device="cuda", max_epochs=1)  # __init__ stores only
+    assert model.device == "cuda"
+    with pytest.raises(DeviceUnavailableError, match="faked by a test"):
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="device="):
+        RNNRegressor(device="tpu", max_epochs=1).fit(X, y)
+    with pytest.raises(DeviceUnavailableError, match="faked by a test"):
+        RNNForecaster(device="cuda")._check_params()
+    with pytest.raises(ValueError, match="device="):
+        RNNForecaster(device="tpu")._check_params()
+
+
+def test_auto_stays_on_cpu_without_gpu_or_for_small_batches(no_gpu, monkeypatch):
+    assert not _device.use_cuda("auto", 10**6)
+    net = Recurrent("rnn", 2, 3, device="auto", random_state=0)
+    ref = Recurrent("rnn", 2, 3, random_state=0)
+    X = np.ones((2, 4, 2), np.float32)
+    np.testing.assert_array_equal(net.forward(X)[0], ref.forward(X)[0])
+    monkeypatch.setattr(cuda_device, "cuda_status", lambda: (True, "a fake GPU"))
+    monkeypatch.setattr(cuda_device, "simulator_enabled", lambda: False)
+    assert not _device.use_cuda("auto", _device.CUDA_AUTO_MIN_BATCH - 1)
+    assert _device.use_cuda("auto", _device.CUDA_AUTO_MIN_BATCH)
+
+
+def test_real_probe_gives_a_reason():
+    ok, text = cuda_device.cuda_status()
+    assert isinstance(text, str) and text
+    if not ok:
+        with pytest.raises(DeviceUnavailableError, match=re.escape(text)):
+            cuda_device.require_cuda()
+
+
+def test_cpu_paths_never_import_numba_cuda():
+    code = (
+        "import sys, numpy as np, tsrnn\n"
+        "from tsrnn.estimators import RNNRegressor\n"
+        "from tsrnn.forecasting import RNNForecaster\n"
+        "X = np.random.default_rng(0).standard_normal((8, 4, 1)); y = X.sum(axis=(1, 2))\n"
+        "RNNRegressor(cell='gru', hidden_size=3, max_epochs=1, random_state=0).fit(X, y).predict(X)\n"
+        "bad = [m for m in sys.modules if m.startswith(('numba.cuda', 'tsrnn.kernels.cuda'))]\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("device,message", [("cuda", "needs a usable NVIDIA GPU, but no CUDA driver found"),
+                                            ("tpu", "device='tpu' is not supported")])
+def test_cli_device_option(device, message, no_gpu, tmp_path, monkeypatch, capsys):
+    from tsrnn.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    rc = main(["forecast", "--dataset", "airline", "--horizon", "2", "--max-steps", "1", "--hidden-size", "2",
+               "--quiet", "--device", device, "-o", "out.csv"])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
