@@ -14,6 +14,7 @@ from numba.core import config
 if not config.ENABLE_CUDASIM:
     pytest.skip("needs NUMBA_ENABLE_CUDASIM=1 (run through test_cuda_simulator.py)", allow_module_level=True)
 
+from tsrnn.kernels.cuda import gemm  # noqa: E402
 from tsrnn.kernels.cuda import layers as cuda_layers  # noqa: E402
 from tsrnn.nn.recurrent import Recurrent  # noqa: E402
 
@@ -83,8 +84,35 @@ def test_forward_and_every_gradient_match_cpu(cell, nonlinearity, dtype):
 def test_several_blocks_and_units_per_thread(cell, nonlinearity, monkeypatch):
     # 2 threads per block: each thread loops over 2 hidden units, one row per block, 3 blocks.
     monkeypatch.setattr(cuda_layers, "MAX_THREADS", 2)
+    monkeypatch.setattr(gemm, "MIN_CHUNK_ROWS", 4)  # split-K weight gradients: 3 chunks of 4 rows
     assert cuda_layers.recurrent_launch(B, H, 3, 8) == (3, (2, 1), 3 * H * 8)
     _check_parity(cell, nonlinearity, "float64")
+
+
+@pytest.mark.parametrize("min_chunk_rows", [2048, 4])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_gemm_kernels_match_numpy(dtype, min_chunk_rows, monkeypatch):
+    from numba import cuda
+
+    monkeypatch.setattr(gemm, "MIN_CHUNK_ROWS", min_chunk_rows)
+    rng = np.random.default_rng(5)
+    Bn, Tn, M, K = 3, 5, 6, 5  # N = 15: not a multiple of the tile
+    A = rng.standard_normal((Bn * Tn, M)).astype(dtype)
+    S = rng.standard_normal((Bn * Tn, K)).astype(dtype)
+    h0 = rng.standard_normal((Bn, K)).astype(dtype)
+    tol = TOL[dtype]
+    for shift in (False, True):
+        out = cuda.device_array((M, K + 1), dtype)
+        gemm.weight_grad(cuda.to_device(A), cuda.to_device(S), cuda.to_device(h0), Tn, shift, out)
+        src = S
+        if shift:
+            src = np.concatenate((h0[:, None], S.reshape(Bn, Tn, K)[:, :-1]), axis=1).reshape(-1, K)
+        want = A.T @ np.concatenate((src, np.ones((Bn * Tn, 1), dtype)), axis=1)
+        np.testing.assert_allclose(out.copy_to_host(), want, **tol)
+    W = rng.standard_normal((M, 3)).astype(dtype)
+    out = cuda.device_array((Bn * Tn, 3), dtype)
+    gemm.matmul(cuda.to_device(A), cuda.to_device(W), out)
+    np.testing.assert_allclose(out.copy_to_host(), A @ W, **tol)
 
 
 def test_full_lengths_one_layer_no_h0_single_sample():

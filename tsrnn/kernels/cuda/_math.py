@@ -3,9 +3,10 @@
 
 Why not the overloads in ``kernels/_math.py`` directly: their float64 versions do
 compile for the CUDA target, but the float32 ``tanh`` clamps with the builtins
-``min(max(x, -c), c)``, and numba 0.68's CUDA target fails to compile that inside an
-overload ("Signature mismatch: 2 argument types given, but function takes 1
-arguments", checked with ``cuda.compile_ptx`` for sm_80). Changing the CPU file would
+``min(max(x, -c), c)``, and numba 0.68's CUDA target fails to compile the builtin
+``min``/``max`` ("Signature mismatch: 2 argument types given, but function takes 1
+arguments", checked with ``cuda.compile_ptx`` for sm_80; the CUDA kernels here avoid
+them everywhere). Changing the CPU file would
 risk the CPU kernels' bit-for-bit results, so the same formulas are written here once
 more, with the SAME coefficients (imported, not copied) and a conditional clamp, which
 gives the same values. float32 kernels get the ``*32`` functions (Eigen's rational
