@@ -6,6 +6,7 @@ simulator runs every CUDA thread as a Python thread.
 """
 
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -197,6 +198,9 @@ def test_estimator_trained_on_cuda_saves_and_predicts_on_cpu(tmp_path):
     np.testing.assert_allclose(gpu.network_.flat_params, cpu.network_.flat_params, rtol=1e-10, atol=1e-12)
     pred = gpu.predict(X)
     np.testing.assert_allclose(pred, cpu.predict(X), rtol=1e-10, atol=1e-12)
+    clone = pickle.loads(pickle.dumps(gpu))  # device buffers are not pickled
+    assert clone.network_.rnn.device == "cuda" and getattr(clone.network_.rnn, "_dev_weights", None) is None
+    np.testing.assert_allclose(clone.predict(X), pred, rtol=1e-12, atol=1e-12)
     gpu.save(tmp_path / "m.tsrnn")
     loaded = tsrnn.load(tmp_path / "m.tsrnn")
     assert loaded.network_.rnn.device == "cpu"  # model files do not record the device
@@ -208,7 +212,7 @@ def test_estimator_trained_on_cuda_saves_and_predicts_on_cpu(tmp_path):
     np.testing.assert_allclose(moved.predict(X), cpu.predict(X), rtol=1e-10, atol=1e-12)
 
 
-def test_forecaster_on_cuda_matches_cpu():
+def _forecasters():
     import pandas as pd
 
     from tsrnn.forecasting import RNNForecaster
@@ -217,10 +221,24 @@ def test_forecaster_on_cuda_matches_cpu():
     df = pd.DataFrame({"unique_id": "a", "ds": t, "y": np.sin(t / 3.0) + t / 10.0})
     kw = dict(horizon=2, input_size=4, cell="gru", hidden_size=H, max_steps=3, batch_size=8,
               random_state=0, dtype="float64")
-    fg = RNNForecaster(device="cuda", **kw).fit(df)
-    fc = RNNForecaster(device="cpu", **kw).fit(df)
+    return RNNForecaster(device="cuda", **kw).fit(df), RNNForecaster(device="cpu", **kw).fit(df)
+
+
+def test_forecaster_on_cuda_matches_cpu():
+    fg, fc = _forecasters()
     assert fg.models_[0].network_.rnn.device == "cuda"
     np.testing.assert_allclose(fg.predict()["yhat"].to_numpy(), fc.predict()["yhat"].to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_forecaster_trained_on_cuda_loads_on_cpu(tmp_path):
+    import tsrnn
+
+    fg, _ = _forecasters()
+    pred = fg.predict()["yhat"].to_numpy()
+    fg.save(tmp_path / "f.tsrnn")
+    loaded = tsrnn.load(tmp_path / "f.tsrnn")
+    assert loaded.models_[0].network_.rnn.device == "cpu"
+    np.testing.assert_allclose(loaded.predict()["yhat"].to_numpy(), pred, rtol=1e-9, atol=1e-9)
 
 
 def test_bench_gpu_simulate(tmp_path):
