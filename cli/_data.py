@@ -33,7 +33,10 @@ def _read_file(path):
         return pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise UsageError(f"{path} is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {path}: it is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save it as UTF-8") from None
+    except pd.errors.ParserError as exc:
         raise UsageError(f"cannot parse {path}: {' '.join(str(exc).split())}") from None
 
 
@@ -84,9 +87,17 @@ def read_series(args):
 def _parse_times(column, name):
     if pd.api.types.is_numeric_dtype(column):
         return column
-    try:
-        with warnings.catch_warnings():  # pandas warns before it fails on mixed formats
-            warnings.simplefilter("ignore", UserWarning)
+    with warnings.catch_warnings():  # pandas warns before it fails on mixed formats
+        warnings.simplefilter("ignore", UserWarning)
+        try:
             return pd.to_datetime(column)
-    except (ValueError, TypeError) as exc:
-        raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(exc).split())}") from None
+        except (ValueError, TypeError) as exc:
+            first_error = exc
+        try:
+            # ISO 8601 with and without a time of day in one column (series of mixed
+            # frequencies: "2021-01-01" and "2021-01-01 06:00:00"); the format of the first
+            # row is all pandas tries by default
+            return pd.to_datetime(column, format="ISO8601")
+        except (ValueError, TypeError):
+            pass
+    raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(first_error).split())}")

@@ -46,7 +46,9 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
-    except (UsageError, ValueError, TypeError, KeyError, OSError) as exc:
+    except (UsageError, ValueError, TypeError, KeyError, OSError, FloatingPointError, MemoryError) as exc:
+        # FloatingPointError: tsrnn.TrainingDivergedError (the message says what to change);
+        # MemoryError: a request too large for this machine (tsrnn checks before allocating)
         if args.debug:
             raise
         message = " ".join(str(exc).split())  # one line, whatever the exception text

@@ -39,6 +39,12 @@ def run_fit(args):
     forecaster.set_params(checkpoint=checkpoint)
     if args.resume and not Path(checkpoint).exists() and not Path(f"{checkpoint}.0").exists():
         raise UsageError(f"no checkpoint {checkpoint} to resume from")
+    if not args.resume and not args.force:  # never overwrite (and later delete) a file by surprise
+        paths = [Path(checkpoint)] + [Path(f"{checkpoint}.{i}") for i in range(forecaster.n_models)]
+        existing = [p for p in paths if p.exists()]
+        if existing:
+            raise UsageError(f"{existing[0]} exists (the checkpoint of an interrupted fit?); pass --resume to "
+                             "continue that fit or --force to start over")
     start = time.perf_counter()
     forecaster.fit(frame, resume=args.resume)
     forecaster.set_params(checkpoint=None).save(args.model, overwrite=True)

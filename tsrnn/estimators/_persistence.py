@@ -75,6 +75,62 @@ def get_state(estimator):
     return state, arrays
 
 
+_INT_ATTRS = {"n_features_in_": 1, "_input_ndim": 2, "_n_step_features": 1, "n_iter_": 0, "t_": 0, "_y_ndim": 1,
+              "vocab_size_": 1}
+_REQUIRED = ("n_features_in_", "_input_ndim", "_n_step_features")
+
+
+def _checked_fitted(fitted):
+    """The fitted scalars of a model file: known names and sane types only (a file never
+    sets arbitrary attributes)."""
+    if not isinstance(fitted, dict):
+        raise TypeError("fitted attributes must be a mapping")
+    unknown = sorted(set(fitted) - set(SCALAR_ATTRS))
+    if unknown:
+        raise ValueError(f"unknown fitted attributes {unknown[:5]}")
+    missing = [k for k in _REQUIRED if k not in fitted]
+    if missing:
+        raise ValueError(f"missing fitted attributes {missing}")
+    for k, v in fitted.items():
+        if k in _INT_ATTRS:
+            if isinstance(v, bool) or not isinstance(v, int) or v < _INT_ATTRS[k]:
+                raise ValueError(f"fitted attribute {k} must be an integer >= {_INT_ATTRS[k]}, got {v!r:.50}")
+        elif k.endswith("_curve_") or k == "validation_scores_":
+            if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+                raise ValueError(f"fitted attribute {k} must be a list of numbers")
+        elif isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ValueError(f"fitted attribute {k} must be a number, got {v!r:.50}")
+    if fitted["_input_ndim"] not in (2, 3):
+        raise ValueError(f"_input_ndim must be 2 or 3, got {fitted['_input_ndim']}")
+    return fitted
+
+
+def _check_fitted_arrays(estimator, spec):
+    """Target statistics / classes consistent with the network (finite, right shapes).
+
+    A regressor without any target statistics is a forecaster's network (its targets are
+    scaled by the forecaster; a checkpoint file holds one): it loads, and its predict()
+    says why it cannot be used alone."""
+    if spec.task == "regression" and any(hasattr(estimator, k) for k in ("y_mean_", "y_scale_", "_y_ndim")):
+        if not hasattr(estimator, "_y_ndim"):
+            raise ValueError("a regression model needs the fitted attribute _y_ndim")
+        for k in ("y_mean_", "y_scale_"):
+            a = getattr(estimator, k, None)
+            if a is None:
+                raise ValueError(f"a regression model needs attr.{k}")
+            if a.dtype.kind != "f" or a.shape != (spec.n_outputs,) or not np.isfinite(a).all():
+                raise ValueError(f"attr.{k} must hold {spec.n_outputs} finite floats, got {a.dtype} {a.shape}")
+        if not (estimator.y_scale_ > 0).all():
+            raise ValueError("attr.y_scale_ must be positive")
+    elif spec.task == "classification":
+        classes = getattr(estimator, "classes_", None)
+        if classes is None or classes.ndim != 1 or classes.shape[0] != spec.n_outputs or spec.n_outputs < 2:
+            raise ValueError(f"attr.classes_ must list the model's {spec.n_outputs} classes")
+    fn = getattr(estimator, "feature_names_in_", None)
+    if fn is not None and (fn.ndim != 1 or fn.shape[0] != estimator.n_features_in_):
+        raise ValueError("attr.feature_names_in_ does not match n_features_in_")
+
+
 def from_state(cls, state, arrays):
     """Rebuild a fitted estimator of class ``cls`` from :func:`get_state`'s output."""
     estimator = cls(**state["params"])
@@ -82,18 +138,23 @@ def from_state(cls, state, arrays):
     net_state = state["network"]
     spec_kwargs = dict(net_state["spec"])
     spec_kwargs["dtype"] = resolve_dtype(spec_kwargs["dtype"])
+    if spec_kwargs["dtype"] != estimator._dtype:
+        raise ValueError(f"the network is {np.dtype(spec_kwargs['dtype']).name} but dtype={estimator.dtype!r}")
     head = get_head(net_state["head"], net_state["options"]).initialize(ModelSpec(**spec_kwargs, random_state=0))
     params = arrays["network.flat_params"]
     if params.shape != head.flat_params.shape or params.dtype != head.flat_params.dtype:
         raise ValueError(f"network.flat_params has shape {params.shape} {params.dtype}, the model needs "
                          f"{head.flat_params.shape} {head.flat_params.dtype}")
+    if not np.isfinite(params).all():
+        raise ValueError("network.flat_params holds NaN or infinite weights")
     head.flat_params[...] = params
     estimator.network_ = head
-    for k, v in state["fitted"].items():
+    for k, v in _checked_fitted(state["fitted"]).items():
         setattr(estimator, k, v)
     for k in ARRAY_ATTRS:
         if f"attr.{k}" in arrays:
             setattr(estimator, k, arrays[f"attr.{k}"])
+    _check_fitted_arrays(estimator, head.spec)
     estimator._optimizer = estimator._make_optimizer()
     opt_state = dict(state["optimizer"])
     opt_state.update({k[len("optimizer."):]: v for k, v in arrays.items() if k.startswith("optimizer.")})

@@ -151,7 +151,19 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
     else:
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
     X = np.where(np.isnan(X), 0, X) if np.isnan(X).any() else X
+    _check_fits_dtype(X, dtype)
     return np.ascontiguousarray(X, dtype=dtype), lengths
+
+
+def _check_fits_dtype(X, dtype):
+    """Refuse values that overflow to infinity in the model's dtype (float64 X, float32 model)."""
+    if X.dtype.itemsize > np.dtype(dtype).itemsize and X.size:
+        big = np.finfo(dtype).max
+        if np.abs(X).max() > big:
+            raise ValueError(
+                f"Input X has values too large for {np.dtype(dtype).name} (largest |X| {np.abs(X).max():.3g} > "
+                f"{big:.3g}); scale X or use dtype='float64'"
+            )
 
 
 def check_tokens(estimator, X, reset, lengths=None):
@@ -262,6 +274,8 @@ def _fast_path(estimator, X, dtype):
     n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
     if n_features != estimator.n_features_in_ or not np.isfinite(X).all():
         return None
+    if X.dtype.itemsize > np.dtype(dtype).itemsize and X.size and np.abs(X).max() > np.finfo(dtype).max:
+        return None  # the full path explains the overflow
     X3 = X[:, :, None] if X.ndim == 2 else X
     return np.ascontiguousarray(X3, dtype=dtype), np.full(X.shape[0], X.shape[1], dtype=np.int64)
 
@@ -273,6 +287,7 @@ def check_vectors(estimator, X, dtype, reset):
     X = validate_data(estimator, X, reset=reset, dtype=[np.float64, np.float32])
     if reset:
         estimator._input_ndim = 2
+    _check_fits_dtype(X, dtype)
     return np.ascontiguousarray(X, dtype=dtype), None
 
 

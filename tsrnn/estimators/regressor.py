@@ -143,7 +143,16 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         if reset:
             flat = np.where(valid, y, np.nan).reshape(-1, k)
             self.y_mean_ = np.nanmean(flat, axis=0)
-            scale = np.nanstd(flat, axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                scale = np.nanstd(flat, axis=0)
+            # predictions are mean + scale * (a network output of a few units): both must
+            # stay far from float64 overflow
+            limit = np.finfo(np.float64).max / 1e6
+            if not (np.abs(self.y_mean_) < limit).all() or not (scale < limit).all():
+                raise ValueError(
+                    f"y has values too large to standardise (largest |y| {np.nanmax(np.abs(flat)):.3g}); "
+                    "rescale y, e.g. divide it by a constant"
+                )
             self.y_scale_ = np.where(scale > 0, scale, 1.0)
             self._y_ndim = y_ndim
         elif k != self.y_mean_.shape[0]:
@@ -172,6 +181,9 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         -------
         y_pred : ndarray of shape (n_samples[, n_outputs]) or (n_samples, n_steps[, n_outputs])
         """
+        if hasattr(self, "network_") and not hasattr(self, "y_mean_"):
+            raise ValueError("this RNNRegressor is a network trained by RNNForecaster on scaled windows (e.g. "
+                             "loaded from a forecaster's checkpoint); forecast with the RNNForecaster")
         out, lengths = self._raw_predict(X, lengths)
         out = out.astype(np.float64) * self.y_scale_ + self.y_mean_
         if self.network_.output_kind == "sequence" and self.network_.aligned and lengths.min() < out.shape[1]:

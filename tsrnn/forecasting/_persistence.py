@@ -36,10 +36,34 @@ def _panel_state(panel):
     return state, arrays
 
 
+def _check_panel_arrays(arrays, state):
+    """The training series of a model file: consistent offsets, finite values, one
+    timestamp per value and one frequency per series (else ValueError)."""
+    ids, offsets, y, ds = (arrays[f"panel.{k}"] for k in ("ids", "offsets", "y", "ds"))
+    n = ids.shape[0] if ids.ndim == 1 else -1
+    if n < 1 or offsets.dtype.kind not in "iu" or offsets.shape != (n + 1,):
+        raise ValueError(f"panel.offsets must hold {n + 1} integers for {n} series")
+    if offsets[0] != 0 or (np.diff(offsets) < 1).any() or y.ndim != 1 or offsets[-1] != y.shape[0]:
+        raise ValueError("panel.offsets do not cut panel.y into non-empty series")
+    if y.dtype.kind != "f" or not np.isfinite(y).all():
+        raise ValueError("panel.y must hold finite floats")
+    if ds.shape != y.shape or ds.dtype.kind not in "iu":
+        raise ValueError("panel.ds must hold one integer timestamp per value of panel.y")
+    X = arrays.get("panel.X")
+    if X is not None and (X.ndim != 2 or X.shape[0] != y.shape[0] or X.dtype.kind != "f" or not np.isfinite(X).all()):
+        raise ValueError("panel.X must hold finite covariates, one row per value of panel.y")
+    if not isinstance(state.get("freqs"), list) or len(state["freqs"]) != n:
+        raise ValueError(f"the panel needs one frequency per series ({n})")
+    names = state.get("covariate_names")
+    if not isinstance(names, list) or len(names) != (0 if X is None else X.shape[1]):
+        raise ValueError("covariate names do not match panel.X")
+
+
 def _panel_from_state(state, arrays):
     from ..windows import Panel
 
     ds = arrays["panel.ds"]
+    _check_panel_arrays(arrays, state)
     if state["ds_datetime"]:
         ds = ds.view("datetime64[ns]")
     return Panel(ids=arrays["panel.ids"], offsets=arrays["panel.offsets"], y=arrays["panel.y"],
@@ -61,18 +85,40 @@ def _networks_state(forecaster, prefix=""):
 
 
 def _networks_from_state(forecaster, state, arrays, prefix=""):
+    unknown = sorted(set(state["fitted"]) - set(FITTED_SCALARS))
+    if unknown:  # a model file never sets arbitrary attributes
+        raise ValueError(f"unknown fitted attributes {unknown[:5]}")
     for k, v in state["fitted"].items():
         setattr(forecaster, k, v)
+    size = getattr(forecaster, "input_size_", None)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"input_size_ must be a positive integer, got {size!r:.50}")
+    names = getattr(forecaster, "covariate_names_", [])
+    if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
+        raise ValueError("covariate_names_ must be a list of column names")
     for k in FITTED_ARRAYS:
         if f"{prefix}attr.{k}" in arrays:
             setattr(forecaster, k, arrays[f"{prefix}attr.{k}"])
-    if not state["models"] and prefix:
-        raise ValueError(f"local model {prefix!r} has no networks")
+    if names and (prefix or not forecaster.local):  # a local parent keeps no statistics; its models do
+        for k in ("cov_mean_", "cov_scale_"):
+            a = getattr(forecaster, k, None)
+            if a is None or a.dtype.kind != "f" or a.shape != (len(names),) or not np.isfinite(a).all():
+                raise ValueError(f"attr.{k} must hold one finite float per covariate ({len(names)})")
+        if not (forecaster.cov_scale_ > 0).all():
+            raise ValueError("attr.cov_scale_ must be positive")
+    scores = getattr(forecaster, "conformal_scores_", None)
+    if scores is not None and (scores.ndim != 2 or scores.shape[0] < 1 or scores.shape[1] < forecaster.horizon
+                               or scores.dtype.kind != "f" or not np.isfinite(scores).all()):
+        raise ValueError("attr.conformal_scores_ must hold finite scores of shape (n, horizon)")
+    if not state["models"] and (prefix or not forecaster.local):
+        raise ValueError(f"{'local model ' + repr(prefix) if prefix else 'the forecaster'} has no networks")
     models = []
     for i, model_state in enumerate(state["models"]):
         p = f"{prefix}model{i}."
         model_arrays = {k[len(p):]: v for k, v in arrays.items() if k.startswith(p)}
         models.append(from_state(RNNRegressor, model_state, model_arrays))
+        if np.dtype(models[-1].dtype) != np.dtype(forecaster.dtype):
+            raise ValueError(f"network {i} is {models[-1].dtype} but the forecaster's dtype is {forecaster.dtype!r}")
     if models or not forecaster.local:
         forecaster.models_ = models
 

@@ -10,10 +10,23 @@ def _check_log(y, name, low):
         raise ValueError(f"target_transform={name!r} needs y > {low}; the target has values down to {float(np.min(y)):g}")
 
 
+LIMIT = 1e300  # forecasts are loc + scale * (network output): stay far from float64 overflow
+
+
+def _check_range(y):
+    y = np.asarray(y, dtype=np.float64)
+    if y.size and np.abs(y).max() > LIMIT:
+        raise ValueError(
+            f"the target has values too large to forecast (largest |y| {np.abs(y).max():.3g} > {LIMIT:g}); "
+            "rescale it, e.g. divide it by a constant"
+        )
+    return y
+
+
 def forward(y, name):
     """Transform the target ``y`` (ndarray) with ``name``."""
     if name is None:
-        return np.asarray(y, dtype=np.float64)
+        return _check_range(y)
     if name == "log":
         _check_log(y, name, 0)
         return np.log(y)

@@ -10,6 +10,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ..estimators import RNNRegressor
+from ..exceptions import TrainingDivergedError
+from ..nn.recurrent import resolve_dtype
 from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads
 from ..nn._device import check_device
@@ -35,6 +37,31 @@ def _check_levels(level):
 
 def _level_name(lv):
     return f"{lv:g}"
+
+
+def _check_forecast_size(n_series, h, n_levels, input_size):
+    """Refuse a forecast that cannot fit in memory (before computing it)."""
+    from .._memory import check_allocation
+
+    # per row: timestamps, id, yhat and the interval columns, plus working copies; and
+    # the last input window of every series (positions, values, network input)
+    check_allocation(n_series * (h * 8 * (8 + 4 * n_levels) + input_size * 32),
+                     f"a forecast of h={h} steps for {n_series} series from windows of {input_size} steps",
+                     "forecast fewer steps or fewer series at once")
+
+
+def _check_training_size(forecaster, batch, input_size, n_features, out_steps):
+    """Refuse, before training, a mini-batch of windows whose activations cannot fit."""
+    from .._memory import check_allocation
+    from ..nn.recurrent import activation_bytes
+
+    dtype = np.dtype(forecaster.dtype)
+    nbytes = activation_bytes(forecaster.cell, batch, input_size, forecaster.hidden_size, forecaster.num_layers,
+                              dtype, training=True)
+    nbytes += batch * (input_size * (32 + n_features * dtype.itemsize) + out_steps * 32)
+    check_allocation(nbytes, f"training on batches of {batch} windows of input_size={input_size} "
+                             f"(hidden_size={forecaster.hidden_size}, num_layers={forecaster.num_layers})",
+                     "lower input_size, batch_size or hidden_size")
 
 
 class RNNForecaster(ForecasterPersistence, BaseEstimator):
@@ -221,6 +248,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         for name in ("stride", "max_steps", "batch_size", "patience", "n_models"):
             check_int(name, getattr(self, name))
         check_int("conformal_windows", self.conformal_windows, allow_none=True)
+        resolve_dtype(self.dtype)  # float32 or float64, before any array is built with it
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not supported; choose one of {list(STRATEGIES)}")
         if self.scaler not in SCALERS:
@@ -308,6 +336,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
                                 series_start=np.repeat(panel.offsets[:-1], k) if lf else None)
         n = data.n_samples
+        _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
         per_epoch = math.ceil(n / min(self.batch_size, n))
         epochs = max(1, math.ceil(self.max_steps / per_epoch))
         rs = check_random_state(self.random_state)
@@ -323,7 +352,14 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 device=self.device,
                 checkpoint=self._checkpoint_path(i),
             )
-            reg._fit_from_batches(data, data.n_features, out_steps, val=val, resume=resume)
+            try:
+                reg._fit_from_batches(data, data.n_features, out_steps, val=val, resume=resume)
+            except TrainingDivergedError:
+                # stay usable, as the estimators do: this network keeps its last finite weights
+                reg.set_params(checkpoint=None)
+                self.models_.append(reg)
+                self.panel_, self.input_size_, self.n_windows_, self.max_epochs_ = panel, input_size, n, epochs
+                raise
             reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
             self.models_.append(reg)
         self.panel_ = panel
@@ -433,6 +469,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         else:
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_, "prediction")
+        _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
         hist, cov_hist, history = self._last_windows(panel)
         yhat_t, scale = self._forecast(hist, cov_hist, h, history)
         return self._frame(panel, yhat_t, scale, levels)

@@ -121,6 +121,61 @@ def write_state(path, class_name, state, arrays, overwrite=False):
     atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
 
 
+MAX_ENTRIES = 10_000  # arrays in one model file (a real one holds a few dozen)
+
+
+def _read_arrays(path):
+    """Every array of the npz at ``path``, checked before anything is decompressed.
+
+    Each entry must be a ``.npy`` array of numbers or strings (never objects, so never a
+    pickle) whose header's shape and dtype account for exactly the entry's size, and the
+    total must fit in memory: a zip bomb or a lying header is refused without allocating.
+    """
+    from .._memory import MemoryLimitError, check_allocation, nbytes_of
+
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # also refuses a bare .npy or a pickle: np.load would take those
+            raise ModelFileError(f"{path} is not a tsrnn model file (not a zip archive of arrays)")
+    arrays = {}
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise ModelFileError(f"{path} holds {len(infos)} entries; a tsrnn model file holds at most {MAX_ENTRIES}")
+        total, entries = 0, []
+        for info in infos:
+            name = info.filename
+            if not name.endswith(".npy") or name[:-4] in arrays or info.flag_bits & 0x1:
+                raise ModelFileError(f"{path}: unexpected entry {name!r} (model files hold distinct .npy arrays only)")
+            arrays[name[:-4]] = None
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+                elif version == (2, 0):
+                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+                else:
+                    raise ModelFileError(f"{path}: entry {name!r} uses .npy format {version}, not 1.0 or 2.0")
+                header_size = f.tell()
+            if dtype.hasobject or dtype.kind not in "biufU" or dtype.fields is not None or dtype.subdtype is not None:
+                raise ModelFileError(f"{path}: entry {name!r} has dtype {dtype}; model files hold numbers and strings only")
+            declared = nbytes_of(shape, dtype.itemsize)
+            if header_size + declared != info.file_size:
+                raise ModelFileError(
+                    f"{path}: entry {name!r} declares shape {shape} {dtype} ({declared} bytes) but holds "
+                    f"{info.file_size - header_size} bytes; the file is corrupted or forged"
+                )
+            total += declared
+            entries.append((name[:-4], info))
+        try:
+            check_allocation(total, f"loading {path}")
+        except MemoryLimitError as exc:
+            raise ModelFileError(f"{path}: refusing to load: {exc}") from None
+        for key, info in entries:
+            with archive.open(info) as f:
+                arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
+    return arrays
+
+
 def read_model_file(path):
     """Header and arrays of a model file, verified; never unpickles.
 
@@ -133,16 +188,21 @@ def read_model_file(path):
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as exc:
+        arrays = _read_arrays(path)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, KeyError, NotImplementedError,
+            RuntimeError, TypeError, OverflowError, MemoryError) as exc:
         raise ModelFileError(f"{path} is not a readable tsrnn model file ({type(exc).__name__}: {exc})") from None
     if META_KEY not in arrays:
         raise ModelFileError(f"{path} is not a tsrnn model file (no {META_KEY} header)")
+    header = arrays.pop(META_KEY)
+    if header.dtype != np.uint8 or header.ndim != 1:
+        raise ModelFileError(f"{path}: the model header is corrupted (a {header.dtype} array of shape {header.shape})")
     try:
-        meta = json.loads(arrays.pop(META_KEY).tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path}: the model header is corrupted ({exc})") from None
+        meta = json.loads(header.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelFileError(f"{path}: the model header is corrupted ({type(exc).__name__}: {exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not a tsrnn model file")
     version = meta.get("format_version")
@@ -159,10 +219,15 @@ def read_model_file(path):
 def load_model(path):
     """Load a model saved by :func:`save_model` (any registered estimator class)."""
     meta, arrays = read_model_file(path)
-    cls = MODEL_CLASSES.get(meta.get("class"))
+    name = meta.get("class")
+    cls = MODEL_CLASSES.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ModelFileError(f"{path}: unknown model class {meta.get('class')!r}; known: {sorted(MODEL_CLASSES)}")
+        raise ModelFileError(f"{path}: unknown model class {name!r:.100}; known: {sorted(MODEL_CLASSES)}")
+    if not isinstance(meta.get("state"), dict):
+        raise ModelFileError(f"{path}: inconsistent model file (no state)")
     try:
         return cls._from_state(meta["state"], arrays)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError, RecursionError,
+            MemoryError) as exc:
+        # ArithmeticError: OverflowError, ZeroDivisionError, FloatingPointError (e.g. TrainingDivergedError)
+        raise ModelFileError(f"{path}: inconsistent model file ({type(exc).__name__}: {exc})"[:2000]) from None

@@ -23,6 +23,9 @@ class Dense:
         self.dtype = np.dtype(dtype).type
         self.prefix = prefix
         self.n_params = self.out_features * (self.in_features + 1)
+        from .._memory import check_parameters
+
+        check_parameters(self.n_params, self.dtype, "a dense layer")
         self.bind(np.zeros(self.n_params, self.dtype), np.zeros(self.n_params, self.dtype))
         self._x = None
 

@@ -33,6 +33,9 @@ class Embedding:
         self.dtype = np.dtype(dtype).type
         self.prefix = prefix
         self.n_params = self.num_embeddings * self.embedding_dim
+        from .._memory import check_parameters
+
+        check_parameters(self.n_params, self.dtype, "an embedding")
         self.bind(np.zeros(self.n_params, self.dtype), np.zeros(self.n_params, self.dtype))
         self._ids = None
 

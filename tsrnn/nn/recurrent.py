@@ -31,6 +31,16 @@ def resolve_dtype(dtype):
     return DTYPES[key]
 
 
+def activation_bytes(cell, batch, steps, hidden_size, num_layers=1, dtype="float32", training=True):
+    """Estimated bytes of the buffers a forward pass (and the backward pass after it, when
+    ``training``) of a ``cell`` stack allocates for ``batch`` sequences of ``steps`` steps."""
+    G = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
+    per_step = int(batch) * int(steps) * int(hidden_size) * np.dtype(dtype).itemsize
+    if training:  # every layer's cache, plus the backward pass's gate gradients
+        return per_step * ((2 + 2 * G) * int(num_layers) + G + 2)
+    return per_step * (G + 3)
+
+
 class Recurrent:
     """A stack of recurrent layers, batch first, weights laid out like PyTorch.
 
@@ -102,6 +112,11 @@ class Recurrent:
         self.recurrent_init = recurrent_init
         self.device = _device.check_device(device)
         self._ops = LAYERS[cell]
+        from .._memory import check_parameters
+
+        G, H, L = self.n_gates, self.hidden_size, self.num_layers  # before the layout: num_layers may be absurd
+        check_parameters(G * H * (self.input_size + H + 2) + (L - 1) * G * H * (2 * H + 2), self.dtype,
+                         f"a {cell.upper()} network")
         self._layout = self._param_layout()
         self.n_params = sum(int(np.prod(shape)) for _, shape in self._layout)
         self.bind(np.zeros(self.n_params, self.dtype), np.zeros(self.n_params, self.dtype))
@@ -248,6 +263,20 @@ class Recurrent:
             raise TypeError(f"{name} must be one array of shape {shape} for a {self.cell.upper()}, not a tuple")
         return self._check_array(name, state, shape), None
 
+    def activation_bytes(self, batch, steps, training=True):
+        """Estimated bytes of the buffers one forward (+ backward when ``training``) allocates."""
+        return activation_bytes(self.cell, batch, steps, self.hidden_size, self.num_layers, self.dtype, training)
+
+    def _check_memory(self, batch, steps, training):
+        from .._memory import check_allocation
+
+        check_allocation(
+            self.activation_bytes(batch, steps, training),
+            f"a {self.cell.upper()} {'training' if training else 'inference'} pass over {batch} sequences of "
+            f"{steps} steps (hidden_size={self.hidden_size}, num_layers={self.num_layers})",
+            "use smaller batches, shorter sequences or a smaller network",
+        )
+
     # ------------------------------------------------------------------ compute
     def forward(self, X, h0=None, lengths=None, *, check_input=True, training=True):
         """Run the stack over whole sequences.
@@ -274,6 +303,8 @@ class Recurrent:
         h_n : ndarray of shape (num_layers, batch, hidden_size)
             Final states after each sample's last valid step; ``(h_n, c_n)`` for an LSTM.
         """
+        if getattr(X, "ndim", None) == 3:  # before the input checks, which copy X
+            self._check_memory(X.shape[0], X.shape[1], training)
         if check_input:
             X = self._check_X(X)
         B, T, _ = X.shape

@@ -233,6 +233,8 @@ class RNNLanguageModel(BaseEstimator):
         if params.shape != lm.network_.flat_params.shape or params.dtype != lm.network_.flat_params.dtype:
             raise ValueError(f"network.flat_params has shape {params.shape} {params.dtype}, the model needs "
                              f"{lm.network_.flat_params.shape} {lm.network_.flat_params.dtype}")
+        if not np.isfinite(params).all():
+            raise ValueError("network.flat_params holds NaN or infinite weights")
         lm.network_.flat_params[...] = params
         lm.loss_curve_ = list(state["fitted"]["loss_curve_"])
         lm.n_iter_ = int(state["fitted"]["n_iter_"])

@@ -121,8 +121,24 @@ class Panel:
 def future_timestamps(last, freq, h):
     """``h`` timestamps after ``last`` spaced by ``freq`` (a DateOffset or an int step)."""
     if isinstance(freq, (int, np.integer)):
+        end = int(last) + int(freq) * int(h)  # Python ints: no silent int64 wrap-around
+        if not np.iinfo(np.int64).min <= end <= np.iinfo(np.int64).max:
+            raise ValueError(f"the {h} steps of {freq} after timestamp {int(last)} overflow 64-bit integer timestamps")
         return np.asarray(last) + freq * np.arange(1, h + 1, dtype=np.int64)
-    return pd.date_range(pd.Timestamp(last), periods=h + 1, freq=freq)[1:].to_numpy()
+    out = pd.date_range(pd.Timestamp(last), periods=h + 1, freq=freq)[1:].to_numpy()
+    steps = np.diff(np.r_[np.datetime64(pd.Timestamp(last), "ns"), out.astype("datetime64[ns]")].view(np.int64))
+    if h and (out.shape[0] != h or (steps <= 0).any()):  # pandas wraps around silently past year 2262
+        raise ValueError(f"the {h} steps of {_freq_name(freq)} after {_fmt(last)} go past the last representable "
+                         f"timestamp ({pd.Timestamp.max}); forecast fewer steps")
+    return out
+
+
+def _check_no_wrap(lasts, steps, h, limit):
+    """ValueError when ``lasts + steps * h`` leaves int64 (numpy would wrap around silently)."""
+    info = np.iinfo(np.int64)
+    for last, step in ((int(np.max(lasts)), int(np.max(steps))), (int(np.min(lasts)), int(np.min(steps)))):
+        if not info.min <= last + step * int(h) <= info.max:
+            raise ValueError(f"forecasting {h} steps goes past {limit}; forecast fewer steps")
 
 
 def _as_long(data, id_col, time_col, target_col):

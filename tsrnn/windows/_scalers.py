@@ -4,10 +4,18 @@ import numpy as np
 
 SCALERS = ("standard", "robust", "minmax", None)
 _EPS = 1e-8
+_TINY = 1e-290  # smallest scale: dividing by less could overflow
 
 
 def _standard(values):
-    return values.mean(axis=1), values.std(axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        loc, scale = values.mean(axis=1), values.std(axis=1)
+    bad = ~np.isfinite(scale)
+    if bad.any():  # squares overflowed (levels beyond ~1e154): shift and scale by a power of two first
+        d = values[bad] - values[bad, :1]
+        g = np.ldexp(1.0, np.frexp(np.abs(d).max(axis=1))[1])[:, None]
+        scale[bad] = g[:, 0] * (d / g).std(axis=1)
+    return loc, scale
 
 
 def _robust(values):
@@ -37,8 +45,8 @@ def window_stats(values, scaler):
     Returns
     -------
     loc, scale : ndarray of float64 of shape (n_windows,)
-        ``(values - loc) / scale`` is the scaled window; a constant window gets
-        ``scale = 1`` relative to its level (never a division by zero).
+        ``(values - loc) / scale`` is the scaled window; a constant window gets its
+        level as scale (1 at level 0), never a division by zero.
     """
     if scaler not in _STATS:
         if scaler is None:
@@ -46,7 +54,16 @@ def window_stats(values, scaler):
             return np.zeros(n), np.ones(n)
         raise ValueError(f"scaler={scaler!r} is not supported; choose one of {list(SCALERS)}")
     loc, scale = _STATS[scaler](np.asarray(values, dtype=np.float64))
-    floor = _EPS * np.maximum(1.0, np.abs(loc))
-    fallback = np.maximum(np.abs(loc), 1.0)
-    scale = np.where(scale > floor, scale, fallback)
+    scale = np.where(scale > _floor(loc), scale, _fallback(loc))
     return loc, scale
+
+
+def _floor(loc):
+    """Scales at or below this are "constant": relative to the level, so series at 1e-150
+    keep their own scale (an absolute floor would blow their forecasts up to ~1e-2)."""
+    return np.maximum(_EPS * np.abs(loc), _TINY)
+
+
+def _fallback(loc):
+    """Scale of a constant window: its level (1 at level 0)."""
+    return np.where(np.abs(loc) > _TINY, np.abs(loc), 1.0)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._scalers import window_stats
+from .._memory import SMALL, check_allocation
+from ._scalers import _fallback, _floor, window_stats
 
 
 def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
@@ -57,13 +58,27 @@ def expanding_stats(target, series_start, end):
     mean, std : ndarray of float64 of shape (n,)
         ``std`` is floored like the window scales (never zero).
     """
-    c1 = np.concatenate([[0.0], np.cumsum(target)])
-    c2 = np.concatenate([[0.0], np.cumsum(target * target)])
-    n = (end - series_start).astype(np.float64)
-    mean = (c1[end] - c1[series_start]) / n
-    var = np.maximum((c2[end] - c2[series_start]) / n - mean * mean, 0.0)
-    std = np.sqrt(var)
-    return mean, np.where(std > 1e-8 * np.maximum(1.0, np.abs(mean)), std, np.maximum(np.abs(mean), 1.0))
+    target = np.asarray(target, dtype=np.float64)
+    series_start = np.asarray(series_start, dtype=np.int64)
+    end = np.asarray(end, dtype=np.int64)
+    mean = np.empty(end.shape, dtype=np.float64)
+    std = np.empty(end.shape, dtype=np.float64)
+    # Prefix sums per series, of values shifted by the series' first value and scaled by a
+    # power of two: no cancellation against the sums of earlier series (a series at level
+    # 1e-3 after one at 1e10), no overflow of the squares (levels up to 1e300).
+    order = np.argsort(series_start, kind="stable")
+    bounds, first = np.unique(series_start[order], return_index=True)
+    for a, which in zip(bounds, np.split(order, first[1:])):
+        k = end[which] - a  # steps of history of each window
+        d = target[a : a + int(k.max())] - target[a]
+        g = np.ldexp(1.0, int(np.frexp(np.abs(d).max(initial=0.0))[1]))
+        d = d / g
+        c1 = np.concatenate([[0.0], np.cumsum(d)])
+        c2 = np.concatenate([[0.0], np.cumsum(d * d)])
+        m = c1[k] / k
+        mean[which] = target[a] + g * m
+        std[which] = g * np.sqrt(np.maximum(c2[k] / k - m * m, 0.0))
+    return mean, np.where(std > _floor(mean), std, _fallback(mean))
 
 
 def level_features(loc, scale, mean, std):
@@ -145,6 +160,13 @@ class WindowBatches:
         sample_weight : ndarray of shape (B,) or None
         """
         idx = np.asarray(idx)
+        if idx.size * (self.input_size + self.horizon) * 8 >= SMALL:  # skip the estimate for usual batches
+            check_allocation(
+                idx.size * (self.input_size * (32 + self.n_features * self.dtype.itemsize)
+                            + self.horizon * (24 + self.dtype.itemsize)),
+                f"a batch of {idx.size} windows of {self.input_size} input steps and horizon {self.horizon}",
+                "lower batch_size or input_size",
+            )
         s = self.starts[idx][:, None]
         inputs, targets = self.target[s + self._in], self.target[s + self._out]
         loc, scale = window_stats(inputs, self.scaler)

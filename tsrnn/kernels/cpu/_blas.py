@@ -10,8 +10,13 @@ call, which is measurable for a 0.1 ms inference), and nothing at all when the
 library already runs one thread.
 """
 
+import threading
+
 _controllers = None
 _pairs = None
+_lock = threading.Lock()
+_depth = 0  # blocks inside single_threaded_blas, all threads together
+_saved = []  # (setter, threads) to restore when the last block leaves
 
 
 def _getter_setter(controller):
@@ -55,21 +60,36 @@ def _blas_pairs():
 
 
 class single_threaded_blas:
-    """Context manager: every BLAS library runs on one thread inside the block."""
+    """Context manager: every BLAS library runs on one thread inside the block.
 
-    __slots__ = ("_restore",)
+    Reference-counted across threads: the first block to enter caps BLAS, the last to
+    leave restores it, so one thread never re-enables multi-threaded BLAS (or calls
+    ``openblas_set_num_threads``, which is not thread-safe) while another thread's
+    kernels are running.
+    """
+
+    __slots__ = ()
 
     def __enter__(self):
-        restore = []
-        for get, set_ in _blas_pairs():
-            n = get()
-            if n is not None and n != 1:
-                set_(1)
-                restore.append((set_, n))
-        self._restore = restore
+        global _depth, _saved
+        with _lock:
+            if _depth == 0:
+                saved = []
+                for get, set_ in _blas_pairs():
+                    n = get()
+                    if n is not None and n != 1:
+                        set_(1)
+                        saved.append((set_, n))
+                _saved = saved
+            _depth += 1
         return self
 
     def __exit__(self, *exc):
-        for set_, n in self._restore:
-            set_(n)
+        global _depth, _saved
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                for set_, n in _saved:
+                    set_(n)
+                _saved = []
         return False
