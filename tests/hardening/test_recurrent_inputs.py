@@ -96,16 +96,20 @@ def test_forward_backward_work_or_refuse_cleanly(case, data, cases):
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_huge_inputs_saturate_the_gates(cell, dtype):
-    """float32/float64 overflow in the gate pre-activations: outputs stay finite and bounded."""
+    """Huge inputs saturate the gates (finite, bounded outputs); inputs so close to the
+    dtype's limit that the pre-activations would overflow (inf - inf = NaN) are refused."""
     rnn = Recurrent(cell, 2, 4, dtype=dtype, random_state=0)
     big = np.finfo(dtype).max
-    X = np.array([[[big, -big], [big, big], [-big, 0]]], dtype=dtype)
+    X = np.array([[[1, -1], [1, 1], [-1, 0]]], dtype=dtype) * big * 1e-6
     Y, state = rnn.forward(X)
     assert_finite(Y)
     assert np.abs(Y).max() <= 1 + 1e-6
     dX, _ = rnn.backward(np.ones_like(Y))
     assert_finite(dX, "dX")
     assert_finite(rnn.flat_grad, "gradients")
+    with pytest.raises(ValueError, match="too large for .* arithmetic") as info:
+        rnn.forward(np.array([[[big, -big]]], dtype=dtype))
+    assert_clean_message(info.value)
 
 
 def test_bad_initial_states_are_refused():

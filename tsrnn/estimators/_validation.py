@@ -155,15 +155,22 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
     return np.ascontiguousarray(X, dtype=dtype), lengths
 
 
+INPUT_MARGIN = 2.0**-20  # |X| above this fraction of the dtype's maximum is refused
+
+
 def _check_fits_dtype(X, dtype):
-    """Refuse values that overflow to infinity in the model's dtype (float64 X, float32 model)."""
-    if X.dtype.itemsize > np.dtype(dtype).itemsize and X.size:
-        big = np.finfo(dtype).max
-        if np.abs(X).max() > big:
-            raise ValueError(
-                f"Input X has values too large for {np.dtype(dtype).name} (largest |X| {np.abs(X).max():.3g} > "
-                f"{big:.3g}); scale X or use dtype='float64'"
-            )
+    """Refuse values that overflow in the model's arithmetic: beyond the dtype (float64 X,
+    float32 model), or so close to its limit that a weighted sum of a few of them in the
+    gate pre-activations overflows (inf - inf gives NaN predictions)."""
+    if not X.size:
+        return
+    limit = float(np.finfo(dtype).max) * INPUT_MARGIN
+    largest = max(float(X.max()), -float(X.min()))
+    if largest > limit:
+        raise ValueError(
+            f"Input X has values too large for {np.dtype(dtype).name} arithmetic (largest |X| {largest:.3g} > "
+            f"{limit:.3g}); scale X" + (" or use dtype='float64'" if np.dtype(dtype) == np.float32 else "")
+        )
 
 
 def check_tokens(estimator, X, reset, lengths=None):
@@ -274,7 +281,7 @@ def _fast_path(estimator, X, dtype):
     n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
     if n_features != estimator.n_features_in_ or not np.isfinite(X).all():
         return None
-    if X.dtype.itemsize > np.dtype(dtype).itemsize and X.size and np.abs(X).max() > np.finfo(dtype).max:
+    if X.size and max(float(X.max()), -float(X.min())) > float(np.finfo(dtype).max) * INPUT_MARGIN:
         return None  # the full path explains the overflow
     X3 = X[:, :, None] if X.ndim == 2 else X
     return np.ascontiguousarray(X3, dtype=dtype), np.full(X.shape[0], X.shape[1], dtype=np.int64)

@@ -229,7 +229,27 @@ class Recurrent:
             raise ValueError(f"X must have at least one sample and one time step, got shape {X.shape}")
         if F != self.input_size:
             raise ValueError(f"X has {F} features per step but the network expects input_size={self.input_size}")
-        return self._check_array("X", X, X.shape)
+        X = self._check_array("X", X, X.shape)
+        self._check_range(X)
+        return X
+
+    def _check_range(self, X):
+        """ValueError when X is so large that the first layer's gate pre-activations could
+        overflow (inf - inf = NaN outputs); a cheap max unless X is near the dtype's limit."""
+        big = float(np.finfo(self.dtype).max)
+        xmax = max(float(X.max()), -float(X.min()))
+        if xmax <= big * 2.0**-40:
+            return
+        w = self.weights["weight_ih_l0"].astype(np.float64)
+        bias = np.abs(self.weights["bias_ih_l0"]).max() + np.abs(self.weights["bias_hh_l0"]).max()
+        bound = xmax * float(np.abs(w).sum(axis=1).max()) + float(bias) + self.hidden_size * float(
+            np.abs(self.weights["weight_hh_l0"]).max())
+        if bound > big:
+            raise ValueError(
+                f"X has values too large for {np.dtype(self.dtype).name} arithmetic (largest |X| {xmax:.3g}): "
+                f"the gate pre-activations would overflow; scale X down"
+                + (" or use dtype='float64'" if self.dtype == np.float32 else "")
+            )
 
     def _check_lengths(self, lengths, B, T):
         if lengths is None:
