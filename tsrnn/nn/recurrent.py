@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._memory import SMALL, check_allocation, check_parameters
 from ..kernels.cpu.layers import LAYERS
 from . import _device
 from .init import as_generator, init_layer
@@ -112,8 +113,6 @@ class Recurrent:
         self.recurrent_init = recurrent_init
         self.device = _device.check_device(device)
         self._ops = LAYERS[cell]
-        from .._memory import check_parameters
-
         G, H, L = self.n_gates, self.hidden_size, self.num_layers  # before the layout: num_layers may be absurd
         check_parameters(G * H * (self.input_size + H + 2) + (L - 1) * G * H * (2 * H + 2), self.dtype,
                          f"a {cell.upper()} network")
@@ -204,7 +203,7 @@ class Recurrent:
             self.weights[name][...] = value
 
     # ------------------------------------------------------------------ validation
-    def _check_array(self, name, value, shape):
+    def _check_array(self, name, value, shape, finite=True):
         if not isinstance(value, np.ndarray):
             value = np.asarray(value)
         if value.dtype != self.dtype:
@@ -216,7 +215,7 @@ class Recurrent:
             )
         if value.shape != shape:
             raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
-        if not np.isfinite(value).all():
+        if finite and not np.isfinite(value).all():
             raise ValueError(f"{name} contains NaN or infinite values")
         return np.ascontiguousarray(value)
 
@@ -229,15 +228,18 @@ class Recurrent:
             raise ValueError(f"X must have at least one sample and one time step, got shape {X.shape}")
         if F != self.input_size:
             raise ValueError(f"X has {F} features per step but the network expects input_size={self.input_size}")
-        X = self._check_array("X", X, X.shape)
+        X = self._check_array("X", X, X.shape, finite=False)
         self._check_range(X)
         return X
 
     def _check_range(self, X):
-        """ValueError when X is so large that the first layer's gate pre-activations could
-        overflow (inf - inf = NaN outputs); a cheap max unless X is near the dtype's limit."""
+        """ValueError when X holds NaN/inf, or is so large that the first layer's gate
+        pre-activations could overflow (inf - inf = NaN outputs). One reduction over X
+        (it replaces the finiteness check) unless X is near the dtype's limit."""
+        xmax = float(np.abs(X).max())
+        if not np.isfinite(xmax):
+            raise ValueError("X contains NaN or infinite values")
         big = float(np.finfo(self.dtype).max)
-        xmax = max(float(X.max()), -float(X.min()))
         if xmax <= big * 2.0**-40:
             return
         w = self.weights["weight_ih_l0"].astype(np.float64)
@@ -288,10 +290,12 @@ class Recurrent:
         return activation_bytes(self.cell, batch, steps, self.hidden_size, self.num_layers, self.dtype, training)
 
     def _check_memory(self, batch, steps, training):
-        from .._memory import check_allocation
-
+        # the usual case costs a few integer operations: no message, no system figures
+        if batch * steps * self.hidden_size * self.num_layers * 128 < SMALL:  # 128 >= bytes per unit
+            return
+        nbytes = self.activation_bytes(batch, steps, training)
         check_allocation(
-            self.activation_bytes(batch, steps, training),
+            nbytes,
             f"a {self.cell.upper()} {'training' if training else 'inference'} pass over {batch} sequences of "
             f"{steps} steps (hidden_size={self.hidden_size}, num_layers={self.num_layers})",
             "use smaller batches, shorter sequences or a smaller network",
