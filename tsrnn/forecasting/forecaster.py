@@ -2,27 +2,82 @@
 
 import math
 import numbers
+import zlib
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from joblib import Parallel, delayed
 
 from ..estimators import RNNRegressor
 from ..exceptions import TrainingDivergedError
-from ..nn.recurrent import resolve_dtype
+from ..nn.recurrent import CELLS, resolve_dtype
 from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads
 from ..nn._device import check_device
-from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_timestamps, level_features,
+from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
+from ..windows._panel import future_timestamps_many
 from ..windows._panel import _listing
 from . import _transforms
 from ._persistence import ForecasterPersistence
 from ._transforms import TARGET_TRANSFORMS
 
 STRATEGIES = ("direct", "recursive")
+
+
+def series_seeds(random_state, ids):
+    """One seed per series from ``random_state`` and the series id alone.
+
+    The same series gets the same seed whatever the other series, their order or the
+    partition it lands in, so local models fitted anywhere (threads, processes, Dask
+    workers, a retried task) are identical.
+
+    Parameters
+    ----------
+    random_state : int, RandomState or None
+        An int gives reproducible seeds; None or a RandomState draws one base seed.
+    ids : array-like of shape (n_series,)
+
+    Returns
+    -------
+    ndarray of int64 of shape (n_series,)
+    """
+    if isinstance(random_state, (numbers.Integral, np.integer)):
+        base = int(random_state)
+    else:
+        base = int(check_random_state(random_state).randint(0, 2**31 - 1))
+    return np.array([np.random.SeedSequence([base, zlib.crc32(str(i).encode())]).generate_state(1)[0] % (2**31 - 1)
+                     for i in ids], dtype=np.int64)
+
+
+def _blocks(h, out_steps):
+    """Future steps the network reads to forecast ``h`` steps in blocks of ``out_steps``."""
+    return math.ceil(h / out_steps) * out_steps
+
+
+def _split_columns(X, hist_idx, known_idx):
+    """(historical, known) column blocks of ``X`` (..., n_covariates); None where empty."""
+    if X is None:
+        return None, None
+    return (X[..., hist_idx] if len(hist_idx) else None), (X[..., known_idx] if len(known_idx) else None)
+
+
+def _fit_copy(template, panel, input_size):
+    """A fitted copy of ``template`` on ``panel`` (a joblib task)."""
+    model = clone(template)
+    model._check_params()
+    return model._fit_panel(panel, input_size)
+
+
+def _fit_local_model(template, panel, input_size, seed):
+    """Fit a copy of ``template`` (a global forecaster) on a one-series panel (a joblib task)."""
+    model = clone(template).set_params(random_state=int(seed))
+    model._fit_panel(panel, input_size)
+    del model.panel_  # the parent keeps the data; the local model ships as its networks only
+    return model
 
 
 def _check_levels(level):
@@ -59,9 +114,31 @@ def _check_training_size(forecaster, batch, input_size, n_features, out_steps):
     nbytes = activation_bytes(forecaster.cell, batch, input_size, forecaster.hidden_size, forecaster.num_layers,
                               dtype, training=True)
     nbytes += batch * (input_size * (32 + n_features * dtype.itemsize) + out_steps * 32)
-    check_allocation(nbytes, f"training on batches of {batch} windows of input_size={input_size} "
-                             f"(hidden_size={forecaster.hidden_size}, num_layers={forecaster.num_layers})",
-                     "lower input_size, batch_size or hidden_size")
+    nbytes += _networks_bytes(forecaster, n_features)
+    check_allocation(nbytes, f"training {forecaster.n_models} network(s) on batches of {batch} windows of "
+                             f"input_size={input_size} (hidden_size={forecaster.hidden_size}, "
+                             f"num_layers={forecaster.num_layers})",
+                     "lower input_size, batch_size, hidden_size or n_models")
+
+
+def _networks_bytes(forecaster, n_features):
+    """Bytes of the ``n_models`` networks (weights, gradients, optimizer state, copies)."""
+    H, L = forecaster.hidden_size, forecaster.num_layers
+    params = 4 * H * (n_features + H + 2) + (L - 1) * 4 * H * (2 * H + 2) + (H + 1) * forecaster.horizon
+    return forecaster.n_models * params * np.dtype(forecaster.dtype).itemsize * 8
+
+
+def _to_key_frame(frame, id_col, time_col, is_datetime):
+    """``frame`` with its time column in the panel's representation (for joins)."""
+    out = frame.copy()
+    t = out[time_col]
+    if is_datetime:
+        if getattr(getattr(t, "dt", None), "tz", None) is not None:
+            t = t.dt.tz_convert(None)
+        out[time_col] = pd.to_datetime(t).to_numpy().astype("datetime64[ns]")
+    else:
+        out[time_col] = t.to_numpy().astype(np.int64)
+    return out
 
 
 class RNNForecaster(ForecasterPersistence, BaseEstimator):
@@ -99,11 +176,23 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     covariates : list of str, "auto" or None, default=None
         Extra numeric columns read as inputs over the past ``input_size`` steps
         (historical covariates; no future values are needed). "auto": every column
-        besides id, time and target. Standardised with the training mean and std.
+        besides id, time and target (and the known covariates below).
+        Standardised with the training mean and std.
+    future_covariates : list of str or None, default=None
+        Numeric columns known in advance over the forecast horizon (calendar features,
+        see :func:`calendar_features`; planned prices, holidays). The network reads them
+        over the ``input_size`` past steps and the ``horizon`` steps ahead;
+        ``predict`` needs their future values (``X_future``).
+    static_covariates : list of str or None, default=None
+        Numeric columns constant within each series (store size, region code); read at
+        every step, like known covariates, and taken from the history at ``predict``.
     stride : int, default=1
         Steps between consecutive training windows of a series.
     max_steps : int, default=500
         Optimizer steps (mini-batches); converted to whole epochs over the windows.
+        When the windows fill more than ``max_steps`` batches (long or many series), a
+        random subset of ``max_steps * batch_size`` windows is used: one epoch of
+        exactly ``max_steps`` steps.
     batch_size : int, default=32
     learning_rate : float, default=1e-2
         Adam step size (1e-2 fits small series in a few hundred steps; gradients are
@@ -119,6 +208,14 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     patience : int, default=20
     n_models : int, default=1
         Ensemble size: networks trained from different seeds, forecasts averaged.
+    local : bool, default=False
+        False: one global network for all series. True: one model per series (the
+        same parameters, trained on that series' windows only), fitted in parallel
+        through joblib with ``n_jobs`` workers, so ``joblib.parallel_backend("dask")``
+        runs them on a Dask cluster. Each series' seed depends only on
+        ``random_state`` and its id (:func:`series_seeds`), so results do not depend
+        on where or in which order the models were fitted. ``predict(df=...)`` then
+        accepts only the series seen in ``fit``.
     conformal_windows : int or None, default=None
         Calibration windows per series for prediction intervals (None: about 200
         calibration forecasts in all, at most ``2 * horizon`` per series, fewer when the
@@ -131,6 +228,10 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     id_col, time_col, target_col : str, default="unique_id", "ds", "y"
     random_state : int, RandomState or None, default=None
     n_jobs : int or None, default=None
+        Threads of the recurrent kernels (None: all cores); with ``local=True`` or
+        ``cross_validation(refit=True)``, the joblib workers fitting independent
+        models instead (None: one, unless a ``joblib.parallel_backend`` context says
+        otherwise), each running single-threaded kernels.
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the networks' recurrent layers run (see ``RNNRegressor``); saved
         forecasters load onto the CPU.
@@ -145,12 +246,15 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     Attributes
     ----------
     models_ : list of RNNRegressor
-        The fitted networks (``n_models`` of them), each with ``network_``.
+        The fitted networks (``n_models`` of them), each with ``network_`` (global
+        models only).
+    local_models_ : list of RNNForecaster
+        With ``local=True``: the per-series forecasters, in the order of ``panel_.ids``.
     panel_ : Panel
         The training series (validated, sorted), used by ``predict`` without ``df``.
     input_size_ : int
     n_windows_ : int
-        Training windows.
+        Training windows used (at most ``max_steps * batch_size``).
     max_epochs_ : int
         Epochs run for ``max_steps`` optimizer steps.
     conformal_scores_ : ndarray of shape (n_calibration, horizon)
@@ -185,6 +289,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         level_features=False,
         target_transform=None,
         covariates=None,
+        future_covariates=None,
+        static_covariates=None,
         stride=1,
         max_steps=500,
         batch_size=32,
@@ -195,6 +301,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         early_stopping=False,
         patience=20,
         n_models=1,
+        local=False,
         conformal_windows=None,
         freq=None,
         fill=None,
@@ -218,6 +325,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.level_features = level_features
         self.target_transform = target_transform
         self.covariates = covariates
+        self.future_covariates = future_covariates
+        self.static_covariates = static_covariates
         self.stride = stride
         self.max_steps = max_steps
         self.batch_size = batch_size
@@ -228,6 +337,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.early_stopping = early_stopping
         self.patience = patience
         self.n_models = n_models
+        self.local = local
         self.conformal_windows = conformal_windows
         self.freq = freq
         self.fill = fill
@@ -249,23 +359,80 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             check_int(name, getattr(self, name))
         check_int("conformal_windows", self.conformal_windows, allow_none=True)
         resolve_dtype(self.dtype)  # float32 or float64, before any array is built with it
+        check_int("hidden_size", self.hidden_size)
+        check_int("num_layers", self.num_layers)
+        if not isinstance(self.cell, str) or self.cell not in CELLS:
+            raise ValueError(f"cell={self.cell!r} is not supported; choose one of {sorted(CELLS)}")
+        from .._memory import check_allocation
+
+        check_allocation(_networks_bytes(self, 1), f"{self.n_models} network(s) of hidden_size={self.hidden_size} "
+                                                   f"and num_layers={self.num_layers}", "lower n_models or hidden_size")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not supported; choose one of {list(STRATEGIES)}")
         if self.scaler not in SCALERS:
             raise ValueError(f"scaler={self.scaler!r} is not supported; choose one of {list(SCALERS)}")
+        if not isinstance(self.local, (bool, np.bool_)):
+            raise ValueError(f"local must be True or False; got {self.local!r}")
+        if self.local and self.checkpoint is not None:
+            raise ValueError("checkpoint is not supported with local=True (each local model fits in seconds)")
         if self.target_transform not in TARGET_TRANSFORMS:
             raise ValueError(
                 f"target_transform={self.target_transform!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}"
             )
         check_device(self.device)
+        known = self._known_names()
+        if len(set(known)) != len(known):
+            raise ValueError(f"a column is listed twice in future_covariates/static_covariates: {known}")
+        if isinstance(self.covariates, (list, tuple)) and set(self.covariates) & set(known):
+            raise ValueError(f"columns {sorted(set(self.covariates) & set(known))} are listed both as historical "
+                             "covariates and as future/static covariates")
         return self.input_size if self.input_size is not None else 2 * self.horizon
+
+    def _known_names(self):
+        """Future-known then static covariate names (validated lists of str)."""
+        names = []
+        for param in ("future_covariates", "static_covariates"):
+            value = getattr(self, param)
+            if value is None:
+                continue
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"{param} must be a list of column names or None; got {value!r}")
+            names += list(value)
+        return names
+
+    def _covariate_request(self):
+        """The covariate columns build_panel must read: historical + known (or "auto")."""
+        if hasattr(self, "covariate_names_"):
+            return self.covariate_names_
+        if self.covariates == "auto":
+            return "auto"
+        return list(self.covariates or []) + self._known_names()
+
+    def _covariate_split(self):
+        """Column indices of the historical and of the known (future + static) covariates."""
+        names = self.covariate_names_
+        known = self._known_names()
+        missing = [c for c in known if c not in names]
+        if missing:
+            raise ValueError(f"future/static covariate column(s) {missing} are not in the frame")
+        pos = {c: i for i, c in enumerate(names)}
+        hist = np.array([i for i, c in enumerate(names) if c not in known], dtype=np.int64)
+        return hist, np.array([pos[c] for c in known], dtype=np.int64)
+
+    def _check_static(self, panel):
+        for name in self.static_covariates or []:
+            col = panel.X[:, panel.covariate_names.index(name)]
+            lo = np.minimum.reduceat(col, panel.offsets[:-1])
+            hi = np.maximum.reduceat(col, panel.offsets[:-1])
+            varying = lo != hi
+            if varying.any():
+                raise ValueError(f"static covariate {name!r} changes within series {_listing(panel.ids[varying])}")
 
     def _out_steps(self):
         return self.horizon if self.strategy == "direct" else 1
 
     def _panel(self, df, min_length):
-        covariates = self.covariates if not hasattr(self, "covariate_names_") else self.covariate_names_
-        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=covariates,
+        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
                            freq=self.freq, fill=self.fill, min_length=min_length)
 
     def _check_df_length(self, panel, need, what):
@@ -299,7 +466,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         for attr in ("covariate_names_", "conformal_scores_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
+        panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
                             freq=self.freq, fill=self.fill, min_length=1)
         return self._fit_panel(panel, input_size, resume=resume)
 
@@ -312,8 +479,13 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
         self._check_df_length(panel, input_size + out_steps + val_steps, "training")
-        z = _transforms.forward(panel.y, self.target_transform)
         self.covariate_names_ = list(panel.covariate_names)
+        hist_idx, known_idx = self._covariate_split()
+        if len(known_idx):
+            self._check_static(panel)
+        if self.local:
+            return self._fit_local(panel, input_size)
+        z = _transforms.forward(panel.y, self.target_transform)
         if panel.X is not None:
             self.cov_mean_ = panel.X.mean(axis=0)
             std = panel.X.std(axis=0)
@@ -323,10 +495,18 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             cov = None
         ends = panel.offsets[1:] - val_steps
         starts, sid = window_starts(panel.offsets, input_size, out_steps, self.stride, end_offsets=ends)
+        rs = check_random_state(self.random_state)
+        seeds = rs.randint(0, 2**31 - 1, size=self.n_models)
+        cap = self.max_steps * self.batch_size
+        if starts.size > cap:
+            # more windows than max_steps batches can visit: train on a random subset (one epoch)
+            keep = np.sort(np.random.default_rng(int(seeds[0])).choice(starts.size, size=cap, replace=False))
+            starts, sid = starts[keep], sid[keep]
         dtype = np.dtype(self.dtype)
         lf = self.level_features
+        cov, known = _split_columns(cov, hist_idx, known_idx)
         data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype,
-                             series_start=panel.offsets[sid] if lf else None)
+                             series_start=panel.offsets[sid] if lf else None, future=known)
         val = None
         if val_steps:
             # windows whose targets lie in the held-out last `horizon` steps of each series
@@ -334,13 +514,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             k = self.horizon - out_steps + 1
             vstarts = (last[:, None] - np.arange(k)[::-1][None, :]).ravel()
             val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
-                                series_start=np.repeat(panel.offsets[:-1], k) if lf else None)
+                                series_start=np.repeat(panel.offsets[:-1], k) if lf else None, future=known)
         n = data.n_samples
         _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
         per_epoch = math.ceil(n / min(self.batch_size, n))
         epochs = max(1, math.ceil(self.max_steps / per_epoch))
-        rs = check_random_state(self.random_state)
-        seeds = rs.randint(0, 2**31 - 1, size=self.n_models)
         self.models_ = []
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(
@@ -368,11 +546,55 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.max_epochs_ = epochs
         return self
 
+    def _fit_local(self, panel, input_size):
+        """One forecaster per series, fitted by joblib tasks (any backend)."""
+        template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0)
+        seeds = series_seeds(self.random_state, panel.ids)
+        tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed)
+                 for i, seed in enumerate(seeds))
+        self.local_models_ = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(tasks)
+        self.covariate_names_ = list(panel.covariate_names)
+        self.panel_ = panel
+        self.input_size_ = input_size
+        self.n_windows_ = int(sum(m.n_windows_ for m in self.local_models_))
+        self.max_epochs_ = int(max(m.max_epochs_ for m in self.local_models_))
+        return self
+
     # ------------------------------------------------------------------ forecasting core
     def _cov(self, panel):
         if not self.covariate_names_:
             return None
+        if self.local:
+            return panel.X  # each local model standardises with its own statistics
         return (panel.X - self.cov_mean_) / self.cov_scale_
+
+    def _series_index(self, panel):
+        """Position of each of ``panel``'s series among the fitted local models (None if global)."""
+        if not self.local:
+            return None
+        known = {uid: i for i, uid in enumerate(self.panel_.ids.tolist())}
+        unknown = [uid for uid in panel.ids.tolist() if uid not in known]
+        if unknown:
+            raise ValueError(f"local models forecast only the series seen in fit; unknown: {_listing(unknown)}")
+        return np.array([known[uid] for uid in panel.ids.tolist()], dtype=np.int64)
+
+    def _forecast_local(self, hist, cov_hist, h, history, series, future):
+        """``_forecast`` with row ``r`` forecast by ``local_models_[series[r]]``.
+
+        ``cov_hist`` and ``future`` are raw: each local model standardises them itself.
+        """
+        yhat = np.empty((hist.shape[0], h))
+        scale = np.empty(hist.shape[0])
+        order = np.argsort(series, kind="stable")
+        models, first = np.unique(series[order], return_index=True)
+        hist_idx, known_idx = self._covariate_split()
+        for m, rows in zip(models, np.split(order, first[1:])):
+            sub = self.local_models_[m]
+            cov = None if cov_hist is None else (cov_hist[rows] - sub.cov_mean_[hist_idx]) / sub.cov_scale_[hist_idx]
+            fut = None if future is None else (future[rows] - sub.cov_mean_[known_idx]) / sub.cov_scale_[known_idx]
+            hs = None if history is None else (history[0][rows], history[1][rows])
+            yhat[rows], scale[rows] = sub._forecast(hist[rows], cov, h, hs, future=fut)
+        return yhat, scale
 
     def _network_out(self, X):
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
@@ -380,7 +602,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             outs = [m._forward_batches(X, lengths).astype(np.float64) for m in self.models_]
         return np.mean(outs, axis=0)
 
-    def _forecast(self, hist, cov_hist, h, history=None):
+    def _forecast(self, hist, cov_hist, h, history=None, series=None, future=None):
         """Forecasts in transformed space from input windows.
 
         Parameters
@@ -393,6 +615,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         history : (ndarray, ndarray) of shape (n,) each, optional
             Mean and std of each series' transformed history up to the window's end
             (needed with ``level_features``).
+        series : ndarray of int of shape (n,), optional
+            With ``local=True``: the local model of each row (see ``_series_index``).
+        future : ndarray of shape (n, input_size + h, n_known) or None
+            Known (future + static) covariates over the input window and the ``h``
+            steps ahead.
 
         Returns
         -------
@@ -400,6 +627,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         scale : ndarray of shape (n,)
             Scale of the first block's input window (interval widths).
         """
+        if self.local:
+            return self._forecast_local(hist, cov_hist, h, history, series, future)
         out_steps = self._out_steps()
         if cov_hist is not None and h > out_steps:
             raise ValueError(
@@ -409,16 +638,16 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         dtype = np.dtype(self.dtype)
         parts, first_scale = [], None
         hist = np.array(hist, dtype=np.float64)
+        L = hist.shape[1]
+        if future is not None and future.shape[1] < L + _blocks(h, out_steps):
+            raise ValueError(f"known covariates cover {future.shape[1] - L} future steps; "
+                             f"h={h} needs {_blocks(h, out_steps)}")
         done = 0
         while done < h:
             loc, scale = window_stats(hist, self.scaler)
-            n_cov = 0 if cov_hist is None else cov_hist.shape[2]
-            X = np.empty(hist.shape + (1 + n_cov + (2 if self.level_features else 0),), dtype=dtype)
-            X[:, :, 0] = (hist - loc[:, None]) / scale[:, None]
-            if cov_hist is not None:
-                X[:, :, 1 : 1 + n_cov] = cov_hist
-            if self.level_features:
-                X[:, :, 1 + n_cov :] = level_features(loc, scale, *history)[:, None, :]
+            levels = level_features(loc, scale, *history) if self.level_features else None
+            fut = None if future is None else future[:, done : done + L + out_steps]
+            X = future_layout((hist - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
             block = self._network_out(X) * scale[:, None] + loc[:, None]
             if first_scale is None:
                 first_scale = scale
@@ -427,27 +656,109 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             hist = np.concatenate([hist, block], axis=1)[:, -hist.shape[1]:]
         return np.concatenate(parts, axis=1)[:, :h], first_scale
 
-    def _last_windows(self, panel):
+    def _windows_at(self, panel, z, cov, ends, series_start, ahead):
+        """Inputs of the windows ending just before buffer positions ``ends``.
+
+        Returns the target (n, L), historical covariates (n, L, n_hist) or None, known
+        covariates over the window and ``ahead`` steps after it (n, L + ahead, n_known)
+        or None (``ahead`` steps must exist in the buffer), and the history statistics.
+        """
         L = self.input_size_
-        ends = panel.offsets[1:]
         pos = ends[:, None] - L + np.arange(L)
+        hist_idx, known_idx = self._covariate_split()
+        cov_hist, _ = _split_columns(None if cov is None else cov[pos], hist_idx, known_idx)
+        _, known = _split_columns(None if cov is None else cov[ends[:, None] - L + np.arange(L + ahead)],
+                                  hist_idx, known_idx)
+        return z[pos], cov_hist, known, expanding_stats(z, series_start, ends)
+
+    def _last_windows(self, panel, X_future, h):
+        """Inputs of the last window of every series; known covariates extended by ``X_future``."""
         z = _transforms.forward(panel.y, self.target_transform)
         cov = self._cov(panel)
-        history = expanding_stats(z, panel.offsets[:-1], ends)
-        return z[pos], None if cov is None else cov[pos], history
+        hist, cov_hist, known, history = self._windows_at(panel, z, cov, panel.offsets[1:], panel.offsets[:-1], 0)
+        _, known_idx = self._covariate_split()
+        if len(known_idx):
+            ahead = self._future_values(panel, X_future, _blocks(h, self._out_steps()))
+            if not self.local:
+                ahead = (ahead - self.cov_mean_[known_idx]) / self.cov_scale_[known_idx]
+            known = np.concatenate([known, ahead], axis=1)
+        elif X_future is not None:
+            raise ValueError("X_future was given but the model has no future_covariates")
+        return hist, cov_hist, known, history
 
-    # ------------------------------------------------------------------ prediction
-    def predict(self, h=None, df=None, level=None):
-        """Forecast the ``h`` steps after the end of every series.
+    def _future_values(self, panel, X_future, steps):
+        """Known covariates (raw) of the ``steps`` steps after each series' end: (n, steps, n_known).
+
+        Future covariates come from ``X_future`` (rows ``id, ds`` for exactly those
+        timestamps); static ones repeat each series' last value.
+        """
+        future_names = list(self.future_covariates or [])
+        out = np.empty((panel.n_series, steps, len(self._known_names())))
+        if future_names:
+            if X_future is None:
+                raise ValueError(f"predict needs X_future: a frame with {self.id_col!r}, {self.time_col!r} and the "
+                                 f"future covariates {future_names} for the {steps} steps after each series' end "
+                                 "(make_future_frame(h) lists the rows)")
+            expected = self.make_future_frame(steps, panel)  # steps is a whole number of blocks
+            missing = [c for c in [self.id_col, self.time_col] + future_names if c not in X_future.columns]
+            if missing:
+                raise ValueError(f"X_future lacks column(s) {missing}")
+            got = _to_key_frame(X_future, self.id_col, self.time_col, panel.is_datetime)
+            merged = expected.merge(got, on=[self.id_col, self.time_col], how="left", validate="one_to_one")
+            absent = merged[future_names].isna().any(axis=1).to_numpy()
+            if absent.any():
+                rows = merged.loc[absent, [self.id_col, self.time_col]].astype(str).agg(" ".join, axis=1)
+                raise ValueError(f"X_future has no (or NaN) future covariate values for {int(absent.sum())} "
+                                 f"required step(s): {_listing(list(rows))}")
+            out[:, :, :len(future_names)] = merged[future_names].to_numpy(np.float64).reshape(panel.n_series, steps, -1)
+        if self.static_covariates:
+            idx = [panel.covariate_names.index(c) for c in self.static_covariates]
+            out[:, :, len(future_names):] = panel.X[panel.offsets[1:] - 1][:, idx][:, None, :]
+        return out
+
+    def make_future_frame(self, h=None, panel=None):
+        """The ``id, ds`` rows whose future covariates ``predict(h)`` needs (fill them in, pass as X_future).
 
         Parameters
         ----------
         h : int, optional
+            Steps to forecast (default ``horizon``). With the direct strategy the
+            network reads whole blocks of ``horizon`` steps, so the frame covers ``h``
+            rounded up to a multiple of ``horizon``.
+        panel : Panel, optional
+            Series to extend (default: the training series).
+
+        Returns
+        -------
+        DataFrame
+            The future rows per series, columns ``id_col`` and ``time_col``.
+        """
+        check_is_fitted(self, "input_size_")
+        h = self.horizon if h is None else h
+        check_int("h", h)
+        h = _blocks(h, self._out_steps())
+        panel = self.panel_ if panel is None else panel
+        ds = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, h)
+        return pd.DataFrame({self.id_col: np.repeat(panel.ids, h), self.time_col: ds})
+
+    # ------------------------------------------------------------------ prediction
+    def predict(self, h=None, df=None, X_future=None, level=None):
+        """Forecast the ``h`` steps after the end of every series.
+
+        Parameters
+        ----------
+        h : int or DataFrame, optional
             Steps to forecast (default ``horizon``). Beyond ``horizon`` the forecasts are
-            fed back as inputs (recursively, block by block).
+            fed back as inputs (recursively, block by block). A DataFrame here is taken
+            as ``df`` (so ``Pipeline.predict(df)`` works with the forecaster last).
         df : DataFrame, optional
             History to forecast from (default: the training frame). New series are
             fine: the model is global. Each series needs ``input_size`` observations.
+        X_future : DataFrame, optional
+            With ``future_covariates``: their values over the forecast steps, rows
+            ``id_col, time_col`` + covariates for the steps after each series' end (at
+            least ``horizon`` steps with the direct strategy: the network reads whole
+            blocks). :meth:`make_future_frame` lists the rows needed.
         level : float or list of float, optional
             Prediction-interval levels in percent, e.g. ``[80, 95]`` (``h <= horizon``).
 
@@ -458,7 +769,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             ``yhat-lo-{level}`` / ``yhat-hi-{level}``. Future timestamps follow each
             series' frequency (or integer step).
         """
-        check_is_fitted(self, "models_")
+        check_is_fitted(self, "input_size_")
+        if isinstance(h, (pd.DataFrame, pd.Series)):  # predict(df): the last step of a Pipeline
+            if df is not None:
+                raise ValueError("pass the history either as the first argument or as df, not both")
+            h, df = None, h
         h = self.horizon if h is None else h
         check_int("h", h)
         levels = _check_levels(level)
@@ -470,9 +785,33 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_, "prediction")
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
-        hist, cov_hist, history = self._last_windows(panel)
-        yhat_t, scale = self._forecast(hist, cov_hist, h, history)
+        hist, cov_hist, known, history = self._last_windows(panel, X_future, h)
+        yhat_t, scale = self._forecast(hist, cov_hist, h, history, self._series_index(panel), known)
         return self._frame(panel, yhat_t, scale, levels)
+
+    def score(self, X, y=None):
+        """Negative mean MASE of the forecasts of the test rows ``X`` (greater is better).
+
+        For scikit-learn model selection with :class:`tsrnn.model_selection.SeriesTimeSplit`:
+        the forecaster, fitted on the rows before ``X``, forecasts every series from the
+        end of its training data; errors are scaled per series by the mean absolute
+        one-step change of its training data (see :func:`tsrnn.model_selection.forecast_score`).
+
+        Parameters
+        ----------
+        X : DataFrame
+            Test rows (``id_col, time_col, target_col`` and any future covariates) that
+            directly follow the training rows of their series.
+        y : ignored
+
+        Returns
+        -------
+        float
+        """
+        from ..model_selection import forecast_score
+
+        check_is_fitted(self, "panel_")
+        return forecast_score(self, X)
 
     def _frame(self, panel, yhat_t, scale, levels, ds=None):
         """Long frame of forecasts ``yhat_t`` (n_series, h) in transformed space.
@@ -482,7 +821,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         n, h = yhat_t.shape
         ids = np.repeat(panel.ids, h)
         if ds is None:
-            ds = np.concatenate([future_timestamps(panel.ds[e - 1], f, h) for e, f in zip(panel.offsets[1:], panel.freqs)])
+            ds = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, h)
         out = pd.DataFrame({self.id_col: ids, self.time_col: ds,
                             "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
         if levels:
@@ -524,10 +863,10 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
         z = _transforms.forward(panel.y, self.target_transform)
-        cov = cal._cov(panel)
-        pos = starts[:, None] + np.arange(self.input_size_)
-        history = expanding_stats(z, np.repeat(panel.offsets[:-1], K), starts + self.input_size_)
-        yhat, scale = cal._forecast(z[pos], None if cov is None else cov[pos], self.horizon, history)
+        hist, cov_hist, known, history = cal._windows_at(panel, z, cal._cov(panel), starts + self.input_size_,
+                                                         np.repeat(panel.offsets[:-1], K), self.horizon)
+        series = np.repeat(np.arange(panel.n_series), K) if self.local else None
+        yhat, scale = cal._forecast(hist, cov_hist, self.horizon, history, series, known)
         actual = z[starts[:, None] + self.input_size_ + np.arange(self.horizon)]
         self.conformal_scores_ = np.abs(actual - yhat) / scale[:, None]
         return self.conformal_scores_
@@ -579,19 +918,16 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         held = H + (n_windows - 1) * step
         self._check_df_length(panel, held + input_size + self._out_steps(), f"{n_windows} backtest windows")
         frames = []
-        model = None
         z = _transforms.forward(panel.y, self.target_transform)
-        for k in range(n_windows):
-            back = held - k * step  # observations after the cutoff of window k
-            if model is None or refit:
-                model = clone(self).set_params(checkpoint=None)
-                model._check_params()
-                model._fit_panel(panel.truncate(back), input_size)
+        backs = [held - k * step for k in range(n_windows)]  # observations after each cutoff
+        models = self._fit_copies(panel, input_size, backs if refit else backs[:1])
+        series = np.arange(panel.n_series) if self.local else None
+        for k, back in enumerate(backs):
+            model = models[k if refit else 0]
             ends = panel.offsets[1:] - back  # buffer positions just after each cutoff
-            pos = ends[:, None] - input_size + np.arange(input_size)
-            cov = model._cov(panel)
-            history = expanding_stats(z, panel.offsets[:-1], ends)
-            yhat, scale = model._forecast(z[pos], None if cov is None else cov[pos], H, history)
+            hist, cov_hist, known, history = model._windows_at(panel, z, model._cov(panel), ends,
+                                                               panel.offsets[:-1], H)
+            yhat, scale = model._forecast(hist, cov_hist, H, history, series, known)
             tpos = (ends[:, None] + np.arange(H)).ravel()
             frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
             frame.insert(2, "cutoff", np.repeat(panel.ds[ends - 1], H))
@@ -607,6 +943,20 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             }
         return out
 
+    def _fit_copies(self, panel, input_size, backs):
+        """Copies of this forecaster fitted without the last ``back`` steps, for each of ``backs``.
+
+        Global refits are independent joblib tasks (``n_jobs`` workers, single-threaded
+        kernels); local models parallelise over their series instead.
+        """
+        template = clone(self).set_params(checkpoint=None)
+        if len(backs) == 1 or self.local:
+            return [_fit_copy(template, panel.truncate(b), input_size) for b in backs]
+        if self.n_jobs not in (None, 1):
+            template.set_params(n_jobs=1)
+        return Parallel(n_jobs=self.n_jobs)(delayed(_fit_copy)(template, panel.truncate(b), input_size)
+                                            for b in backs)
+
     def _panel_for_cv(self, df):
-        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
+        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
                            freq=self.freq, fill=self.fill, min_length=1)

@@ -8,7 +8,9 @@ gathers and scales mini-batches of windows on the fly.
 
 from ._panel import FILL_POLICIES, Panel, build_panel, future_timestamps
 from ._scalers import SCALERS, window_stats
-from ._windows import WindowBatches, expanding_stats, level_features, window_starts
+from ._transformer import WindowTransformer, make_windows
+from ._windows import WindowBatches, expanding_stats, future_layout, level_features, window_starts
 
 __all__ = ["Panel", "build_panel", "future_timestamps", "FILL_POLICIES", "SCALERS", "window_stats",
-           "WindowBatches", "window_starts", "expanding_stats", "level_features"]
+           "WindowBatches", "window_starts", "expanding_stats", "level_features", "future_layout",
+           "WindowTransformer", "make_windows"]

@@ -133,12 +133,40 @@ def future_timestamps(last, freq, h):
     return out
 
 
+def _fixed_step_ns(freq):
+    """The step of ``freq`` in nanoseconds when it is a fixed duration (ticks, days), else None."""
+    if isinstance(freq, (pd.offsets.Tick, pd.offsets.Day)):
+        return int(pd.Timedelta(freq).value)
+    return None
+
+
 def _check_no_wrap(lasts, steps, h, limit):
     """ValueError when ``lasts + steps * h`` leaves int64 (numpy would wrap around silently)."""
     info = np.iinfo(np.int64)
     for last, step in ((int(np.max(lasts)), int(np.max(steps))), (int(np.min(lasts)), int(np.min(steps)))):
         if not info.min <= last + step * int(h) <= info.max:
             raise ValueError(f"forecasting {h} steps goes past {limit}; forecast fewer steps")
+
+
+def future_timestamps_many(lasts, freqs, h):
+    """``h`` timestamps after each of ``lasts`` (one freq per series): ndarray (n_series * h,).
+
+    Vectorised for integer steps and fixed-duration frequencies; calendar offsets
+    (months, weeks, business days) go through ``pd.date_range`` per series.
+    """
+    lasts = np.asarray(lasts)
+    if len(lasts) == 0:
+        return lasts[:0]
+    steps = np.arange(1, h + 1, dtype=np.int64)
+    if np.issubdtype(lasts.dtype, np.integer):
+        _check_no_wrap(lasts, freqs, h, "64-bit integer timestamps")
+        return (lasts[:, None] + np.asarray(freqs, dtype=np.int64)[:, None] * steps).ravel()
+    fixed = [_fixed_step_ns(f) for f in freqs]
+    if all(d is not None for d in fixed):
+        base = lasts.astype("datetime64[ns]").view(np.int64)
+        _check_no_wrap(base, fixed, h, f"the last representable timestamp ({pd.Timestamp.max})")
+        return (base[:, None] + np.asarray(fixed, dtype=np.int64)[:, None] * steps).ravel().view("datetime64[ns]")
+    return np.concatenate([future_timestamps(last, f, h) for last, f in zip(lasts, freqs)])
 
 
 def _as_long(data, id_col, time_col, target_col):
@@ -259,21 +287,22 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     if df[id_col].isna().any():
         raise ValueError(f"column {id_col!r} contains missing ids")
 
-    work = pd.DataFrame({"_id": df[id_col].to_numpy(), "_t": times,
-                         "_y": df[target_col].to_numpy(dtype=np.float64)})
+    codes, uniques = _factorize_ids(df[id_col])
+    vals = np.empty((len(df), 1 + len(covariates)))
+    vals[:, 0] = df[target_col].to_numpy(dtype=np.float64)
     for k, c in enumerate(covariates):
-        work[f"_x{k}"] = df[c].to_numpy(dtype=np.float64)
-    if pd.isna(work["_t"]).any():
-        bad = work.loc[pd.isna(work["_t"]), "_id"].unique()
+        vals[:, 1 + k] = df[c].to_numpy(dtype=np.float64)
+    missing_t = np.isnat(times) if np.issubdtype(times.dtype, np.datetime64) else np.zeros(len(times), bool)
+    if missing_t.any():
+        bad = pd.unique(uniques[codes[missing_t]])
         raise ValueError(f"column {time_col!r} has missing timestamps in series {_listing(bad)}")
-    work = work.sort_values(["_id", "_t"], kind="stable").reset_index(drop=True)
-    dup = work.duplicated(["_id", "_t"], keep=False)
-    if dup.any():
-        d = work.loc[dup].drop_duplicates(["_id", "_t"])
-        pairs = [f"{i!r} at {_fmt(tt)}"
-                 for i, tt in zip(d["_id"], d["_t"])]
+    # sort by (series, time) on integer codes: much faster than sorting a frame of strings
+    order = np.lexsort((times.view(np.int64), codes))
+    codes, times, vals = codes[order], times[order], vals[order]
+    dup = np.flatnonzero((codes[1:] == codes[:-1]) & (times[1:] == times[:-1]))
+    if dup.size:
+        pairs = list(dict.fromkeys(f"{uniques[codes[r]]!r} at {_fmt(times[r])}" for r in dup))
         raise ValueError(f"duplicate timestamps: series {_listing(pairs)} (aggregate them first)")
-    vals = work[["_y"] + [f"_x{k}" for k in range(len(covariates))]].to_numpy()
     bad = ~np.isfinite(vals)
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))
@@ -281,16 +310,15 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         bad_cols = [cols[j] for j in np.flatnonzero(bad.any(axis=0))]
         where = {}
         for r in rows:
-            where.setdefault(work["_id"].iat[r], []).append(work["_t"].iat[r])
+            where.setdefault(uniques[codes[r]], []).append(times[r])
         text = "; ".join(f"series {uid!r} at {_listing(ts, 3)}" for uid, ts in list(where.items())[:_MAX_LISTED])
         raise ValueError(f"NaN or infinite values in {bad_cols}: {text}" + (
             f" (and {len(where) - _MAX_LISTED} more series)" if len(where) > _MAX_LISTED else ""))
 
-    ids_all = work["_id"].to_numpy()
-    starts = np.flatnonzero(np.r_[True, ids_all[1:] != ids_all[:-1]])
-    ends = np.r_[starts[1:], len(work)]
-    ids = ids_all[starts]
-    t_all = work["_t"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    ids = uniques[codes[starts]]
+    t_all = times
     user_freq = None
     if freq is not None:
         if np.issubdtype(t_all.dtype, np.integer):
@@ -300,11 +328,25 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         else:
             user_freq = pd.tseries.frequencies.to_offset(freq)
 
+    step_min, step_max = _step_range(t_all, starts, ends)
+    is_int = np.issubdtype(t_all.dtype, np.integer)
+    memo = {}  # (step, weekday) -> frequency inferred once for all regular series with that step
     ys, xs, dss, freqs, gaps = [], [], [], [], []
-    for uid, a, b in zip(ids, starts, ends):
+    for i, (uid, a, b) in enumerate(zip(ids, starts, ends)):
         ds = t_all[a:b]
-        f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
         y = vals[a:b]
+        key = None if user_freq is not None or b - a < 3 or step_min[i] != step_max[i] else \
+            _regular_key(int(step_min[i]), ds[0], is_int)
+        if key is not None:  # evenly spaced: no gaps, nothing off the grid
+            f = memo.get(key)
+            if f is None:
+                f = memo[key] = _infer_freq(ds, uid)
+            ys.append(y[:, 0])
+            xs.append(y[:, 1:])
+            dss.append(ds)
+            freqs.append(f)
+            continue
+        f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
         if f is not None and b - a >= 2:
             grid = _expected_grid(ds, f)
             on_grid = np.isin(ds, grid)
@@ -350,6 +392,50 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     return Panel(ids=ids, offsets=offsets, y=np.ascontiguousarray(np.concatenate(ys)), X=X,
                  ds=np.concatenate(dss), freqs=freqs, covariate_names=covariates,
                  id_col=id_col, time_col=time_col, target_col=target_col)
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _step_range(t_all, starts, ends):
+    """Smallest and largest step between consecutive timestamps of each series (0 for one observation)."""
+    t = t_all.view(np.int64) if not np.issubdtype(t_all.dtype, np.integer) else t_all.astype(np.int64)
+    n = len(t)
+    lo = np.full(n, np.iinfo(np.int64).max)
+    hi = np.full(n, np.iinfo(np.int64).min)
+    if n > 1:
+        d = np.diff(t)
+        lo[:-1] = d
+        hi[:-1] = d
+    lo[ends - 1] = np.iinfo(np.int64).max  # no step after a series' last observation
+    hi[ends - 1] = np.iinfo(np.int64).min
+    return np.minimum.reduceat(lo, starts), np.maximum.reduceat(hi, starts)
+
+
+def _regular_key(step, first, is_int):
+    """Memo key of an evenly spaced series whose frequency depends on its step alone
+    (plus the weekday for whole weeks), or None when the calendar matters (months, years)."""
+    if step <= 0:
+        return None
+    if is_int:
+        return ("int", step)
+    if step < _DAY_NS:
+        return ("tick", step) if _DAY_NS % step == 0 else None
+    if step % (7 * _DAY_NS) == 0:
+        return ("week", step, int(pd.Timestamp(first).day_of_week))
+    return ("day", step) if step % _DAY_NS == 0 and step < 7 * _DAY_NS else None
+
+
+def _factorize_ids(ids):
+    """Integer codes of ``ids`` in sorted id order, and the ids: (ndarray of int64, ndarray)."""
+    try:
+        codes, uniques = pd.factorize(ids, sort=True)
+    except TypeError:  # ids of mixed types cannot be sorted: keep their order of appearance
+        codes, uniques = pd.factorize(ids, sort=False)
+    uniques = np.asarray(uniques.to_numpy() if hasattr(uniques, "to_numpy") else uniques)
+    if uniques.dtype.kind in "USTO" or uniques.dtype == object:
+        uniques = uniques.astype(object)
+    return codes.astype(np.int64), uniques
 
 
 def _freq_name(f):

@@ -34,7 +34,11 @@ def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     offsets = np.asarray(offsets, dtype=np.int64)
     ends = offsets[1:] if end_offsets is None else np.asarray(end_offsets, dtype=np.int64)
-    span = input_size + horizon
+    # sizes beyond the buffer give no window / one window per series: cap them so that
+    # huge Python ints never meet int64 arithmetic (OverflowError)
+    total = int(offsets[-1]) + 1 if offsets.size else 1
+    span = min(int(input_size) + int(horizon), total + 1)
+    stride = min(int(stride), total)
     last = ends - span  # last valid start of each series
     counts = np.where(last >= offsets[:-1], (last - offsets[:-1]) // stride + 1, 0)
     series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
@@ -90,6 +94,49 @@ def level_features(loc, scale, mean, std):
     return np.stack([(loc - mean) / std, np.log(scale / std)], axis=1)
 
 
+def future_layout(inputs, covariates, future, levels, horizon, dtype):
+    """Network input of windows: target, historical and known covariates, flags.
+
+    Parameters
+    ----------
+    inputs : ndarray of shape (B, L)
+        Scaled target over the input steps.
+    covariates : ndarray of shape (B, L, n_cov) or None
+        Historical covariates over the input steps.
+    future : ndarray of shape (B, L + horizon, n_future) or None
+        Known covariates over the input steps and the ``horizon`` steps after them.
+    levels : ndarray of shape (B, 2) or None
+        :func:`level_features`, repeated at every step.
+    horizon : int
+        Future steps the network reads (only with ``future``).
+    dtype : numpy dtype
+
+    Returns
+    -------
+    X : ndarray of shape (B, L [+ horizon], n_features)
+        Features: target, historical covariates (both zero on future steps), known
+        covariates and a future-step flag (only with ``future``), level features.
+    """
+    B, L = inputs.shape
+    n_cov = 0 if covariates is None else covariates.shape[2]
+    n_fut = 0 if future is None else future.shape[2]
+    T = L + (horizon if n_fut else 0)
+    nf = 1 + n_cov + (n_fut + 1 if n_fut else 0) + (0 if levels is None else 2)
+    X = np.zeros((B, T, nf), dtype=dtype)
+    X[:, :L, 0] = inputs
+    k = 1
+    if n_cov:
+        X[:, :L, k : k + n_cov] = covariates
+        k += n_cov
+    if n_fut:
+        X[:, :, k : k + n_fut] = future
+        X[:, L:, k + n_fut] = 1.0
+        k += n_fut + 1
+    if levels is not None:
+        X[:, :, k:] = levels[:, None, :]
+    return X
+
+
 class WindowBatches:
     """Mini-batches of windows gathered from one contiguous buffer (memory O(data)).
 
@@ -115,10 +162,16 @@ class WindowBatches:
         Buffer offset of each window's series; when given, two more input features
         (:func:`level_features` against the series' history up to the window's last
         input) follow the covariates, constant over the window's steps.
+    future : ndarray of float64 of shape (n_obs, n_future) or None
+        Covariates known in advance (calendar, planned prices, static attributes),
+        already scaled. When given, the network reads ``input_size + horizon`` steps
+        (see :func:`future_layout`): the target and historical covariates are zero over
+        the last ``horizon`` steps, the known covariates run over all of them, and a flag
+        feature marks the future steps.
     """
 
     def __init__(self, target, covariates, starts, input_size, horizon, scaler="robust",
-                 dtype=np.float32, sample_weight=None, series_start=None):
+                 dtype=np.float32, sample_weight=None, series_start=None, future=None):
         self.target = np.ascontiguousarray(target, dtype=np.float64)
         self.covariates = covariates
         self.starts = np.asarray(starts, dtype=np.int64)
@@ -128,7 +181,10 @@ class WindowBatches:
         self.sample_weight = sample_weight
         self.n_samples = self.starts.size
         self.n_cov = 0 if covariates is None else covariates.shape[1]
-        self.n_features = 1 + self.n_cov + (0 if series_start is None else 2)
+        self.future = future
+        self.n_future = 0 if future is None else future.shape[1]
+        self.n_features = 1 + self.n_cov + (self.n_future + 1 if self.n_future else 0) \
+            + (0 if series_start is None else 2)
         self.history = None
         if series_start is not None:
             self.history = expanding_stats(self.target, np.asarray(series_start, np.int64),
@@ -151,8 +207,8 @@ class WindowBatches:
 
         Returns
         -------
-        X : ndarray of shape (B, input_size, n_features), C-contiguous
-            Scaled target (feature 0), then covariates.
+        X : ndarray of shape (B, input_size [+ horizon], n_features), C-contiguous
+            Scaled target (feature 0), then covariates (see :func:`future_layout`).
         y : ndarray of shape (B, horizon)
             Scaled targets.
         lengths : ndarray of int64 of shape (B,)
@@ -170,13 +226,13 @@ class WindowBatches:
         s = self.starts[idx][:, None]
         inputs, targets = self.target[s + self._in], self.target[s + self._out]
         loc, scale = window_stats(inputs, self.scaler)
-        X = np.empty((idx.size, self.input_size, self.n_features), dtype=self.dtype)
-        X[:, :, 0] = (inputs - loc[:, None]) / scale[:, None]
-        if self.covariates is not None:
-            X[:, :, 1 : 1 + self.n_cov] = self.covariates[s + self._in]
-        if self.history is not None:
-            X[:, :, 1 + self.n_cov :] = level_features(loc, scale, self.history[0][idx], self.history[1][idx])[:, None, :]
+        levels = None if self.history is None else level_features(loc, scale, self.history[0][idx],
+                                                                   self.history[1][idx])
+        future = None if self.future is None else self.future[s + np.arange(self.input_size + self.horizon)]
+        X = future_layout((inputs - loc[:, None]) / scale[:, None],
+                          None if self.covariates is None else self.covariates[s + self._in],
+                          future, levels, self.horizon, self.dtype)
         y = ((targets - loc[:, None]) / scale[:, None]).astype(self.dtype)
-        lengths = np.full(idx.size, self.input_size, dtype=np.int64)
+        lengths = np.full(idx.size, X.shape[1], dtype=np.int64)
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         return X, y, lengths, sw

@@ -1,0 +1,68 @@
+"""make_windows / WindowTransformer: long frames -> 3-D arrays for the array estimators."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+
+from tsrnn import RNNRegressor
+from tsrnn.datasets.synthetic import make_random_walk_panel
+from tsrnn.windows import WindowTransformer, make_windows
+
+
+def test_windows_match_a_naive_loop_per_series():
+    df = make_random_walk_panel(3, 12, n_exog=1, random_state=0)
+    X, y, index = make_windows(df, input_size=4, horizon=2, stride=3, covariates=["exog_0"])
+    expect_X, expect_y, cutoffs = [], [], []
+    for uid, g in df.groupby("unique_id"):
+        vals, ex, ds = g["y"].to_numpy(), g["exog_0"].to_numpy(), g["ds"].to_numpy()
+        last = len(vals) - 6
+        for s in sorted(range(last, -1, -3)):
+            expect_X.append(np.stack([vals[s:s + 4], ex[s:s + 4]], axis=1))
+            expect_y.append(vals[s + 4:s + 6])
+            cutoffs.append((uid, ds[s + 3]))
+    np.testing.assert_array_equal(X, np.array(expect_X))
+    np.testing.assert_array_equal(y, np.array(expect_y))
+    assert list(zip(index["unique_id"], index["cutoff"])) == cutoffs
+
+
+def test_transformer_last_windows_feed_a_fitted_regressor_in_a_pipeline():
+    df = make_random_walk_panel(4, 30, random_state=1)
+    X, y, _ = make_windows(df, input_size=5, horizon=1)
+    pipe = make_pipeline(WindowTransformer(input_size=5, last_only=True),
+                         RNNRegressor(hidden_size=4, max_epochs=2, random_state=0))
+    pipe.steps[-1][1].fit(X, y[:, 0])
+    pred = pipe.predict(df)
+    assert pred.shape == (4,)
+    last = WindowTransformer(input_size=5, last_only=True).fit(df)
+    Xl = last.transform(df)
+    np.testing.assert_array_equal(Xl[:, :, 0], np.stack([g["y"].to_numpy()[-5:] for _, g in df.groupby("unique_id")]))
+    assert (last.index_["cutoff"] == df.groupby("unique_id")["ds"].max().to_numpy()).all()
+
+
+def test_bad_sizes_and_short_series_are_named():
+    df = make_random_walk_panel(2, 5, random_state=0)
+    with pytest.raises(ValueError, match="input_size must be a positive integer"):
+        WindowTransformer(input_size=0).fit(df)
+    with pytest.raises(ValueError, match="shorter than input_size=9"):
+        WindowTransformer(input_size=9, last_only=True).fit_transform(df)
+    with pytest.raises(ValueError, match="no series has the input_size \\+ horizon = 7"):
+        make_windows(df, input_size=5, horizon=2)
+    with pytest.raises(ValueError, match="missing required column"):
+        WindowTransformer(input_size=2).fit_transform(pd.DataFrame({"a": [1.0]}))
+
+
+def test_evenly_spaced_series_share_inferred_frequencies_with_their_own_anchor():
+    from tsrnn.windows import build_panel
+
+    frames = []
+    for uid, start, freq in [("a", "2024-01-03", "W-WED"), ("b", "2024-01-07", "W-SUN"), ("c", "2024-01-01", "D"),
+                             ("d", "2024-01-01", "h"), ("e", "2024-01-31", "ME"), ("f", "2024-01-01", "2D"),
+                             ("g", "2024-01-05", "W-FRI"), ("h", "2024-01-10", "W-WED")]:
+        ds = pd.date_range(start, periods=6, freq=freq)
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.arange(6.0)}))
+    panel = build_panel(pd.concat(frames).sample(frac=1.0, random_state=0))
+    names = [f.freqstr for f in panel.freqs]
+    assert names == ["W-WED", "W-SUN", "D", "h", "ME", "2D", "W-FRI", "W-WED"]
+    ints = pd.DataFrame({"unique_id": np.repeat(["p", "q"], 4), "ds": [0, 3, 6, 9, 10, 12, 14, 16], "y": 1.0})
+    assert build_panel(ints).freqs == [3, 2]

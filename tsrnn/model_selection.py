@@ -1,0 +1,114 @@
+"""Splitting long-format series for scikit-learn's model selection (``GridSearchCV``,
+``cross_validate``) with :class:`RNNForecaster` (whose ``score`` forecasts the test rows)."""
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+class SeriesTimeSplit:
+    """Rolling-origin splits of a long frame: every series is cut at the same offsets from its end.
+
+    Split ``k`` (oldest first) trains on each series' observations before its cutoff and
+    tests on the ``horizon`` observations after it; cutoffs are ``step_size`` apart and
+    the last split's test ends at each series' last observation, as in
+    :meth:`RNNForecaster.cross_validation`. Indices are positions in the frame as given
+    (it need not be sorted).
+
+    Parameters
+    ----------
+    n_splits : int, default=3
+    horizon : int, default=1
+        Test observations per series in each split (use the forecaster's horizon).
+    step_size : int or None, default=None
+        Steps between cutoffs (default ``horizon``).
+    id_col, time_col : str, default="unique_id", "ds"
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV  # doctest: +SKIP
+    >>> cv = SeriesTimeSplit(n_splits=2, horizon=12)  # doctest: +SKIP
+    >>> GridSearchCV(RNNForecaster(horizon=12), {"hidden_size": [32, 64]}, cv=cv).fit(df)  # doctest: +SKIP
+    """
+
+    def __init__(self, n_splits=3, horizon=1, step_size=None, id_col="unique_id", time_col="ds"):
+        self.n_splits = n_splits
+        self.horizon = horizon
+        self.step_size = step_size
+        self.id_col = id_col
+        self.time_col = time_col
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return self.n_splits
+
+    def _check(self):
+        for name in ("n_splits", "horizon") + (("step_size",) if self.step_size is not None else ()):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be a positive int; got {value!r}")
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(train_positions, test_positions)`` for each split.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Long format with ``id_col`` and ``time_col``.
+        y, groups : ignored
+
+        Yields
+        ------
+        train, test : ndarray of int64
+        """
+        self._check()
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError(f"SeriesTimeSplit splits long DataFrames; got {type(X).__name__}")
+        missing = [c for c in (self.id_col, self.time_col) if c not in X.columns]
+        if missing:
+            raise ValueError(f"column(s) {missing} not found; the frame has {list(X.columns)}")
+        step = self.horizon if self.step_size is None else self.step_size
+        keys = pd.DataFrame({"id": X[self.id_col].to_numpy(), "t": X[self.time_col].to_numpy()})
+        # observations after each row within its series (0 for the last one)
+        from_end = keys.groupby("id", sort=False)["t"].rank(method="first", ascending=False).to_numpy() - 1
+        lengths = keys.groupby("id", sort=False)["t"].transform("size").to_numpy()
+        need = self.horizon + (self.n_splits - 1) * step + 1
+        if (lengths < need).any():
+            short = pd.unique(keys["id"][lengths < need])
+            raise ValueError(f"{len(short)} series are shorter than the {need} observations {self.n_splits} "
+                             f"splits of horizon {self.horizon} need: {', '.join(map(str, short[:5]))}")
+        for k in range(self.n_splits):
+            back = self.horizon + (self.n_splits - 1 - k) * step
+            train = np.flatnonzero(from_end >= back)
+            test = np.flatnonzero((from_end < back) & (from_end >= back - self.horizon))
+            yield train.astype(np.int64), test.astype(np.int64)
+
+
+def forecast_score(forecaster, X):
+    """Negative mean MASE of ``forecaster`` on the test rows ``X`` (greater is better).
+
+    The forecaster (fitted on the rows before ``X``) forecasts each series from the end
+    of its training data; forecasts are matched to ``X`` by id and timestamp and scaled
+    per series by the mean absolute one-step change of its training data.
+    """
+    id_col, time_col, target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
+    missing = [c for c in (id_col, time_col, target_col) if c not in X.columns]
+    if missing:
+        raise ValueError(f"score needs the test rows with column(s) {missing}")
+    steps = int(X.groupby(id_col).size().max())
+    future = X if forecaster.future_covariates else None
+    pred = forecaster.predict(steps, X_future=future)
+    from .forecasting.forecaster import _to_key_frame
+
+    panel = forecaster.panel_
+    truth = _to_key_frame(X[[id_col, time_col, target_col]], id_col, time_col, panel.is_datetime)
+    merged = truth.merge(pred[[id_col, time_col, "yhat"]], on=[id_col, time_col], how="left")
+    if merged["yhat"].isna().any():
+        raise ValueError("test rows do not follow the training data of their series (no forecast for "
+                         f"{int(merged['yhat'].isna().sum())} rows); split with SeriesTimeSplit")
+    scale = {uid: np.mean(np.abs(np.diff(panel.y[a:b]))) for uid, a, b in
+             zip(panel.ids.tolist(), panel.offsets[:-1], panel.offsets[1:])}
+    err = (merged[target_col] - merged["yhat"]).abs()
+    per_series = err.groupby(merged[id_col]).mean() / pd.Series(scale).reindex(err.groupby(merged[id_col]).mean().index)
+    per_series = per_series.replace([np.inf], np.nan)
+    return -float(per_series.mean())
