@@ -25,7 +25,19 @@ from . import _transforms
 from ._persistence import ForecasterPersistence
 from ._transforms import TARGET_TRANSFORMS
 
-STRATEGIES = ("direct", "recursive")
+STRATEGIES = ("direct", "recursive", "encoder_decoder")
+
+
+class _SequenceTargets:
+    """A window batch source whose targets are shaped (B, horizon, 1) for a sequence head."""
+
+    def __init__(self, windows):
+        self.windows = windows
+        self.n_samples = windows.n_samples
+
+    def batch(self, idx):
+        X, y, lengths, sw = self.windows.batch(idx)
+        return X, y[:, :, None], lengths, sw
 
 
 def series_seeds(random_state, ids):
@@ -159,9 +171,12 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     cell : {"lstm", "gru", "rnn"}, default="lstm"
     hidden_size : int, default=64
     num_layers : int, default=1
-    strategy : {"direct", "recursive"}, default="direct"
+    strategy : {"direct", "recursive", "encoder_decoder"}, default="direct"
         "direct": one network emits ``horizon`` steps. "recursive": a one-step network
-        is trained and its forecasts are fed back ``horizon`` times.
+        is trained and its forecasts are fed back ``horizon`` times. "encoder_decoder":
+        an encoder reads the window, a decoder RNN started from its state emits the
+        ``horizon`` steps one by one, each fed the previous value (the true one while
+        training: teacher forcing).
     scaler : {"robust", "standard", "minmax", None}, default="robust"
         Per-window scaling: the statistics of each window's inputs (median and mean
         absolute deviation for "robust") scale its inputs and targets, and forecasts are
@@ -429,7 +444,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 raise ValueError(f"static covariate {name!r} changes within series {_listing(panel.ids[varying])}")
 
     def _out_steps(self):
-        return self.horizon if self.strategy == "direct" else 1
+        return 1 if self.strategy == "recursive" else self.horizon
 
     def _panel(self, df, min_length):
         return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
@@ -520,9 +535,15 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         per_epoch = math.ceil(n / min(self.batch_size, n))
         epochs = max(1, math.ceil(self.max_steps / per_epoch))
         self.models_ = []
+        seq2seq = self.strategy == "encoder_decoder"
+        if seq2seq:
+            data = _SequenceTargets(data)
+            val = None if val is None else _SequenceTargets(val)
+        n_features = data.windows.n_features if seq2seq else data.n_features
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(
-                cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, head="last",
+                cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
+                head="encoder_decoder" if seq2seq else "last", output_length=out_steps if seq2seq else None,
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
@@ -531,7 +552,10 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 checkpoint=self._checkpoint_path(i),
             )
             try:
-                reg._fit_from_batches(data, data.n_features, out_steps, val=val, resume=resume)
+                if seq2seq:
+                    reg._fit_from_batches(data, n_features, 1, output_length=out_steps, val=val, resume=resume)
+                else:
+                    reg._fit_from_batches(data, n_features, out_steps, val=val, resume=resume)
             except TrainingDivergedError:
                 # stay usable, as the estimators do: this network keeps its last finite weights
                 reg.set_params(checkpoint=None)
@@ -599,7 +623,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _network_out(self, X):
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            outs = [m._forward_batches(X, lengths).astype(np.float64) for m in self.models_]
+            outs = [m._forward_batches(X, lengths, m.output_length).astype(np.float64).reshape(X.shape[0], -1)
+                    for m in self.models_]
         return np.mean(outs, axis=0)
 
     def _forecast(self, hist, cov_hist, h, history=None, series=None, future=None):
