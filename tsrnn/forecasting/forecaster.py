@@ -28,6 +28,65 @@ from ._transforms import TARGET_TRANSFORMS
 STRATEGIES = ("direct", "recursive", "encoder_decoder")
 
 
+def quantile_grid(levels):
+    """Quantiles a multi-quantile network emits: the median, then (lo, hi) of each level.
+
+    Parameters
+    ----------
+    levels : list of float
+        Interval levels in percent.
+
+    Returns
+    -------
+    ndarray of float64 of shape (1 + 2 * len(levels),)
+    """
+    q = [0.5]
+    for lv in levels:
+        q += [(1 - lv / 100) / 2, (1 + lv / 100) / 2]
+    return np.array(q)
+
+
+class _MultiQuantileLoss:
+    """Pinball loss of a network emitting ``steps x n_quantiles`` values per sample.
+
+    While the forecaster trains, ``RNNRegressor._loss_fn`` is replaced by a
+    ``_Returns(_MultiQuantileLoss(...))`` (picklable, unlike a lambda).
+    """
+
+    def __init__(self, quantiles, steps):
+        self.quantiles, self.steps = tuple(quantiles), steps
+
+    def __call__(self, pred, target, sample_weight=None):
+        from ..nn.losses import PinballLoss
+
+        shaped = pred.reshape(pred.shape[0], self.steps, len(self.quantiles))
+        value, grad = PinballLoss(self.quantiles)(shaped, target.reshape(target.shape[0], self.steps), sample_weight)
+        return value, grad.reshape(pred.shape)
+
+
+class _Returns:
+    """A picklable zero-argument callable returning ``value``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
+class _MedianScore:
+    """R^2 of the median output (stand-in for ``RNNRegressor._score_from_outputs``)."""
+
+    def __init__(self, n_quantiles, steps):
+        self.n_quantiles, self.steps = n_quantiles, steps
+
+    def __call__(self, out, y, lengths):
+        from sklearn.metrics import r2_score
+
+        median = out.reshape(out.shape[0], self.steps, self.n_quantiles)[..., 0]
+        return r2_score(y.reshape(y.shape[0], -1), median)
+
+
 class _SequenceTargets:
     """A window batch source whose targets are shaped (B, horizon, 1) for a sequence head."""
 
@@ -231,6 +290,12 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         ``random_state`` and its id (:func:`series_seeds`), so results do not depend
         on where or in which order the models were fitted. ``predict(df=...)`` then
         accepts only the series seen in ``fit``.
+    quantile_levels : list of float or None, default=None
+        Interval levels in percent (e.g. ``[80, 95]``) the networks learn directly:
+        they emit the median and the two quantiles of each level, trained with the
+        pinball loss (``loss`` is then unused), and the median is the point forecast.
+        ``predict(level=...)`` and ``cross_validation(level=...)`` then accept these
+        levels only. None: intervals are conformal (below).
     conformal_windows : int or None, default=None
         Calibration windows per series for prediction intervals (None: about 200
         calibration forecasts in all, at most ``2 * horizon`` per series, fewer when the
@@ -317,6 +382,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         patience=20,
         n_models=1,
         local=False,
+        quantile_levels=None,
         conformal_windows=None,
         freq=None,
         fill=None,
@@ -353,6 +419,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.patience = patience
         self.n_models = n_models
         self.local = local
+        self.quantile_levels = quantile_levels
         self.conformal_windows = conformal_windows
         self.freq = freq
         self.fill = fill
@@ -395,6 +462,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 f"target_transform={self.target_transform!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}"
             )
         check_device(self.device)
+        if self.quantile_levels is not None:
+            if not _check_levels(self.quantile_levels):
+                raise ValueError("quantile_levels must list at least one level (or be None)")
+            if self.strategy == "encoder_decoder":
+                raise ValueError("quantile_levels is not supported with strategy='encoder_decoder'")
         known = self._known_names()
         if len(set(known)) != len(known):
             raise ValueError(f"a column is listed twice in future_covariates/static_covariates: {known}")
@@ -442,6 +514,18 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             varying = lo != hi
             if varying.any():
                 raise ValueError(f"static covariate {name!r} changes within series {_listing(panel.ids[varying])}")
+
+    def _check_learned_levels(self, levels):
+        if self.quantile_levels is None or not levels:
+            return
+        learned = [float(v) for v in _check_levels(self.quantile_levels)]
+        other = [lv for lv in levels if float(lv) not in learned]
+        if other:
+            raise ValueError(f"level {other} was not learned: this model emits the quantile_levels {learned}")
+
+    def _quantiles(self):
+        """Quantiles the networks emit (see :func:`quantile_grid`), or None for point networks."""
+        return None if self.quantile_levels is None else quantile_grid(_check_levels(self.quantile_levels))
 
     def _out_steps(self):
         return 1 if self.strategy == "recursive" else self.horizon
@@ -540,6 +624,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             data = _SequenceTargets(data)
             val = None if val is None else _SequenceTargets(val)
         n_features = data.windows.n_features if seq2seq else data.n_features
+        quantiles = self._quantiles()
+        n_outputs = 1 if seq2seq else out_steps * (1 if quantiles is None else len(quantiles))
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(
                 cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
@@ -551,17 +637,21 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 device=self.device,
                 checkpoint=self._checkpoint_path(i),
             )
+            if quantiles is not None:  # instance attributes, removed after the fit
+                reg._loss_fn = _Returns(_MultiQuantileLoss(quantiles, out_steps))
+                reg._score_from_outputs = _MedianScore(len(quantiles), out_steps)
             try:
-                if seq2seq:
-                    reg._fit_from_batches(data, n_features, 1, output_length=out_steps, val=val, resume=resume)
-                else:
-                    reg._fit_from_batches(data, n_features, out_steps, val=val, resume=resume)
+                reg._fit_from_batches(data, n_features, n_outputs, output_length=out_steps if seq2seq else None,
+                                      val=val, resume=resume)
             except TrainingDivergedError:
                 # stay usable, as the estimators do: this network keeps its last finite weights
                 reg.set_params(checkpoint=None)
                 self.models_.append(reg)
                 self.panel_, self.input_size_, self.n_windows_, self.max_epochs_ = panel, input_size, n, epochs
                 raise
+            finally:
+                for attr in ("_loss_fn", "_score_from_outputs"):
+                    reg.__dict__.pop(attr, None)
             reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
             self.models_.append(reg)
         self.panel_ = panel
@@ -607,7 +697,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
 
         ``cov_hist`` and ``future`` are raw: each local model standardises them itself.
         """
-        yhat = np.empty((hist.shape[0], h))
+        quantiles = self._quantiles()
+        yhat = np.empty((hist.shape[0], h) + (() if quantiles is None else (len(quantiles),)))
         scale = np.empty(hist.shape[0])
         order = np.argsort(series, kind="stable")
         models, first = np.unique(series[order], return_index=True)
@@ -625,7 +716,16 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             outs = [m._forward_batches(X, lengths, m.output_length).astype(np.float64).reshape(X.shape[0], -1)
                     for m in self.models_]
-        return np.mean(outs, axis=0)
+        out = np.mean(outs, axis=0)
+        quantiles = self._quantiles()
+        if quantiles is None:
+            return out
+        # (B, steps, n_quantiles), rearranged so quantiles never cross (sorted values to sorted levels)
+        out = out.reshape(X.shape[0], -1, len(quantiles))
+        order = np.argsort(quantiles)
+        ranked = np.empty_like(out)
+        ranked[..., order] = np.sort(out, axis=-1)
+        return ranked
 
     def _forecast(self, hist, cov_hist, h, history=None, series=None, future=None):
         """Forecasts in transformed space from input windows.
@@ -648,7 +748,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
 
         Returns
         -------
-        yhat : ndarray of shape (n, h)
+        yhat : ndarray of shape (n, h), or (n, h, n_quantiles) with ``quantile_levels``
+            (median first, see :func:`quantile_grid`).
         scale : ndarray of shape (n,)
             Scale of the first block's input window (interval widths).
         """
@@ -673,12 +774,14 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             levels = level_features(loc, scale, *history) if self.level_features else None
             fut = None if future is None else future[:, done : done + L + out_steps]
             X = future_layout((hist - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
-            block = self._network_out(X) * scale[:, None] + loc[:, None]
+            out = self._network_out(X)
+            block = out * scale.reshape((-1,) + (1,) * (out.ndim - 1)) + loc.reshape((-1,) + (1,) * (out.ndim - 1))
             if first_scale is None:
                 first_scale = scale
             parts.append(block)
             done += block.shape[1]
-            hist = np.concatenate([hist, block], axis=1)[:, -hist.shape[1]:]
+            point = block if block.ndim == 2 else block[..., 0]  # multi-quantile networks: the median
+            hist = np.concatenate([hist, point], axis=1)[:, -hist.shape[1]:]
         return np.concatenate(parts, axis=1)[:, :h], first_scale
 
     def _windows_at(self, panel, z, cov, ends, series_start, ahead):
@@ -802,7 +905,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         h = self.horizon if h is None else h
         check_int("h", h)
         levels = _check_levels(level)
-        if levels and h > self.horizon:
+        self._check_learned_levels(levels)
+        if levels and h > self.horizon and self.quantile_levels is None:
             raise ValueError(f"prediction intervals are calibrated for h <= horizon={self.horizon}; got h={h}")
         if df is None:
             panel = self.panel_
@@ -839,17 +943,27 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         return forecast_score(self, X)
 
     def _frame(self, panel, yhat_t, scale, levels, ds=None):
-        """Long frame of forecasts ``yhat_t`` (n_series, h) in transformed space.
+        """Long frame of forecasts ``yhat_t`` (n_series, h[, n_quantiles]) in transformed space.
 
         ``ds``: timestamps of the rows (default: the ``h`` steps after each series' end).
         """
+        quantile_out = yhat_t if yhat_t.ndim == 3 else None
+        if quantile_out is not None:
+            yhat_t = quantile_out[..., 0]
         n, h = yhat_t.shape
         ids = np.repeat(panel.ids, h)
         if ds is None:
             ds = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, h)
         out = pd.DataFrame({self.id_col: ids, self.time_col: ds,
                             "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
-        if levels:
+        if levels and quantile_out is not None:
+            learned = [float(v) for v in _check_levels(self.quantile_levels)]
+            for lv in levels:
+                k = learned.index(float(lv))
+                name = _level_name(lv)
+                out[f"yhat-lo-{name}"] = _transforms.inverse(quantile_out[..., 1 + 2 * k], self.target_transform).ravel()
+                out[f"yhat-hi-{name}"] = _transforms.inverse(quantile_out[..., 2 + 2 * k], self.target_transform).ravel()
+        elif levels:
             q = self._conformal_quantiles(levels)
             for lv in levels:
                 half = q[lv][None, :h] * scale[:, None]
@@ -938,6 +1052,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         step = self.horizon if step_size is None else step_size
         check_int("step_size", step)
         levels = _check_levels(level)
+        self._check_learned_levels(levels)
         panel = self._panel_for_cv(df)
         H = self.horizon
         held = H + (n_windows - 1) * step
