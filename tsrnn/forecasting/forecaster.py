@@ -236,11 +236,12 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         an encoder reads the window, a decoder RNN started from its state emits the
         ``horizon`` steps one by one, each fed the previous value (the true one while
         training: teacher forcing).
-    scaler : {"robust", "standard", "minmax", None}, default="robust"
+    scaler : {"robust", "standard", "minmax", "series", None}, default="robust"
         Per-window scaling: the statistics of each window's inputs (median and mean
         absolute deviation for "robust") scale its inputs and targets, and forecasts are
         scaled back. It makes one network fit series of any level and scale, and it
-        follows trends.
+        follows trends. "series": per-series scaling instead, by the mean and std of
+        each series' history up to the window's end.
     level_features : bool, default=False
         Also feed each window's level and spread relative to its series' history so far
         (two inputs, :func:`tsrnn.windows.level_features`), which per-window scaling
@@ -451,8 +452,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                                                    f"and num_layers={self.num_layers}", "lower n_models or hidden_size")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not supported; choose one of {list(STRATEGIES)}")
-        if self.scaler not in SCALERS:
-            raise ValueError(f"scaler={self.scaler!r} is not supported; choose one of {list(SCALERS)}")
+        if self.scaler not in SCALERS + ("series",):
+            raise ValueError(f"scaler={self.scaler!r} is not supported; choose one of {list(SCALERS + ('series',))}")
         if not isinstance(self.local, (bool, np.bool_)):
             raise ValueError(f"local must be True or False; got {self.local!r}")
         if self.local and self.checkpoint is not None:
@@ -604,8 +605,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         dtype = np.dtype(self.dtype)
         lf = self.level_features
         cov, known = _split_columns(cov, hist_idx, known_idx)
+        need_history = lf or self.scaler == "series"
         data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype,
-                             series_start=panel.offsets[sid] if lf else None, future=known)
+                             series_start=panel.offsets[sid] if need_history else None, future=known, level_feats=lf)
         val = None
         if val_steps:
             # windows whose targets lie in the held-out last `horizon` steps of each series
@@ -613,7 +615,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             k = self.horizon - out_steps + 1
             vstarts = (last[:, None] - np.arange(k)[::-1][None, :]).ravel()
             val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
-                                series_start=np.repeat(panel.offsets[:-1], k) if lf else None, future=known)
+                                series_start=np.repeat(panel.offsets[:-1], k) if need_history else None,
+                                future=known, level_feats=lf)
         n = data.n_samples
         _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
         per_epoch = math.ceil(n / min(self.batch_size, n))
@@ -770,7 +773,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                              f"h={h} needs {_blocks(h, out_steps)}")
         done = 0
         while done < h:
-            loc, scale = window_stats(hist, self.scaler)
+            loc, scale = history if self.scaler == "series" else window_stats(hist, self.scaler)
             levels = level_features(loc, scale, *history) if self.level_features else None
             fut = None if future is None else future[:, done : done + L + out_steps]
             X = future_layout((hist - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)

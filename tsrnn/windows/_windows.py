@@ -153,15 +153,17 @@ class WindowBatches:
         Window starts, e.g. from :func:`window_starts`.
     input_size, horizon : int
         ``horizon=0`` gathers inputs only (prediction).
-    scaler : {"standard", "robust", "minmax", None}
+    scaler : {"standard", "robust", "minmax", "series", None}
         Per-window scaling; the statistics of each window's inputs scale its inputs and
-        its targets.
+        its targets. "series": the mean and std of the window's series up to its last
+        input (needs ``series_start``).
     dtype : numpy dtype, default=float32
     sample_weight : ndarray of shape (n_windows,), optional
     series_start : ndarray of int64 of shape (n_windows,), optional
         Buffer offset of each window's series; when given, two more input features
         (:func:`level_features` against the series' history up to the window's last
-        input) follow the covariates, constant over the window's steps.
+        input) follow the covariates, constant over the window's steps (unless
+        ``level_feats=False``).
     future : ndarray of float64 of shape (n_obs, n_future) or None
         Covariates known in advance (calendar, planned prices, static attributes),
         already scaled. When given, the network reads ``input_size + horizon`` steps
@@ -171,7 +173,7 @@ class WindowBatches:
     """
 
     def __init__(self, target, covariates, starts, input_size, horizon, scaler="robust",
-                 dtype=np.float32, sample_weight=None, series_start=None, future=None):
+                 dtype=np.float32, sample_weight=None, series_start=None, future=None, level_feats=None):
         self.target = np.ascontiguousarray(target, dtype=np.float64)
         self.covariates = covariates
         self.starts = np.asarray(starts, dtype=np.int64)
@@ -184,7 +186,10 @@ class WindowBatches:
         self.future = future
         self.n_future = 0 if future is None else future.shape[1]
         self.n_features = 1 + self.n_cov + (self.n_future + 1 if self.n_future else 0) \
-            + (0 if series_start is None else 2)
+            + (2 if (series_start is not None if level_feats is None else level_feats) else 0)
+        self.level_feats = series_start is not None if level_feats is None else bool(level_feats)
+        if scaler == "series" and series_start is None:
+            raise ValueError('scaler="series" needs series_start (the statistics of each series\' history)')
         self.history = None
         if series_start is not None:
             self.history = expanding_stats(self.target, np.asarray(series_start, np.int64),
@@ -200,6 +205,11 @@ class WindowBatches:
     def stats(self, idx):
         """(loc, scale) of windows ``idx``, each of shape (B,)."""
         inputs, _ = self.raw(idx)
+        return self._stats(inputs, idx)
+
+    def _stats(self, inputs, idx):
+        if self.scaler == "series":  # each series' history up to the window's last input
+            return self.history[0][idx], self.history[1][idx]
         return window_stats(inputs, self.scaler)
 
     def batch(self, idx):
@@ -225,8 +235,8 @@ class WindowBatches:
             )
         s = self.starts[idx][:, None]
         inputs, targets = self.target[s + self._in], self.target[s + self._out]
-        loc, scale = window_stats(inputs, self.scaler)
-        levels = None if self.history is None else level_features(loc, scale, self.history[0][idx],
+        loc, scale = self._stats(inputs, idx)
+        levels = None if not self.level_feats else level_features(loc, scale, self.history[0][idx],
                                                                    self.history[1][idx])
         future = None if self.future is None else self.future[s + np.arange(self.input_size + self.horizon)]
         X = future_layout((inputs - loc[:, None]) / scale[:, None],
