@@ -125,11 +125,15 @@ def future_timestamps(last, freq, h):
         if not np.iinfo(np.int64).min <= end <= np.iinfo(np.int64).max:
             raise ValueError(f"the {h} steps of {freq} after timestamp {int(last)} overflow 64-bit integer timestamps")
         return np.asarray(last) + freq * np.arange(1, h + 1, dtype=np.int64)
-    out = pd.date_range(pd.Timestamp(last), periods=h + 1, freq=freq)[1:].to_numpy()
+    past = (f"the {h} steps of {_freq_name(freq)} after {_fmt(last)} go past the last representable "
+            f"timestamp ({pd.Timestamp.max}); forecast fewer steps")
+    try:
+        out = pd.date_range(pd.Timestamp(last), periods=h + 1, freq=freq)[1:].to_numpy()
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise ValueError(past) from None
     steps = np.diff(np.r_[np.datetime64(pd.Timestamp(last), "ns"), out.astype("datetime64[ns]")].view(np.int64))
     if h and (out.shape[0] != h or (steps <= 0).any()):  # pandas wraps around silently past year 2262
-        raise ValueError(f"the {h} steps of {_freq_name(freq)} after {_fmt(last)} go past the last representable "
-                         f"timestamp ({pd.Timestamp.max}); forecast fewer steps")
+        raise ValueError(past)
     return out
 
 
