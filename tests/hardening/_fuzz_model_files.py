@@ -120,8 +120,11 @@ def make_models():
     fc = tsrnn.RNNForecaster(horizon=2, input_size=4, cell="rnn", hidden_size=3, max_steps=3, random_state=0).fit(df)
     lm = tsrnn.RNNLanguageModel(hidden_size=4, embedding_dim=3, tbptt_steps=8, batch_size=2, max_epochs=1,
                                 random_state=0).fit(["hello world", "héllo wörld 日本"])
+    local = tsrnn.RNNForecaster(horizon=2, input_size=4, cell="gru", hidden_size=2, max_steps=2, local=True,
+                                quantile_levels=[80], random_state=0).fit(df)
     out = {}
-    for name, model, probe in [("language model", lm, lambda m: [p for _, p in m.predict_next("hel", k=3)]),
+    for name, model, probe in [("local quantile forecaster", local, lambda m: m.predict(level=80).iloc[:, 2:]),
+                               ("language model", lm, lambda m: [p for _, p in m.predict_next("hel", k=3)]),
                                ("regressor", reg, lambda m: m.predict(X)),
                                ("classifier", clf, lambda m: m.predict_proba(X)),
                                ("forecaster", fc, lambda m: m.predict()["yhat"])]:
