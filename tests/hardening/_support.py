@@ -1,10 +1,24 @@
 """Shared checks of the hardening tests (imported as ``hardening._support``)."""
 
 import contextlib
+import os
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 
 from tsrnn.io import ModelFileError
+
+# Settings of every property test here (used as a decorator, so other hypothesis tests in the
+# repository keep their own): modest example counts, since the default run must stay quick
+# on a shared 2-core machine; the same cases every run.
+HARDENING = settings(
+    max_examples=int(os.environ.get("TSRNN_HARDENING_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                           HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    derandomize=True,
+    database=None,
+)
 
 # What tsrnn may raise on bad input: sklearn-style ValueError / TypeError subclasses
 # (ModelFileError, MemoryLimitError and NotFittedError among them).
@@ -42,4 +56,4 @@ def assert_finite(values, what="output"):
     assert np.isfinite(values).all(), f"{what} contains NaN or inf: {values[~np.isfinite(values)][:5]}"
 
 
-__all__ = ["CLEAN", "ModelFileError", "assert_clean_message", "works_or_clean_error", "assert_finite"]
+__all__ = ["HARDENING", "CLEAN", "ModelFileError", "assert_clean_message", "works_or_clean_error", "assert_finite"]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hardening._support import LEAKS
+from hardening._support import HARDENING, LEAKS
 from tsrnn.cli.main import main
 
 FAST = ["--max-steps", "2", "--hidden-size", "2", "--quiet"]
@@ -118,6 +118,7 @@ def check_outcome(code, stderr):
         assert not any(word in stderr.lower() for word in LEAKS), stderr
 
 
+@HARDENING
 @given(csv=csv_files(), command=st.sampled_from(["forecast", "backtest", "fit-predict"]))
 def test_cli_on_generated_csv(tmp_path_factory, csv, command, cases):
     cases[f"CLI {command}"] += 1
@@ -145,6 +146,7 @@ def test_cli_on_generated_csv(tmp_path_factory, csv, command, cases):
     assert not leftovers, f"temporary files left behind: {leftovers}"
 
 
+@HARDENING
 @given(args=st.lists(st.sampled_from(
     ["--horizon", "0", "-3", "1e9", "x", "--input-size", "--max-steps", "--level", "150", "80", "--windows",
      "--seed", "-1", "--config", "nope.toml", "--cell", "transformer", "--batch-size", "--n-models", "--force",

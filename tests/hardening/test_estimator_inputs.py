@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hardening._support import assert_clean_message, assert_finite
+from hardening._support import HARDENING, assert_clean_message, assert_finite
 from tsrnn import RNNClassifier, RNNRegressor, TrainingDivergedError
 
 TINY = dict(hidden_size=2, max_epochs=2, random_state=0)
@@ -104,6 +104,7 @@ def _check_estimator(Est, X, y, cases, name):
         assert_finite(model.predict_proba(X), "probabilities")
 
 
+@HARDENING
 @given(data=sequences(), d=st.data())
 def test_regressor_fit_predict(data, d, cases):
     cases["RNNRegressor fit/predict"] += 1
@@ -111,6 +112,7 @@ def test_regressor_fit_predict(data, d, cases):
     _check_estimator(RNNRegressor, X, d.draw(targets(n, hostile, False)), cases, "RNNRegressor")
 
 
+@HARDENING
 @given(data=sequences(), d=st.data())
 def test_classifier_fit_predict(data, d, cases):
     cases["RNNClassifier fit/predict"] += 1
@@ -125,6 +127,7 @@ def fitted():
     return RNNRegressor(cell="lstm", **TINY).fit(X, X[:, -1, 0]), X
 
 
+@HARDENING
 @given(X=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=4, min_side=0, max_side=5),
                     elements=st.one_of(st.floats(-5, 5), st.sampled_from([np.nan, np.inf, 1e300, 3e38]))),
        lengths=st.one_of(st.none(), st.lists(st.integers(-1, 6), max_size=6)))

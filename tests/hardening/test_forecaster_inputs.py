@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hardening._support import assert_clean_message, assert_finite
+from hardening._support import HARDENING, assert_clean_message, assert_finite
 from tsrnn import RNNForecaster, TrainingDivergedError
 
 import collections
@@ -115,6 +115,7 @@ def _check_forecast(out, n_series, h):
             assert_finite(out[col], col)
 
 
+@HARDENING
 @given(df=frames(), model=forecasters(), d=st.data())
 def test_fit_predict_cross_validation(df, model, d, cases):
     cases["RNNForecaster fit/predict/cv"] += 1
@@ -144,6 +145,7 @@ def test_fit_predict_cross_validation(df, model, d, cases):
     assert_finite(cv["yhat"], "backtest forecasts")
 
 
+@HARDENING
 @given(df=frames(), h=st.one_of(st.integers(-2, 4), st.sampled_from([2**40, 10**18, 1.5, "3", None, True])),
        level=st.one_of(st.none(), st.sampled_from([80, [50, 95], 0, 100, 150, -5, float("nan"), "80", [80, 80]])))
 def test_predict_arguments_and_new_frames(fitted_forecaster, df, h, level, cases):
@@ -169,6 +171,7 @@ def fitted_forecaster():
     return model
 
 
+@HARDENING
 @given(n_windows=st.one_of(st.integers(-1, 4), st.sampled_from([10**12, 2.0, "2", None])),
        step_size=st.one_of(st.none(), st.integers(-1, 5), st.sampled_from([10**15, 1.5])),
        refit=st.booleans(), level=st.sampled_from([None, 80, [50, 90], 120]))

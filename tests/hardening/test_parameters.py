@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hardening._support import assert_clean_message, assert_finite
+from hardening._support import HARDENING, assert_clean_message, assert_finite
 from tsrnn import RNNClassifier, RNNForecaster, RNNRegressor
 
 BAD = [0, -1, 1.5, "3", None, True, np.nan, np.inf, 10**12, 2**63, [], {"a": 1}, "lstm", "float16", object()]
@@ -50,6 +50,7 @@ def _quiet(fn, *args):
         return fn(*args)
 
 
+@HARDENING
 @given(p=params(ESTIMATOR_PARAMS), classify=st.booleans())
 def test_estimator_parameters(p, classify, cases):
     cases["estimator hostile parameters"] += 1
@@ -66,6 +67,7 @@ def test_estimator_parameters(p, classify, cases):
     assert_finite(model.predict_proba(X) if classify else model.predict(X))
 
 
+@HARDENING
 @given(p=params(FORECASTER_PARAMS))
 def test_forecaster_parameters(p, cases):
     cases["forecaster hostile parameters"] += 1

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hardening._support import assert_clean_message, assert_finite
+from hardening._support import HARDENING, assert_clean_message, assert_finite
 from tsrnn.nn import Recurrent
 
 H = 3
@@ -66,6 +66,7 @@ def inputs(draw):
     return cell, dtype, layers, (X.tolist() if list_input else X), lengths
 
 
+@HARDENING
 @given(case=inputs(), data=st.data())
 def test_forward_backward_work_or_refuse_cleanly(case, data, cases):
     cases["recurrent forward/backward"] += 1
