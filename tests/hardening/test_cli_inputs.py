@@ -133,6 +133,8 @@ def test_cli_on_generated_csv(tmp_path_factory, csv, command, cases):
         code, err = run_main(["fit", "data.csv", "--horizon", horizon, "-m", "m.tsrnn", *FAST], work)
         if code == 0:
             assert not (work / "m.tsrnn.ckpt").exists()
+            code, err = run_main(["predict", "-m", "m.tsrnn", "data.csv", "-o", "new.csv"], work)
+            assert code == 0, err  # from DATA's end: the data it was fitted on
             code, err = run_main(["predict", "-m", "m.tsrnn", "-o", "out.csv"], work)
             assert code == 0, err
     check_outcome(code, err)
