@@ -26,14 +26,12 @@ def _threading_layer():
 
 def _cuda_status():
     try:
-        from numba import cuda
+        from tsrnn.kernels.cuda.device import cuda_status  # the check device="cuda" uses
 
-        if cuda.is_available():
-            gpus = [g.name.decode() if isinstance(g.name, bytes) else str(g.name) for g in cuda.gpus]
-            return {"available": True, "devices": gpus}
-        return {"available": False, "reason": "no CUDA driver or GPU found (numba.cuda.is_available() is False)"}
+        ok, text = cuda_status()
     except Exception as exc:  # a broken driver install must not break `tsrnn info`
         return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
+    return {"available": True, "devices": [text]} if ok else {"available": False, "reason": text}
 
 
 def collect():
