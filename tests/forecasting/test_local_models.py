@@ -88,3 +88,11 @@ def test_global_refits_in_parallel_match_serial(panel):
     serial = RNNForecaster(n_jobs=1, **kw).cross_validation(panel, n_windows=3, refit=True)
     parallel = RNNForecaster(n_jobs=2, **kw).cross_validation(panel, n_windows=3, refit=True)
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_ensemble_members_fitted_in_parallel_match_serial(panel):
+    kw = dict(TINY, n_models=3)
+    serial = RNNForecaster(n_jobs=1, **kw).fit(panel)
+    parallel = RNNForecaster(n_jobs=2, **kw).fit(panel)
+    assert len(parallel.models_) == 3
+    pd.testing.assert_frame_equal(serial.predict(), parallel.predict())

@@ -124,6 +124,25 @@ def series_seeds(random_state, ids):
                      for i in ids], dtype=np.int64)
 
 
+def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, quantiles, out_steps):
+    """Fit one ensemble member on the forecaster's windows (a joblib task).
+
+    Returns ``(reg, None)``, or ``(reg, TrainingDivergedError)`` with ``reg`` holding its
+    last finite weights.
+    """
+    if quantiles is not None:  # instance attributes, removed after the fit
+        reg._loss_fn = _Returns(_MultiQuantileLoss(quantiles, out_steps))
+        reg._score_from_outputs = _MedianScore(len(quantiles), out_steps)
+    try:
+        reg._fit_from_batches(data, n_features, n_outputs, output_length=output_length, val=val, resume=resume)
+    except TrainingDivergedError as exc:
+        return reg, exc
+    finally:
+        for attr in ("_loss_fn", "_score_from_outputs"):
+            reg.__dict__.pop(attr, None)
+    return reg, None
+
+
 def _blocks(h, out_steps):
     """Future steps the network reads to forecast ``h`` steps in blocks of ``out_steps``."""
     return math.ceil(h / out_steps) * out_steps
@@ -283,6 +302,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     patience : int, default=20
     n_models : int, default=1
         Ensemble size: networks trained from different seeds, forecasts averaged.
+        With ``n_jobs`` > 1 the members are fitted in parallel as joblib tasks (one
+        kernel thread each); the result does not depend on it.
     local : bool, default=False
         False: one global network for all series. True: one model per series (the
         same parameters, trained on that series' windows only), fitted in parallel
@@ -629,6 +650,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         n_features = data.windows.n_features if seq2seq else data.n_features
         quantiles = self._quantiles()
         n_outputs = 1 if seq2seq else out_steps * (1 if quantiles is None else len(quantiles))
+        # ensemble members are independent joblib tasks when n_jobs asks for workers
+        parallel = self.n_models > 1 and self.n_jobs not in (None, 1) and self.checkpoint is None
+        members = []
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(
                 cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
@@ -636,27 +660,18 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
-                tol=0.0, random_state=int(seed), n_jobs=self.n_jobs, dtype=self.dtype, verbose=self.verbose,
-                device=self.device,
-                checkpoint=self._checkpoint_path(i),
+                tol=0.0, random_state=int(seed), n_jobs=1 if parallel else self.n_jobs, dtype=self.dtype,
+                verbose=self.verbose, device=self.device, checkpoint=self._checkpoint_path(i),
             )
-            if quantiles is not None:  # instance attributes, removed after the fit
-                reg._loss_fn = _Returns(_MultiQuantileLoss(quantiles, out_steps))
-                reg._score_from_outputs = _MedianScore(len(quantiles), out_steps)
-            try:
-                reg._fit_from_batches(data, n_features, n_outputs, output_length=out_steps if seq2seq else None,
-                                      val=val, resume=resume)
-            except TrainingDivergedError:
-                # stay usable, as the estimators do: this network keeps its last finite weights
-                reg.set_params(checkpoint=None)
-                self.models_.append(reg)
-                self.panel_, self.input_size_, self.n_windows_, self.max_epochs_ = panel, input_size, n, epochs
-                raise
-            finally:
-                for attr in ("_loss_fn", "_score_from_outputs"):
-                    reg.__dict__.pop(attr, None)
+            members.append(delayed(_fit_member)(reg, data, n_features, n_outputs, out_steps if seq2seq else None,
+                                                val, resume, quantiles, out_steps))
+        for reg, error in Parallel(n_jobs=self.n_jobs if parallel else None)(members):
             reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
             self.models_.append(reg)
+            if error is not None:
+                # stay usable, as the estimators do: this network keeps its last finite weights
+                self.panel_, self.input_size_, self.n_windows_, self.max_epochs_ = panel, input_size, n, epochs
+                raise error
         self.panel_ = panel
         self.input_size_ = input_size
         self.n_windows_ = n
