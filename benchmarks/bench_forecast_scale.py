@@ -20,11 +20,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _subprocess import run_script_json
 
 RESULTS = Path(__file__).parent / "results"
 PANEL = dict(horizon=7, input_size=14, hidden=32, steps=500, batch=32)
@@ -91,13 +92,6 @@ def run_panel_tsrnn(df):
         return {"fit_predict_s": time.perf_counter() - t0, "n_windows": int(model.n_windows_)}
 
 
-def _subprocess_json(cmd):
-    res = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    if res.returncode != 0:
-        raise RuntimeError(res.stderr[-3000:])
-    return json.loads(res.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nf-python", help="python interpreter that has neuralforecast installed")
@@ -121,14 +115,8 @@ def main(argv=None):
         if args.nf_python:
             path = os.path.join(work, "panel.parquet")
             df.to_parquet(path)
-            with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-                f.write(NF_SCRIPT)
-            try:
-                theirs = _subprocess_json([args.nf_python, f.name, path, *(str(PANEL[k]) for k in
-                                                                          ("horizon", "input_size", "hidden", "steps",
-                                                                           "batch"))])
-            finally:
-                os.unlink(f.name)
+            theirs = run_script_json(args.nf_python, NF_SCRIPT, path,
+                                     *(PANEL[k] for k in ("horizon", "input_size", "hidden", "steps", "batch")))
             result["panel"].update(nf_fit_predict_s=theirs["fit_predict_s"],
                                    ratio=theirs["fit_predict_s"] / ours["fit_predict_s"])
             print(json.dumps(result["panel"]), flush=True)
@@ -138,12 +126,7 @@ def main(argv=None):
         ypath = os.path.join(work, "y.npy")
         np.save(ypath, y)
         del y, t
-        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-            f.write(MEMORY_SCRIPT)
-        try:
-            mem = _subprocess_json([sys.executable, f.name, ypath, str(args.memory_max_steps)])
-        finally:
-            os.unlink(f.name)
+        mem = run_script_json(sys.executable, MEMORY_SCRIPT, ypath, args.memory_max_steps)
     result["memory"] = {"steps": args.memory_steps, "input_size": 168, "horizon": 24, **mem,
                         "target_mb": 2048, "met": mem["peak_mb"] < 2048}
     print(json.dumps(result["memory"]), flush=True)

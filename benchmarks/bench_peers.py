@@ -20,13 +20,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from _subprocess import run_script_json
 
 RESULTS = Path(__file__).parent / "results"
 CONFIGS = {"small": {"layers": 1, "hidden": 32}, "default": {"layers": 2, "hidden": 128}}
@@ -83,16 +82,7 @@ def run_tsrnn(cell, layers, hidden, steps, df):
 
 
 def run_nf(python, csv, cell, layers, hidden, steps):
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(NF_SCRIPT)
-    try:
-        res = subprocess.run([python, f.name, csv, cell, str(layers), str(hidden), str(steps)],
-                             capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    finally:
-        os.unlink(f.name)
-    if res.returncode != 0:
-        raise RuntimeError(res.stderr[-3000:])
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_script_json(python, NF_SCRIPT, csv, cell, layers, hidden, steps)
 
 
 def main(argv=None):
