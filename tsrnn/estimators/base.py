@@ -2,7 +2,6 @@
 
 import numbers
 import sys
-import time
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -371,11 +370,14 @@ class BaseRNN(BaseEstimator):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
         return self
 
-    def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None, resume=False):
+    def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None, resume=False,
+                          loss_fn=None, score_fn=None):
         """Fit on a batch source whose targets are already in model space (scaled).
 
         For callers that gather mini-batches themselves, e.g. the forecaster's windows
-        over one contiguous buffer. ``data`` / ``val`` are as in :meth:`_train_batches`.
+        over one contiguous buffer. ``data`` / ``val`` are as in :meth:`_train_batches`;
+        ``loss_fn`` / ``score_fn`` replace the estimator's loss and validation score for
+        outputs that are not plain predictions (e.g. several quantiles per target).
         """
         head = self._check_params()
         self._n_step_features = n_step_features
@@ -390,7 +392,7 @@ class BaseRNN(BaseEstimator):
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            self._train_batches(data, val, epochs, incremental=False)
+            self._train_batches(data, val, epochs, incremental=False, loss_fn=loss_fn, score_fn=score_fn)
         return self
 
     def _split_validation(self, X, y, lengths, sample_weight):
@@ -414,16 +416,20 @@ class BaseRNN(BaseEstimator):
     def _train(self, X, y, lengths, sample_weight, val, epochs, incremental):
         self._train_batches(ArrayBatches(X, y, lengths, sample_weight), val, epochs, incremental)
 
-    def _train_batches(self, data, val, epochs, incremental):
+    def _train_batches(self, data, val, epochs, incremental, loss_fn=None, score_fn=None):
         """The fit loop over any batch source (arrays, or windows gathered on the fly).
 
         Parameters
         ----------
         data, val : objects with ``n_samples`` and ``batch(idx) -> (X, y, lengths, sample_weight)``
             Training data and optional validation data.
+        loss_fn : callable, optional
+            ``loss_fn(out, y, sample_weight) -> (value, dout)``; default the estimator's loss.
+        score_fn : callable, optional
+            ``score_fn(out, y, lengths)`` of the validation data; default ``_score_from_outputs``.
         """
         net = self.network_
-        loss_fn = self._loss_fn()
+        loss_fn = self._loss_fn() if loss_fn is None else loss_fn
         n = data.n_samples
         bs = min(self.batch_size, n)
         backup = net.flat_params.copy()  # weights that last gave a finite loss
@@ -472,7 +478,7 @@ class BaseRNN(BaseEstimator):
                 self.n_iter_ += 1
                 val_loss = None
                 if val is not None:
-                    val_loss, val_score = self._evaluate(*val.batch(np.arange(val.n_samples)), loss_fn)
+                    val_loss, val_score = self._evaluate(*val.batch(np.arange(val.n_samples)), loss_fn, score_fn)
                     self.validation_loss_curve_.append(val_loss)
                     self.validation_scores_.append(val_score)
                 monitored = epoch_loss if val_loss is None else val_loss
@@ -500,10 +506,10 @@ class BaseRNN(BaseEstimator):
             net.flat_params[...] = best_params
             self.best_validation_score_ = max(self.validation_scores_)
 
-    def _evaluate(self, X, y, lengths, sample_weight, loss_fn):
+    def _evaluate(self, X, y, lengths, sample_weight, loss_fn, score_fn=None):
         out = self._forward_batches(X, lengths)
         value, _ = self.network_.loss(out, y, sample_weight, lengths, loss_fn)
-        return float(value), float(self._score_from_outputs(out, y, lengths))
+        return float(value), float((score_fn or self._score_from_outputs)(out, y, lengths))
 
     # ------------------------------------------------------------------ prediction
     def _forward_batches(self, X, lengths, output_length=None):

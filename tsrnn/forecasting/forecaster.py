@@ -16,6 +16,7 @@ from ..exceptions import TrainingDivergedError
 from ..nn.recurrent import CELLS, resolve_dtype
 from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads
+from ..nn.losses import PinballLoss
 from ..nn._device import check_device
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
@@ -49,33 +50,21 @@ def quantile_grid(levels):
 class _MultiQuantileLoss:
     """Pinball loss of a network emitting ``steps x n_quantiles`` values per sample.
 
-    While the forecaster trains, ``RNNRegressor._loss_fn`` is replaced by a
-    ``_Returns(_MultiQuantileLoss(...))`` (picklable, unlike a lambda).
+    Passed as ``loss_fn`` to ``RNNRegressor._fit_from_batches`` (picklable, for joblib).
     """
 
     def __init__(self, quantiles, steps):
         self.quantiles, self.steps = tuple(quantiles), steps
+        self.pinball = PinballLoss(self.quantiles)
 
     def __call__(self, pred, target, sample_weight=None):
-        from ..nn.losses import PinballLoss
-
         shaped = pred.reshape(pred.shape[0], self.steps, len(self.quantiles))
-        value, grad = PinballLoss(self.quantiles)(shaped, target.reshape(target.shape[0], self.steps), sample_weight)
+        value, grad = self.pinball(shaped, target.reshape(target.shape[0], self.steps), sample_weight)
         return value, grad.reshape(pred.shape)
 
 
-class _Returns:
-    """A picklable zero-argument callable returning ``value``."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def __call__(self):
-        return self.value
-
-
 class _MedianScore:
-    """R^2 of the median output (stand-in for ``RNNRegressor._score_from_outputs``)."""
+    """R^2 of the median output: the validation score of multi-quantile networks."""
 
     def __init__(self, n_quantiles, steps):
         self.n_quantiles, self.steps = n_quantiles, steps
@@ -130,16 +119,13 @@ def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, qu
     Returns ``(reg, None)``, or ``(reg, TrainingDivergedError)`` with ``reg`` holding its
     last finite weights.
     """
-    if quantiles is not None:  # instance attributes, removed after the fit
-        reg._loss_fn = _Returns(_MultiQuantileLoss(quantiles, out_steps))
-        reg._score_from_outputs = _MedianScore(len(quantiles), out_steps)
+    custom = {} if quantiles is None else {"loss_fn": _MultiQuantileLoss(quantiles, out_steps),
+                                           "score_fn": _MedianScore(len(quantiles), out_steps)}
     try:
-        reg._fit_from_batches(data, n_features, n_outputs, output_length=output_length, val=val, resume=resume)
+        reg._fit_from_batches(data, n_features, n_outputs, output_length=output_length, val=val, resume=resume,
+                              **custom)
     except TrainingDivergedError as exc:
         return reg, exc
-    finally:
-        for attr in ("_loss_fn", "_score_from_outputs"):
-            reg.__dict__.pop(attr, None)
     return reg, None
 
 
