@@ -108,7 +108,6 @@ def forecast_score(forecaster, X):
                          f"{int(merged['yhat'].isna().sum())} rows); split with SeriesTimeSplit")
     scale = {uid: np.mean(np.abs(np.diff(panel.y[a:b]))) for uid, a, b in
              zip(panel.ids.tolist(), panel.offsets[:-1], panel.offsets[1:])}
-    err = (merged[target_col] - merged["yhat"]).abs()
-    per_series = err.groupby(merged[id_col]).mean() / pd.Series(scale).reindex(err.groupby(merged[id_col]).mean().index)
-    per_series = per_series.replace([np.inf], np.nan)
+    mae = (merged[target_col] - merged["yhat"]).abs().groupby(merged[id_col]).mean()
+    per_series = (mae / pd.Series(scale).reindex(mae.index)).replace([np.inf], np.nan)  # flat history: skipped
     return -float(per_series.mean())

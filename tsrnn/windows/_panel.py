@@ -342,36 +342,13 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         key = None if user_freq is not None or b - a < 3 or step_min[i] != step_max[i] else \
             _regular_key(int(step_min[i]), ds[0], is_int)
         if key is not None:  # evenly spaced: no gaps, nothing off the grid
-            f = memo.get(key)
-            if f is None:
-                f = memo[key] = _infer_freq(ds, uid)
-            ys.append(y[:, 0])
-            xs.append(y[:, 1:])
-            dss.append(ds)
-            freqs.append(f)
-            continue
-        f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
-        if f is not None and b - a >= 2:
-            grid = _expected_grid(ds, f)
-            on_grid = np.isin(ds, grid)
-            if not on_grid.all():
-                raise ValueError(
-                    f"series {uid!r} has timestamps off its frequency {_freq_name(f)}: "
-                    f"{_listing(ds[~on_grid], 3)}; pass freq= or resample the series"
-                )
-            if len(grid) != len(ds):
-                if fill is None:
-                    lost = np.setdiff1d(grid, ds)
-                    gaps.append(f"{uid!r} (frequency {_freq_name(f)}, missing {_listing(lost, 3)})")
-                else:
-                    frame = pd.DataFrame(y, index=ds).reindex(grid)
-                    if fill == "ffill":
-                        frame = frame.ffill()
-                    elif fill == "interpolate":
-                        frame = frame.interpolate(method="linear")
-                    else:
-                        frame = frame.fillna(0.0)
-                    ds, y = grid, frame.to_numpy()
+            if key not in memo:
+                memo[key] = _infer_freq(ds, uid)
+            f = memo[key]
+        else:
+            f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
+            if f is not None and b - a >= 2:
+                ds, y = _on_grid(ds, y, f, uid, fill, gaps)
         ys.append(y[:, 0])
         xs.append(y[:, 1:])
         dss.append(ds)
@@ -428,6 +405,31 @@ def _regular_key(step, first, is_int):
     if step % (7 * _DAY_NS) == 0:
         return ("week", step, int(pd.Timestamp(first).day_of_week))
     return ("day", step) if step % _DAY_NS == 0 and step < 7 * _DAY_NS else None
+
+
+def _on_grid(ds, y, freq, uid, fill, gaps):
+    """Check one series' timestamps against its frequency; fill gaps (or record them in ``gaps``)."""
+    grid = _expected_grid(ds, freq)
+    on_grid = np.isin(ds, grid)
+    if not on_grid.all():
+        raise ValueError(
+            f"series {uid!r} has timestamps off its frequency {_freq_name(freq)}: "
+            f"{_listing(ds[~on_grid], 3)}; pass freq= or resample the series"
+        )
+    if len(grid) == len(ds):
+        return ds, y
+    if fill is None:
+        lost = np.setdiff1d(grid, ds)
+        gaps.append(f"{uid!r} (frequency {_freq_name(freq)}, missing {_listing(lost, 3)})")
+        return ds, y
+    frame = pd.DataFrame(y, index=ds).reindex(grid)
+    if fill == "ffill":
+        frame = frame.ffill()
+    elif fill == "interpolate":
+        frame = frame.interpolate(method="linear")
+    else:
+        frame = frame.fillna(0.0)
+    return grid, frame.to_numpy()
 
 
 def _factorize_ids(ids):
