@@ -66,3 +66,13 @@ def test_evenly_spaced_series_share_inferred_frequencies_with_their_own_anchor()
     assert names == ["W-WED", "W-SUN", "D", "h", "ME", "2D", "W-FRI", "W-WED"]
     ints = pd.DataFrame({"unique_id": np.repeat(["p", "q"], 4), "ds": [0, 3, 6, 9, 10, 12, 14, 16], "y": 1.0})
     assert build_panel(ints).freqs == [3, 2]
+
+
+def test_timestamps_beyond_nanosecond_range_are_refused_not_wrapped():
+    from tsrnn.windows import build_panel
+
+    ds = pd.date_range("2000-01-01", periods=3, freq="200000D", unit="s")  # reaches the year 3095
+    with pytest.raises(ValueError, match="outside 1677-09-22 .. 2262-04-10"):
+        build_panel(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0, 3.0]}))
+    ok = pd.date_range("2000-01-01", periods=3, freq="D", unit="s")  # other units inside the range are fine
+    assert build_panel(pd.DataFrame({"unique_id": "a", "ds": ok, "y": [1.0, 2.0, 3.0]})).freqs[0].freqstr == "D"

@@ -283,7 +283,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     if pd.api.types.is_datetime64_any_dtype(t):
         if getattr(t.dt, "tz", None) is not None:
             t = t.dt.tz_convert(None)
-        times = t.to_numpy().astype("datetime64[ns]")
+        times = _as_ns(t.to_numpy(), time_col)
     elif pd.api.types.is_integer_dtype(t):
         times = t.to_numpy().astype(np.int64)
     else:
@@ -430,6 +430,22 @@ def _on_grid(ds, y, freq, uid, fill, gaps):
     else:
         frame = frame.fillna(0.0)
     return grid, frame.to_numpy()
+
+
+# whole days safely inside what datetime64[ns] holds (1677-09-21 00:12 .. 2262-04-11 23:47)
+_NS_DAYS = (np.datetime64("1677-09-22", "D"), np.datetime64("2262-04-10", "D"))
+
+
+def _as_ns(values, time_col):
+    """Datetimes as datetime64[ns]; ones nanoseconds cannot hold (before 1677, after 2262) are an error."""
+    valid = values[~np.isnat(values)]
+    if valid.size and values.dtype != np.dtype("datetime64[ns]"):
+        lo, hi = valid.min(), valid.max()
+        # compare in days: converting to a finer unit is what overflows
+        if lo.astype("datetime64[D]") < _NS_DAYS[0] or hi.astype("datetime64[D]") > _NS_DAYS[1]:
+            raise ValueError(f"column {time_col!r} has timestamps outside 1677-09-22 .. 2262-04-10 ({lo} .. {hi}), "
+                             "which nanosecond timestamps cannot hold; use integer time steps instead")
+    return values.astype("datetime64[ns]")
 
 
 def _factorize_ids(ids):
