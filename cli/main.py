@@ -1,7 +1,7 @@
 """Entry point of the ``tsrnn`` console script.
 
 Exit codes: 0 success, 2 bad usage or bad input (one-line message on stderr; the
-traceback only with ``--debug``).
+traceback only with ``--debug``), 130 interrupted (Ctrl-C or SIGTERM).
 """
 
 import argparse
@@ -14,8 +14,12 @@ from ._common import UsageError
 COMMANDS = (forecast_cmd, model_cmds, backtest_cmd, datasets_cmd, warmup, info)
 
 
-def _terminate(signum, frame):
+_interrupted = []  # the signals received; an error raised after one is reported as the interrupt
+
+
+def _interrupt(signum, frame):
     # SIGTERM unwinds like Ctrl-C, so temporary files are removed and no partial output is left.
+    _interrupted.append(signum)
     raise KeyboardInterrupt
 
 
@@ -43,12 +47,16 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         return args.func(args)
     except (UsageError, ValueError, TypeError, KeyError, OSError, FloatingPointError, MemoryError) as exc:
         # FloatingPointError: tsrnn.TrainingDivergedError (the message says what to change);
         # MemoryError: a request too large for this machine (tsrnn checks before allocating)
+        if _interrupted:  # a library that turned the KeyboardInterrupt into an error of its own
+            print(f"tsrnn {args.command}: interrupted", file=sys.stderr)
+            return 130
         if args.debug:
             raise
         message = " ".join(str(exc).split())  # one line, whatever the exception text

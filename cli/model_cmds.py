@@ -14,7 +14,7 @@ def add_parser(subparsers):
     add_model_arguments(fit)
     fit.add_argument("-m", "--model", required=True, help="model file to write (.tsrnn)")
     fit.add_argument("--force", action="store_true", help="overwrite an existing model file")
-    fit.add_argument("--checkpoint", help="training checkpoint written every epoch (default: MODEL.ckpt)")
+    fit.add_argument("--checkpoint", help="training checkpoint, written at most once a second (default: MODEL.ckpt)")
     fit.add_argument("--resume", action="store_true",
                      help="continue an interrupted fit from its checkpoint (same data and options)")
     fit.set_defaults(func=run_fit)

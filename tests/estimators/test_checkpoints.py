@@ -12,6 +12,33 @@ class Interrupt(Exception):
     pass
 
 
+@pytest.fixture(autouse=True)
+def checkpoint_every_epoch(monkeypatch):
+    """These tests interrupt at a given epoch: lift the once-a-second limit on writes."""
+    monkeypatch.setattr("tsrnn.estimators.base.CHECKPOINT_MIN_INTERVAL_S", 0.0)
+
+
+def test_checkpoints_are_written_at_most_once_a_second(tmp_path, rng, monkeypatch):
+    # A small model's epoch takes milliseconds; writing (and fsyncing) a checkpoint after
+    # each one used to double the fit time of the CLI's ``tsrnn fit``.
+    monkeypatch.undo()
+    clock = iter(np.arange(0.0, 1000.0, 0.35))  # each reading of the clock: 0.35 s later
+    monkeypatch.setattr("tsrnn.estimators.base.monotonic", lambda: next(clock))
+    written_at = []
+    original = RNNRegressor._write_checkpoint
+
+    def recording(self, loop, best):
+        written_at.append(self.n_iter_)
+        original(self, loop, best)
+
+    monkeypatch.setattr(RNNRegressor, "_write_checkpoint", recording)
+    X = rng.normal(size=(32, 5, 1))
+    RNNRegressor(hidden_size=4, max_epochs=12, batch_size=16, random_state=0, patience=100,
+                 checkpoint=str(tmp_path / "c")).fit(X, X[:, -1, 0])
+    # epochs end 0.35, 0.70, 1.05 s after the start -> the 3rd writes; likewise 3 epochs after each write
+    assert written_at == [3, 6, 9, 12]
+
+
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_resume_equals_uninterrupted(tmp_path, rng, monkeypatch, early_stopping):
     X = rng.normal(size=(64, 8, 2))

@@ -197,3 +197,31 @@ def test_progress_without_tqdm_prints_about_ten_lines(monkeypatch, capsys, data)
     RNNRegressor(cell="gru", hidden_size=4, max_epochs=40, patience=100, verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().err.strip().splitlines()
     assert 5 <= len(lines) <= 11 and lines[-1].startswith("epoch 40: loss=")
+
+
+
+def test_interrupt_during_a_write_is_delivered_after_it(saved, monkeypatch):
+    # An interrupt landing inside zipfile's bookkeeping used to surface as zipfile's
+    # ValueError ("Can't close the ZIP file while there is an open writing handle"), which
+    # the CLI reported as bad input (exit 2) for a Ctrl-C / SIGTERM. Now the write finishes
+    # whole and the interrupt arrives right after it, as a KeyboardInterrupt.
+    import signal
+
+    model, path = saved
+    original_init = zipfile._ZipWriteFile.__init__
+    entries = []
+
+    def init_then_interrupt(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        entries.append(self)
+        if len(entries) == 2:
+            signal.raise_signal(signal.SIGINT)  # handled at once were it not deferred
+
+    monkeypatch.setattr(zipfile._ZipWriteFile, "__init__", init_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(path, overwrite=True)
+    assert len(entries) > 2  # every entry was written before the interrupt arrived
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    monkeypatch.undo()
+    assert np.array_equal(tsrnn.load(path).network_.flat_params, model.network_.flat_params)
+    assert [p.name for p in path.parent.iterdir()] == ["model.tsrnn"]

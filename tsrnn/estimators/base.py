@@ -2,6 +2,7 @@
 
 import numbers
 import sys
+from time import monotonic
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -26,6 +27,7 @@ from ._validation import (
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
 PREDICT_BATCH = 4096
+CHECKPOINT_MIN_INTERVAL_S = 1.0  # an epoch of a small model takes ms; a checkpoint write with fsync more
 
 
 class _Progress:
@@ -439,6 +441,7 @@ class BaseRNN(BaseEstimator):
         if loop["finished"]:
             epochs = 0
         progress = _Progress(epochs, bool(self.verbose))
+        last_checkpoint = monotonic()
         try:
             for _ in range(epochs):
                 epoch = self.n_iter_
@@ -495,8 +498,11 @@ class BaseRNN(BaseEstimator):
                     no_improve += 1
                 self.best_loss_ = min(self.best_loss_, monitored)
                 stop = no_improve >= self.patience
-                if self.checkpoint is not None and (stop or self.n_iter_ % self.checkpoint_every == 0):
+                if self.checkpoint is not None and (stop or (
+                        self.n_iter_ % self.checkpoint_every == 0
+                        and monotonic() - last_checkpoint >= CHECKPOINT_MIN_INTERVAL_S)):
                     self._write_checkpoint({"no_improve": no_improve, "finished": stop}, best_params)
+                    last_checkpoint = monotonic()
                 if stop:
                     break
         finally:

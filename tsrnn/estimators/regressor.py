@@ -62,7 +62,8 @@ class RNNRegressor(RegressorMixin, BaseRNN):
     warm_start : bool, default=False
         Continue from the current weights on the next ``fit``.
     checkpoint : str or Path, optional
-        File written every ``checkpoint_every`` epochs (see ``fit(resume=True)``).
+        File written every ``checkpoint_every`` epochs, at most once a second (see
+        ``fit(resume=True)``).
     checkpoint_every : int, default=1
     embedding_dim : int, optional
         Token input: X holds integer token ids of shape (n_samples, n_timesteps) (or a

@@ -326,7 +326,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     dtype : {"float32", "float64"}, default="float32"
     verbose : int, default=0
     checkpoint : str or None, default=None
-        File the networks' training state is written to after every epoch (with
+        File the networks' training state is written to after an epoch, at most once a
+        second (with
         ``n_models > 1``, one file per network: ``{checkpoint}.{i}``). After an
         interruption, ``fit(df, resume=True)`` with the same data and parameters ends
         with the weights an uninterrupted fit would have, bit for bit.

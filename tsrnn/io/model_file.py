@@ -12,11 +12,14 @@ Writes go to a temporary file in the target folder, are flushed to disk and rena
 over the target, so a crash never leaves a half-written model.
 """
 
+import contextlib
 import hashlib
 import io
 import json
 import os
+import signal
 import tempfile
+import threading
 import zipfile
 from pathlib import Path
 
@@ -62,6 +65,36 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold Ctrl-C / SIGTERM until the block ends, then deliver them.
+
+    An interrupt landing inside zipfile's bookkeeping (numpy's ``savez``) surfaces as a
+    ValueError ("Can't close the ZIP file while there is an open writing handle") instead
+    of a KeyboardInterrupt; deferring it over a short write keeps the write whole and the
+    interrupt an interrupt. Python handlers only run in the main thread, so elsewhere
+    this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is None:  # installed from C: not ours to replace
+            continue
+        previous[signum] = handler
+        signal.signal(signum, lambda number, frame: pending.append(number))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in pending[:1]:
+            signal.raise_signal(signum)  # now handled as it would have been
 
 
 def atomic_write_bytes(path, data, overwrite=False):
@@ -116,9 +149,10 @@ def write_state(path, class_name, state, arrays, overwrite=False):
             "class": class_name, "state": state}
     meta["checksum"] = _checksum(meta, arrays)
     arrays[META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
+    with interrupts_deferred():
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue(), overwrite=overwrite)
 
 
 MAX_ENTRIES = 10_000  # arrays in one model file (a real one holds a few dozen)
