@@ -14,15 +14,6 @@ from ._common import UsageError
 COMMANDS = (forecast_cmd, model_cmds, backtest_cmd, datasets_cmd, warmup, info)
 
 
-_interrupted = []  # the signals received; an error raised after one is reported as the interrupt
-
-
-def _interrupt(signum, frame):
-    # SIGTERM unwinds like Ctrl-C, so temporary files are removed and no partial output is left.
-    _interrupted.append(signum)
-    raise KeyboardInterrupt
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="tsrnn", description="Recurrent networks for time series, compiled with Numba."
@@ -47,14 +38,22 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    interrupted = []  # signals received: an error raised after one is reported as the interrupt
+
+    def interrupt(signum, frame):
+        # SIGTERM unwinds like Ctrl-C, so temporary files are removed and no partial output is left.
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started ignoring Ctrl-C
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
     try:
         return args.func(args)
     except (UsageError, ValueError, TypeError, KeyError, OSError, FloatingPointError, MemoryError) as exc:
         # FloatingPointError: tsrnn.TrainingDivergedError (the message says what to change);
         # MemoryError: a request too large for this machine (tsrnn checks before allocating)
-        if _interrupted:  # a library that turned the KeyboardInterrupt into an error of its own
+        if interrupted:  # a library that turned the KeyboardInterrupt into an error of its own
             print(f"tsrnn {args.command}: interrupted", file=sys.stderr)
             return 130
         if args.debug:
@@ -65,6 +64,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"tsrnn {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:  # main() may be called in-process (tests, notebooks): leave the handlers as found
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def console():

@@ -114,3 +114,14 @@ def test_killed_fit_leaves_no_model_and_resumes_to_identical_weights(tsrnn_exe, 
     resumed = tsrnn.load(tmp_path / "killed.tsrnn").models_[0].network_.flat_params
     straight = tsrnn.load(tmp_path / "straight.tsrnn").models_[0].network_.flat_params
     assert np.array_equal(resumed, straight)
+
+
+def test_in_process_main_leaves_signal_handlers_as_found(capsys):
+    import signal
+
+    from tsrnn.cli.main import main
+
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    assert main(["datasets", "show", "no-such-dataset"]) == 2
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+    assert "error" in capsys.readouterr().err

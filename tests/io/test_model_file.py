@@ -218,10 +218,15 @@ def test_interrupt_during_a_write_is_delivered_after_it(saved, monkeypatch):
             signal.raise_signal(signal.SIGINT)  # handled at once were it not deferred
 
     monkeypatch.setattr(zipfile._ZipWriteFile, "__init__", init_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        model.save(path, overwrite=True)
+    # Ctrl-C raises KeyboardInterrupt (a shell starting pytest in the background ignores it)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            model.save(path, overwrite=True)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert len(entries) > 2  # every entry was written before the interrupt arrived
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     monkeypatch.undo()
     assert np.array_equal(tsrnn.load(path).network_.flat_params, model.network_.flat_params)
     assert [p.name for p in path.parent.iterdir()] == ["model.tsrnn"]

@@ -84,7 +84,7 @@ def interrupts_deferred():
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         handler = signal.getsignal(signum)
-        if handler is None:  # installed from C: not ours to replace
+        if handler is None or handler == signal.SIG_IGN:  # installed from C, or nothing to defer
             continue
         previous[signum] = handler
         signal.signal(signum, lambda number, frame: pending.append(number))
