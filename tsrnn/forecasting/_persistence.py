@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..estimators import RNNRegressor
 from ..estimators._persistence import _jsonable, from_state, get_state
 
-FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_")
+FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
 
 
@@ -93,6 +93,12 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
     size = getattr(forecaster, "input_size_", None)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"input_size_ must be a positive integer, got {size!r:.50}")
+    if hasattr(forecaster, "differences_"):
+        from ._transforms import check_differences
+
+        if not isinstance(forecaster.differences_, list):
+            raise ValueError("differences_ must be a list of lags")
+        check_differences(forecaster.differences_ or None)
     names = getattr(forecaster, "covariate_names_", [])
     if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
         raise ValueError("covariate_names_ must be a list of column names")

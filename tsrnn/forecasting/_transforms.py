@@ -46,3 +46,140 @@ def inverse(z, name):
         if name == "log1p":
             return np.expm1(z)
     raise ValueError(f"target_transform={name!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}")
+
+
+# ---------------------------------------------------------------- differencing
+# Differences are taken inside the window pipeline: the network reads and predicts the
+# differenced target, and each forecast is integrated back from its own window's last
+# observations. Nothing but the window's history is needed to invert them, so predict,
+# backtests and conformal calibration work on levels exactly as without differencing.
+
+def check_differences(value, allow_auto=False):
+    """``differences`` parameter -> tuple of lags (empty for None).
+
+    Accepts None, a positive int (one difference at that lag) or a sequence of them,
+    applied in order (``[1, 12]``: first differences, then seasonal ones at lag 12);
+    and "auto" when ``allow_auto`` (returned as is).
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str) and value == "auto" and allow_auto:
+        return value
+    lags = [value] if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    try:
+        lags = tuple(lags)
+    except TypeError:
+        lags = None
+    if not lags or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in lags):
+        raise ValueError(f"differences must be None, \"auto\", a positive integer lag or a list of them "
+                         f"(e.g. [1, 12]); got {value!r}")
+    return tuple(int(v) for v in lags)
+
+
+def difference(z, offsets, lags):
+    """Differenced target buffer, aligned with ``z``.
+
+    Parameters
+    ----------
+    z : ndarray of float64 of shape (n_obs,)
+        Every series' (transformed) target, concatenated.
+    offsets : ndarray of int64 of shape (n_series + 1,)
+    lags : tuple of int
+
+    Returns
+    -------
+    ndarray of float64 of shape (n_obs,)
+        Position ``t`` holds the differences ending at ``t``; the first ``sum(lags)``
+        positions of each series have none and hold NaN.
+    """
+    out = np.array(z, dtype=np.float64)
+    starts = np.asarray(offsets[:-1], dtype=np.int64)
+    position = np.arange(out.size) - np.repeat(starts, np.diff(offsets))  # step within its series
+    done = 0
+    for lag in lags:
+        shifted = np.full_like(out, np.nan)
+        shifted[lag:] = out[:-lag]
+        out = out - shifted
+        done += lag
+        out[position < done] = np.nan  # never a difference across two series
+    return out
+
+
+def difference_rows(levels, lags):
+    """Differences of each row: (n, L + sum(lags)) -> (n, L)."""
+    out = np.asarray(levels, dtype=np.float64)
+    for lag in lags:
+        out = out[:, lag:] - out[:, :-lag]
+    return out
+
+
+def integrate(levels, steps, lags):
+    """Undo :func:`difference_rows` on forecasts.
+
+    Parameters
+    ----------
+    levels : ndarray of shape (n, m)
+        Each row's history in level space, ``m >= sum(lags)``.
+    steps : ndarray of shape (n, k) or (n, k, q)
+        Forecast differences of the ``k`` steps after each row (``q`` quantiles each,
+        integrated one by one).
+    lags : tuple of int
+
+    Returns
+    -------
+    ndarray shaped like ``steps``
+        Forecasts in level space.
+    """
+    if steps.ndim == 3:
+        n, k, q = steps.shape
+        flat = np.moveaxis(steps, 2, 1).reshape(n * q, k)
+        out = integrate(np.repeat(levels, q, axis=0), flat, lags)
+        return np.moveaxis(out.reshape(n, q, k), 1, 2)
+    histories = [np.asarray(levels, dtype=np.float64)]
+    for lag in lags[:-1]:
+        histories.append(histories[-1][:, lag:] - histories[-1][:, :-lag])
+    future = np.asarray(steps, dtype=np.float64)
+    for lag, history in zip(lags[::-1], histories[::-1]):
+        m = history.shape[1]
+        full = np.concatenate([history, np.empty_like(future)], axis=1)
+        for j in range(future.shape[1]):
+            full[:, m + j] = future[:, j] + full[:, m + j - lag]
+        future = full[:, m:]
+    return future
+
+
+KPSS_CRITICAL_5PCT = 0.463  # level stationarity, Kwiatkowski et al. (1992), table 1
+KPSS_MIN_LENGTH = 16
+KPSS_MAX_SERIES = 500
+
+
+def kpss_statistic(y):
+    """KPSS statistic of level stationarity of one series (Bartlett window, Schwert's lags).
+
+    Large values (above ~0.463 at the 5% level) reject stationarity around a constant:
+    a trend or a random walk.
+    """
+    n = y.size
+    e = y - y.mean()
+    partial = np.cumsum(e)
+    lags = min(n - 1, int(12 * (n / 100) ** 0.25))
+    long_run = e @ e / n
+    for k in range(1, lags + 1):
+        long_run += 2 * (1 - k / (lags + 1)) * (e[k:] @ e[:-k]) / n
+    if long_run <= 0:  # a constant series: nothing to difference
+        return 0.0
+    return float(partial @ partial / n**2 / long_run)
+
+
+def auto_differences(z, offsets):
+    """``differences="auto"``: first differences when most series are not level-stationary.
+
+    Each series of at least :data:`KPSS_MIN_LENGTH` observations takes a KPSS test at
+    the 5% level (as ``ndiffs`` does for ARIMA); one global model gets one decision, by
+    majority. Returns ``(1,)`` or ``()``.
+    """
+    bounds = [(a, b) for a, b in zip(offsets[:-1], offsets[1:]) if b - a >= KPSS_MIN_LENGTH]
+    if len(bounds) > KPSS_MAX_SERIES:  # a vote of an even spread of series is as good and stays fast
+        bounds = [bounds[i] for i in np.linspace(0, len(bounds) - 1, KPSS_MAX_SERIES).astype(int)]
+    votes = [kpss_statistic(z[a:b]) > KPSS_CRITICAL_5PCT for a, b in bounds]
+    return (1,) if votes and 2 * sum(votes) > len(votes) else ()

@@ -253,6 +253,19 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         otherwise hides.
     target_transform : {None, "log", "log1p"}, default=None
         Applied to ``y`` before windowing, inverted on forecasts and intervals.
+    differences : "auto", int, list of int or None, default="auto"
+        Difference the (transformed) target at these lags, in order, before scaling:
+        ``1`` for first differences, ``12`` for seasonal differences of monthly data,
+        ``[1, 12]`` for both, None for none. "auto": first differences when most
+        series fail a KPSS test of level stationarity at the 5% level (trends, random
+        walks; as ``ndiffs`` decides for ARIMA), and only when every series is long
+        enough to spare the observation; the choice is ``differences_``. The network
+        reads and forecasts differences; forecasts are integrated back from each
+        window's own last observations, so intervals, backtests and
+        ``predict(df=...)`` work on levels unchanged. Every window reads
+        ``sum(differences)`` extra past observations. Quantile forecasts
+        (``quantile_levels``) are integrated quantile by quantile, which widens them
+        with the step ahead (conservatively).
     covariates : list of str, "auto" or None, default=None
         Extra numeric columns read as inputs over the past ``input_size`` steps
         (historical covariates; no future values are needed). "auto": every column
@@ -342,6 +355,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     panel_ : Panel
         The training series (validated, sorted), used by ``predict`` without ``df``.
     input_size_ : int
+    differences_ : list of int
+        The differencing lags used (empty: none); ``differences="auto"`` chooses them.
     n_windows_ : int
         Training windows used (at most ``max_steps * batch_size``).
     max_epochs_ : int
@@ -377,6 +392,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         scaler="robust",
         level_features=False,
         target_transform=None,
+        differences="auto",
         covariates=None,
         future_covariates=None,
         static_covariates=None,
@@ -414,6 +430,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         self.scaler = scaler
         self.level_features = level_features
         self.target_transform = target_transform
+        self.differences = differences
         self.covariates = covariates
         self.future_covariates = future_covariates
         self.static_covariates = static_covariates
@@ -470,6 +487,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             raise ValueError(
                 f"target_transform={self.target_transform!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}"
             )
+        _transforms.check_differences(self.differences, allow_auto=True)
         check_device(self.device)
         if self.quantile_levels is not None:
             if not _check_levels(self.quantile_levels):
@@ -539,6 +557,31 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _out_steps(self):
         return 1 if self.strategy == "recursive" else self.horizon
 
+    def _lags(self):
+        """Differencing lags (a tuple, empty without differencing).
+
+        After fit, the lags chosen (``differences_``); before, the parameter's lags, and
+        none for "auto" (fitted copies decide on their own data).
+        """
+        if hasattr(self, "differences_"):
+            return _transforms.check_differences(list(self.differences_) or None)
+        lags = _transforms.check_differences(self.differences, allow_auto=True)
+        return () if lags == "auto" else lags
+
+    def _choose_differences(self, panel, z, need):
+        """Resolve ``differences`` on the training data into ``differences_`` (a list)."""
+        lags = _transforms.check_differences(self.differences, allow_auto=True)
+        if lags == "auto":
+            # never difference series too short to spare an observation
+            lags = _transforms.auto_differences(z, panel.offsets) if panel.lengths.min() > need else ()
+        self.differences_ = list(lags)
+        return lags
+
+    def _network_target(self, panel, z):
+        """What the network windows read: ``z``, or its differences (aligned with ``z``)."""
+        lags = self._lags()
+        return _transforms.difference(z, panel.offsets, lags) if lags else z
+
     def _panel(self, df, min_length):
         return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
                            freq=self.freq, fill=self.fill, min_length=min_length)
@@ -571,7 +614,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         input_size = self._check_params()
         if resume and self.checkpoint is None:
             raise ValueError("resume=True needs the checkpoint parameter (a file path)")
-        for attr in ("covariate_names_", "conformal_scores_"):
+        for attr in ("covariate_names_", "conformal_scores_", "differences_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
@@ -586,14 +629,17 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _fit_panel(self, panel, input_size, resume=False):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
-        self._check_df_length(panel, input_size + out_steps + val_steps, "training")
+        z = _transforms.forward(panel.y, self.target_transform)
+        lags = self._choose_differences(panel, z, input_size + out_steps + val_steps)
+        lag_total = sum(lags)  # the first observations of a series have no differences
+        self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training")
         self.covariate_names_ = list(panel.covariate_names)
         hist_idx, known_idx = self._covariate_split()
         if len(known_idx):
             self._check_static(panel)
         if self.local:
             return self._fit_local(panel, input_size)
-        z = _transforms.forward(panel.y, self.target_transform)
+        z = self._network_target(panel, z)
         if panel.X is not None:
             self.cov_mean_ = panel.X.mean(axis=0)
             std = panel.X.std(axis=0)
@@ -602,7 +648,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         else:
             cov = None
         ends = panel.offsets[1:] - val_steps
-        starts, sid = window_starts(panel.offsets, input_size, out_steps, self.stride, end_offsets=ends)
+        firsts = panel.offsets.copy()
+        firsts[:-1] += lag_total  # windows start where the differences do
+        starts, sid = window_starts(firsts, input_size, out_steps, self.stride, end_offsets=ends)
         rs = check_random_state(self.random_state)
         seeds = rs.randint(0, 2**31 - 1, size=self.n_models)
         cap = self.max_steps * self.batch_size
@@ -615,7 +663,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         cov, known = _split_columns(cov, hist_idx, known_idx)
         need_history = lf or self.scaler == "series"
         data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype,
-                             series_start=panel.offsets[sid] if need_history else None, future=known, level_feats=lf)
+                             series_start=firsts[sid] if need_history else None, future=known, level_feats=lf)
         val = None
         if val_steps:
             # windows whose targets lie in the held-out last `horizon` steps of each series
@@ -623,7 +671,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             k = self.horizon - out_steps + 1
             vstarts = (last[:, None] - np.arange(k)[::-1][None, :]).ravel()
             val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
-                                series_start=np.repeat(panel.offsets[:-1], k) if need_history else None,
+                                series_start=np.repeat(firsts[:-1], k) if need_history else None,
                                 future=known, level_feats=lf)
         n = data.n_samples
         _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
@@ -667,7 +715,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
 
     def _fit_local(self, panel, input_size):
         """One forecaster per series, fitted by joblib tasks (any backend)."""
-        template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0)
+        template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0,
+                                          differences=list(self.differences_) or None)  # one choice for all
         seeds = series_seeds(self.random_state, panel.ids)
         tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed)
                  for i, seed in enumerate(seeds))
@@ -769,18 +818,22 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         dtype = np.dtype(self.dtype)
         parts, first_scale = [], None
         hist = np.array(hist, dtype=np.float64)
-        L = hist.shape[1]
+        lags = self._lags()
+        L = hist.shape[1] - sum(lags)
         if future is not None and future.shape[1] < L + _blocks(h, out_steps):
             raise ValueError(f"known covariates cover {future.shape[1] - L} future steps; "
                              f"h={h} needs {_blocks(h, out_steps)}")
         done = 0
         while done < h:
-            loc, scale = history if self.scaler == "series" else window_stats(hist, self.scaler)
+            inputs = _transforms.difference_rows(hist, lags) if lags else hist
+            loc, scale = history if self.scaler == "series" else window_stats(inputs, self.scaler)
             levels = level_features(loc, scale, *history) if self.level_features else None
             fut = None if future is None else future[:, done : done + L + out_steps]
-            X = future_layout((hist - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
+            X = future_layout((inputs - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
             out = self._network_out(X)
             block = out * scale.reshape((-1,) + (1,) * (out.ndim - 1)) + loc.reshape((-1,) + (1,) * (out.ndim - 1))
+            if lags:
+                block = _transforms.integrate(hist, block, lags)
             if first_scale is None:
                 first_scale = scale
             parts.append(block)
@@ -797,12 +850,19 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         or None (``ahead`` steps must exist in the buffer), and the history statistics.
         """
         L = self.input_size_
+        lags = self._lags()
+        D = sum(lags)
         pos = ends[:, None] - L + np.arange(L)
         hist_idx, known_idx = self._covariate_split()
         cov_hist, _ = _split_columns(None if cov is None else cov[pos], hist_idx, known_idx)
         _, known = _split_columns(None if cov is None else cov[ends[:, None] - L + np.arange(L + ahead)],
                                   hist_idx, known_idx)
-        return z[pos], cov_hist, known, expanding_stats(z, series_start, ends)
+        if not lags:
+            return z[pos], cov_hist, known, expanding_stats(z, series_start, ends)
+        # levels over the input window and the sum(lags) steps before it; history
+        # statistics of the differences, as in training
+        levels = z[ends[:, None] - L - D + np.arange(L + D)]
+        return levels, cov_hist, known, expanding_stats(self._network_target(panel, z), series_start + D, ends)
 
     def _last_windows(self, panel, X_future, h):
         """Inputs of the last window of every series; known covariates extended by ``X_future``."""
@@ -917,7 +977,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             panel = self.panel_
         else:
             panel = self._panel(df, 1)
-            self._check_df_length(panel, self.input_size_, "prediction")
+            self._check_df_length(panel, self.input_size_ + sum(self._lags()), "prediction")
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
         hist, cov_hist, known, history = self._last_windows(panel, X_future, h)
         yhat_t, scale = self._forecast(hist, cov_hist, h, history, self._series_index(panel), known)
@@ -985,7 +1045,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         # calibration model keeps at least `horizon` training windows in every series
         want = min(2 * self.horizon, math.ceil(200 / panel.n_series))
         val_steps = self.horizon if self.early_stopping else 0
-        room = int(panel.lengths.min()) - (self.input_size_ + self._out_steps() + val_steps) - 2 * self.horizon + 1
+        room = (int(panel.lengths.min()) - (self.input_size_ + self._out_steps() + val_steps + sum(self._lags()))
+                - 2 * self.horizon + 1)
         return int(max(1, min(want, room)))
 
     def _calibrate(self):
@@ -993,7 +1054,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         panel = self.panel_
         K = self._n_calibration_windows(panel)
         held = self.horizon + K - 1
-        need = self.input_size_ + self._out_steps() + (self.horizon if self.early_stopping else 0) + held
+        need = (self.input_size_ + self._out_steps() + (self.horizon if self.early_stopping else 0) + held
+                + sum(self._lags()))
         short = panel.lengths < need
         if short.any():
             raise ValueError(
@@ -1002,7 +1064,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
                 + ". Lower conformal_windows or input_size."
             )
-        cal = clone(self).set_params(checkpoint=None)
+        cal = clone(self).set_params(checkpoint=None, differences=list(self._lags()) or None)
         cal._check_params()
         cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
@@ -1061,7 +1123,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         panel = self._panel_for_cv(df)
         H = self.horizon
         held = H + (n_windows - 1) * step
-        self._check_df_length(panel, held + input_size + self._out_steps(), f"{n_windows} backtest windows")
+        self._check_df_length(panel, held + input_size + self._out_steps() + sum(self._lags()),
+                              f"{n_windows} backtest windows")
         frames = []
         z = _transforms.forward(panel.y, self.target_transform)
         backs = [held - k * step for k in range(n_windows)]  # observations after each cutoff
