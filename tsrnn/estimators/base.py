@@ -537,7 +537,8 @@ class BaseRNN(BaseEstimator):
         return out
 
     def _raw_predict(self, X, lengths=None):
-        check_is_fitted(self, "network_")
+        if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
+            check_is_fitted(self, "network_")
         head = self.network_
         X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
         output_length = None

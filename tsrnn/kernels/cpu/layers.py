@@ -52,7 +52,7 @@ def run_chunks(kernel, batch_size, head, tail):
     global _pool
     chunk = batch_chunk(batch_size)
     n_chunks = -(-batch_size // chunk)
-    n = min(numba.get_num_threads(), n_chunks)
+    n = 1 if n_chunks == 1 else min(numba.get_num_threads(), n_chunks)
     with single_threaded_blas():
         if n <= 1:
             kernel(*head, 0, batch_size, chunk, *tail)
