@@ -95,6 +95,7 @@ def forecasters(draw):
         scaler=draw(st.sampled_from(["robust", "standard", "minmax", "series", None])),
         quantile_levels=draw(st.sampled_from([None, None, None, [80]])),
         target_transform=draw(st.sampled_from([None, None, "log1p", "log"])),
+        differences=draw(st.sampled_from(["auto", "auto", None, 1, [1, 2]])),
         level_features=draw(st.booleans()),
         max_steps=3,
         random_state=0,

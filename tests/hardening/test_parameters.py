@@ -32,7 +32,7 @@ FORECASTER_PARAMS = {
     "scaler": "robust", "target_transform": None, "stride": 1, "batch_size": 8, "learning_rate": 1e-2,
     "loss": "mae", "lr_schedule": "constant", "clip_norm": 1.0, "n_models": 1, "conformal_windows": None,
     "freq": None, "fill": None, "dtype": "float32", "covariates": None, "level_features": False,
-    "early_stopping": False, "quantile_levels": None,
+    "early_stopping": False, "quantile_levels": None, "differences": "auto",
 }
 
 
