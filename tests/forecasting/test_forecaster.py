@@ -252,3 +252,17 @@ def test_level_features_option():
     assert len(out) == 6 and np.isfinite(out["yhat-hi-80"]).all()
     cv = RNNForecaster(horizon=3, input_size=6, level_features=True, **FAST).cross_validation(df, n_windows=2)
     assert len(cv) == 12
+
+
+def test_repeated_predictions_share_memoised_dates_but_not_frames():
+    from tsrnn.windows._panel import future_timestamps_many
+
+    df = _panel([40, 30])
+    f = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df)
+    first = f.predict(h=5)
+    first.loc[0, "ds"] = pd.Timestamp("1999-01-01")  # the caller's frame is theirs to change
+    second = f.predict(h=5)
+    panel = f.panel_
+    expected = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, 5)
+    np.testing.assert_array_equal(second["ds"].to_numpy(), expected)
+    assert not panel.future_timestamps(5).flags.writeable

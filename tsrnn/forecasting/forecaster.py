@@ -20,7 +20,6 @@ from ..nn.losses import PinballLoss
 from ..nn._device import check_device
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
-from ..windows._panel import future_timestamps_many
 from ..windows._panel import _listing
 from . import _transforms
 from ._persistence import ForecasterPersistence
@@ -845,9 +844,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _windows_at(self, panel, z, cov, ends, series_start, ahead):
         """Inputs of the windows ending just before buffer positions ``ends``.
 
-        Returns the target (n, L), historical covariates (n, L, n_hist) or None, known
-        covariates over the window and ``ahead`` steps after it (n, L + ahead, n_known)
-        or None (``ahead`` steps must exist in the buffer), and the history statistics.
+        Returns the target (n, L + sum(differences)), historical covariates
+        (n, L, n_hist) or None, known covariates over the window and ``ahead`` steps
+        after it (n, L + ahead, n_known) or None (``ahead`` steps must exist in the
+        buffer), and the history statistics (None unless ``scaler="series"`` or
+        ``level_features`` read them).
         """
         L = self.input_size_
         lags = self._lags()
@@ -857,12 +858,14 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         cov_hist, _ = _split_columns(None if cov is None else cov[pos], hist_idx, known_idx)
         _, known = _split_columns(None if cov is None else cov[ends[:, None] - L + np.arange(L + ahead)],
                                   hist_idx, known_idx)
+        need_history = self.scaler == "series" or self.level_features
         if not lags:
-            return z[pos], cov_hist, known, expanding_stats(z, series_start, ends)
+            return z[pos], cov_hist, known, expanding_stats(z, series_start, ends) if need_history else None
         # levels over the input window and the sum(lags) steps before it; history
         # statistics of the differences, as in training
         levels = z[ends[:, None] - L - D + np.arange(L + D)]
-        return levels, cov_hist, known, expanding_stats(self._network_target(panel, z), series_start + D, ends)
+        history = expanding_stats(self._network_target(panel, z), series_start + D, ends) if need_history else None
+        return levels, cov_hist, known, history
 
     def _last_windows(self, panel, X_future, h):
         """Inputs of the last window of every series; known covariates extended by ``X_future``."""
@@ -931,8 +934,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         check_int("h", h)
         h = _blocks(h, self._out_steps())
         panel = self.panel_ if panel is None else panel
-        ds = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, h)
-        return pd.DataFrame({self.id_col: np.repeat(panel.ids, h), self.time_col: ds})
+        return pd.DataFrame({self.id_col: np.repeat(panel.ids, h), self.time_col: panel.future_timestamps(h)})
 
     # ------------------------------------------------------------------ prediction
     def predict(self, h=None, df=None, X_future=None, level=None):
@@ -1018,7 +1020,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         n, h = yhat_t.shape
         ids = np.repeat(panel.ids, h)
         if ds is None:
-            ds = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, h)
+            ds = panel.future_timestamps(h)
         out = pd.DataFrame({self.id_col: ids, self.time_col: ds,
                             "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
         if levels and quantile_out is not None:

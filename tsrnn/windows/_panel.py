@@ -58,6 +58,7 @@ class Panel:
     id_col: str = "unique_id"
     time_col: str = "ds"
     target_col: str = "y"
+    _future: dict = field(default_factory=dict, repr=False, compare=False)  # h -> future_timestamps(h)
 
     @property
     def n_series(self):
@@ -99,6 +100,19 @@ class Panel:
         return Panel(self.ids[indices], offsets, self.y[keep], None if self.X is None else self.X[keep],
                      self.ds[keep], [self.freqs[i] for i in indices], list(self.covariate_names),
                      self.id_col, self.time_col, self.target_col)
+
+    def future_timestamps(self, h):
+        """The ``h`` timestamps after every series' end: ndarray of shape (n_series * h,).
+
+        Memoised per ``h`` (a panel is never modified): repeated ``predict()`` calls on
+        the training series skip pandas' calendar arithmetic.
+        """
+        if h not in self._future:
+            if len(self._future) > 8:
+                self._future.clear()
+            self._future[h] = future_timestamps_many(self.ds[self.offsets[1:] - 1], self.freqs, h)
+            self._future[h].flags.writeable = False
+        return self._future[h]
 
     def future_ds(self, i, h, start=None):
         """The ``h`` timestamps following series ``i`` (or following ``start``)."""
