@@ -266,3 +266,16 @@ def test_repeated_predictions_share_memoised_dates_but_not_frames():
     expected = future_timestamps_many(panel.ds[panel.offsets[1:] - 1], panel.freqs, 5)
     np.testing.assert_array_equal(second["ds"].to_numpy(), expected)
     assert not panel.future_timestamps(5).flags.writeable
+
+
+@pytest.mark.parametrize("quantile_levels", [None, [80]])
+def test_early_stopping_on_one_series_scores_without_warnings(quantile_levels):
+    import warnings
+
+    df = _panel([40])  # one series: one validation window per epoch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = RNNForecaster(horizon=3, input_size=6, early_stopping=True, patience=3,
+                          quantile_levels=quantile_levels, **FAST).fit(df)
+    scores = f.models_[0].validation_scores_
+    assert len(scores) == f.models_[0].n_iter_ and all(np.isfinite(scores)) and max(scores) <= 0

@@ -242,3 +242,19 @@ def test_level_features_in_batches():
     expected = level_features(loc, scale, mean, std)
     np.testing.assert_allclose(X[:, 0, 1:], expected)
     np.testing.assert_allclose(X[:, 4, 1:], expected)  # constant over the window's steps
+
+
+@pytest.mark.parametrize("scaler", ["robust", "standard", "minmax"])
+def test_batches_scale_by_each_windows_own_statistics(scaler):
+    # statistics are computed once for every window; a batch must scale exactly as if
+    # they were computed on its own windows
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=500).cumsum()
+    starts = np.arange(0, 470, 3)
+    data = WindowBatches(target, None, starts, 12, 4, scaler, np.float64)
+    for idx in (np.array([5, 0, 17]), np.arange(starts.size)[::-1]):
+        inputs = target[starts[idx][:, None] + np.arange(12)]
+        loc, scale = window_stats(inputs, scaler)
+        X, y, _, _ = data.batch(idx)
+        np.testing.assert_array_equal(X[:, :, 0], (inputs - loc[:, None]) / scale[:, None])
+        np.testing.assert_array_equal(data.stats(idx)[0], loc)

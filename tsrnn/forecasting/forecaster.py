@@ -62,17 +62,17 @@ class _MultiQuantileLoss:
         return value, grad.reshape(pred.shape)
 
 
-class _MedianScore:
-    """R^2 of the median output: the validation score of multi-quantile networks."""
+class _ValidationScore:
+    """Negative mean absolute error of the (median) forecasts of the scaled validation
+    windows: the forecaster's validation score, defined for a single window too (R^2
+    is not, and sklearn warns at every epoch)."""
 
     def __init__(self, n_quantiles, steps):
         self.n_quantiles, self.steps = n_quantiles, steps
 
     def __call__(self, out, y, lengths):
-        from sklearn.metrics import r2_score
-
-        median = out.reshape(out.shape[0], self.steps, self.n_quantiles)[..., 0]
-        return r2_score(y.reshape(y.shape[0], -1), median)
+        point = out.reshape(out.shape[0], self.steps, -1)[..., 0] if self.n_quantiles else out
+        return -float(np.mean(np.abs(point.reshape(y.shape) - y)))
 
 
 class _SequenceTargets:
@@ -118,8 +118,9 @@ def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, qu
     Returns ``(reg, None)``, or ``(reg, TrainingDivergedError)`` with ``reg`` holding its
     last finite weights.
     """
-    custom = {} if quantiles is None else {"loss_fn": _MultiQuantileLoss(quantiles, out_steps),
-                                           "score_fn": _MedianScore(len(quantiles), out_steps)}
+    custom = {"score_fn": _ValidationScore(None if quantiles is None else len(quantiles), out_steps)}
+    if quantiles is not None:
+        custom["loss_fn"] = _MultiQuantileLoss(quantiles, out_steps)
     try:
         reg._fit_from_batches(data, n_features, n_outputs, output_length=output_length, val=val, resume=resume,
                               **custom)

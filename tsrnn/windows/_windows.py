@@ -137,6 +137,9 @@ def future_layout(inputs, covariates, future, levels, horizon, dtype):
     return X
 
 
+STATS_CHUNK = 4096  # windows per chunk when computing every window's statistics
+
+
 class WindowBatches:
     """Mini-batches of windows gathered from one contiguous buffer (memory O(data)).
 
@@ -196,6 +199,7 @@ class WindowBatches:
                                            self.starts + self.input_size)
         self._in = np.arange(self.input_size, dtype=np.int64)
         self._out = np.arange(self.input_size, self.input_size + self.horizon, dtype=np.int64)
+        self._window_stats = None  # (loc, scale) of every window, computed on first use
 
     def raw(self, idx):
         """Unscaled (inputs, targets) of windows ``idx``: shapes (B, input_size), (B, horizon)."""
@@ -210,7 +214,17 @@ class WindowBatches:
     def _stats(self, inputs, idx):
         if self.scaler == "series":  # each series' history up to the window's last input
             return self.history[0][idx], self.history[1][idx]
-        return window_stats(inputs, self.scaler)
+        if self._window_stats is None:
+            # Training visits each window many times: compute every window's statistics
+            # once (two floats per window), in chunks, instead of a median per batch.
+            loc = np.empty(self.n_samples)
+            scale = np.empty(self.n_samples)
+            for a in range(0, self.n_samples, STATS_CHUNK):
+                s = self.starts[a : a + STATS_CHUNK, None]
+                loc[a : a + STATS_CHUNK], scale[a : a + STATS_CHUNK] = window_stats(self.target[s + self._in],
+                                                                                     self.scaler)
+            self._window_stats = loc, scale
+        return self._window_stats[0][idx], self._window_stats[1][idx]
 
     def batch(self, idx):
         """Scaled windows ``idx``.
