@@ -110,6 +110,9 @@ def test_kpss_statistic_separates_walks_from_noise():
     assert np.mean([_transforms.kpss_statistic(y) > crit for y in noise]) <= 0.15  # size ~5%
     assert np.mean([_transforms.kpss_statistic(y) > crit for y in walks]) >= 0.8
     assert _transforms.kpss_statistic(np.full(50, 3.0)) == 0.0
+    assert _transforms.kpss_statistic(np.full(50, 1e300)) == 0.0
+    with np.errstate(all="raise"):  # levels near the float64 limit neither overflow nor change the test
+        assert _transforms.kpss_statistic(walks[0] * 1e299) == pytest.approx(_transforms.kpss_statistic(walks[0]))
 
 
 def test_auto_differences_trends_and_walks_but_not_stationary_series(tmp_path):

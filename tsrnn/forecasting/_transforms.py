@@ -160,13 +160,17 @@ def kpss_statistic(y):
     a trend or a random walk.
     """
     n = y.size
-    e = y - y.mean()
+    if n < 2 or y.min() == y.max():  # a constant series: nothing to difference
+        return 0.0
+    # scaled by the largest magnitude first: squares of levels near 1e300 would overflow
+    top = np.abs(y).max(initial=0.0)
+    e = (y - y.mean()) / top if top > 0 else y - y.mean()
     partial = np.cumsum(e)
     lags = min(n - 1, int(12 * (n / 100) ** 0.25))
     long_run = e @ e / n
     for k in range(1, lags + 1):
         long_run += 2 * (1 - k / (lags + 1)) * (e[k:] @ e[:-k]) / n
-    if long_run <= 0:  # a constant series: nothing to difference
+    if not long_run > 0:
         return 0.0
     return float(partial @ partial / n**2 / long_run)
 
