@@ -89,7 +89,7 @@ def test_killed_fit_leaves_no_model_and_resumes_to_identical_weights(tsrnn_exe, 
 
     import tsrnn
 
-    args = ["fit", "--dataset", "airline", "--horizon", "6", "--max-steps", "3000", "--hidden-size", "8", "--quiet"]
+    args = ["fit", "--dataset", "airline", "--horizon", "6", "--max-steps", "5000", "--hidden-size", "8", "--quiet"]
     proc = subprocess.Popen([tsrnn_exe, *args, "-m", "killed.tsrnn"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ckpt = tmp_path / "killed.tsrnn.ckpt"
