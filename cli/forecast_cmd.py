@@ -93,6 +93,8 @@ def run(args):
     start = time.perf_counter()
     _status(args, f"fitting {forecaster.cell} forecaster on {frame[args.id_col].nunique()} series...")
     forecaster.fit(frame)
+    if args.level and forecaster.quantile_levels is None:
+        _status(args, "calibrating the intervals: a second fit without the last windows...")
     forecast = forecaster.predict(level=args.level)
     _status(args, f"fitted and forecast in {time.perf_counter() - start:.1f} s")
     write_frame_csv(args.output, forecast, args.force)

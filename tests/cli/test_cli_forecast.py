@@ -74,3 +74,12 @@ def test_backtest_table_and_json(run_cli, tmp_path):
     assert res.returncode == 0, res.stderr
     metrics = json.loads(res.stdout)["metrics"]
     assert set(metrics["airline"]) >= {"mae", "rmse", "smape", "mase"}
+
+
+def test_progress_says_when_intervals_need_a_second_fit(run_cli, tmp_path):
+    quick = ["--max-steps", "20", "--hidden-size", "4"]
+    res = run_cli("forecast", "--dataset", "airline", "--horizon", "3", "--level", "80", "-o", "a.csv", *quick)
+    assert res.returncode == 0, res.stderr
+    assert "calibrating the intervals" in res.stderr
+    res = run_cli("forecast", "--dataset", "airline", "--horizon", "3", "-o", "b.csv", *quick)
+    assert res.returncode == 0 and "calibrating" not in res.stderr
