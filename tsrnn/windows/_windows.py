@@ -208,10 +208,9 @@ class WindowBatches:
 
     def stats(self, idx):
         """(loc, scale) of windows ``idx``, each of shape (B,)."""
-        inputs, _ = self.raw(idx)
-        return self._stats(inputs, idx)
+        return self._stats(idx)
 
-    def _stats(self, inputs, idx):
+    def _stats(self, idx):
         if self.scaler == "series":  # each series' history up to the window's last input
             return self.history[0][idx], self.history[1][idx]
         if self._window_stats is None:
@@ -249,7 +248,7 @@ class WindowBatches:
             )
         s = self.starts[idx][:, None]
         inputs, targets = self.target[s + self._in], self.target[s + self._out]
-        loc, scale = self._stats(inputs, idx)
+        loc, scale = self._stats(idx)
         levels = None if not self.level_feats else level_features(loc, scale, self.history[0][idx],
                                                                    self.history[1][idx])
         future = None if self.future is None else self.future[s + np.arange(self.input_size + self.horizon)]
