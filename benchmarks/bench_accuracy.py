@@ -31,6 +31,14 @@ TASKS = [
     ("airline", load_airline, 24, 24, 12),
     ("sunspots_yearly", load_sunspots, 20, 22, 1),
 ]
+# Generality: every shipped forecasting series, two hold-out origins each (the last
+# horizon, and the horizon before it); name, dataset, horizon, input_size, season length.
+GENERALITY_TASKS = [
+    ("airline", "airline", 24, 24, 12), ("co2", "co2", 24, 36, 12), ("elnino", "elnino", 24, 36, 12),
+    ("lynx", "lynx", 14, 28, 1), ("nile", "nile", 10, 20, 1), ("sunspots_yearly", "sunspots_yearly", 20, 22, 1),
+    ("sunspots_monthly", "sunspots_monthly", 24, 48, 12), ("us_macro", "us_macro", 8, 16, 4),
+    ("uschange", "uschange", 8, 16, 4),
+]
 # Interval backtests: name, loader, horizon, input_size, n_windows
 COVERAGE_TASKS = [
     ("us_macro", lambda: load("us_macro"), 8, 16, 4),
@@ -97,6 +105,43 @@ def holdout(name, loader, h, input_size, m, seeds):
     return {"horizon": h, "input_size": input_size, "season_length": m, "models": rows}
 
 
+def _geomean(values):
+    return float(np.exp(np.mean(np.log(values))))
+
+
+def generality(seeds, origins=(0, 1)):
+    """MASE (geometric mean over series) of the defaults and the baselines on every
+    shipped series at two origins; then the geometric mean over the tasks."""
+    per_task = {}
+    for name, ds, h, L, m in GENERALITY_TASKS:
+        df = load(ds)[["unique_id", "ds", "y"]]
+        scores = {}
+        for origin in origins:
+            parts = [g.iloc[: len(g) - origin * h] for _, g in df.groupby("unique_id", sort=False)]
+            train = pd.concat([g.iloc[:-h] for g in parts])
+            test = {uid: g["y"].to_numpy() for uid, g in ((p["unique_id"].iloc[0], p.iloc[-h:]) for p in parts)}
+            hist = {uid: g["y"].to_numpy() for uid, g in train.groupby("unique_id", sort=False)}
+            baselines = {"seasonal_naive": seasonal_naive}
+            try:
+                import statsmodels  # noqa: F401
+
+                baselines["autoreg"] = autoreg
+            except ImportError:
+                pass
+            for model, fn in baselines.items():
+                scores.setdefault(model, []).append(_geomean(
+                    [metrics.mase(test[u], fn(hist[u], h, m), hist[u], m) for u in test]))
+            for seed in seeds:
+                fc = RNNForecaster(horizon=h, input_size=L, random_state=seed).fit(train).predict()
+                pred = {u: g["yhat"].to_numpy() for u, g in fc.groupby("unique_id", sort=False)}
+                scores.setdefault("RNNForecaster", []).append(_geomean(
+                    [metrics.mase(test[u], pred[u], hist[u], m) for u in test]))
+        per_task[name] = {model: float(np.mean(v)) for model, v in scores.items()}
+    models = list(next(iter(per_task.values())))
+    return {"origins": list(origins), "tasks": per_task,
+            "geomean": {model: _geomean([t[model] for t in per_task.values()]) for model in models}}
+
+
 def interval_backtest(name, loader, h, input_size, n_windows, seeds):
     df = loader()
     out = []
@@ -115,6 +160,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one seed")
     parser.add_argument("--no-intervals", action="store_true", help="skip the interval backtests")
+    parser.add_argument("--no-generality", action="store_true", help="skip the shipped-series sweep")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "accuracy.json"))
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
@@ -132,6 +178,13 @@ def main():
                 note = ("per seed " + ", ".join(f"{v:.3f}" for v in r["mase_per_seed"])
                         + f"; fit {np.mean(r['fit_s_per_seed']):.1f}s")
             print(f"{name:<18}{model:<16}{r['mase']:>8.3f}{r['smape']:>8.2f}   {note}")
+    if not args.no_generality:
+        res = generality(seeds)
+        result["generality"] = res
+        print(f"\n{'series (2 origins)':<18}" + "".join(f"{m:>16}" for m in res["geomean"]))
+        for name, row in res["tasks"].items():
+            print(f"{name:<18}" + "".join(f"{row[m]:>16.3f}" for m in res["geomean"]))
+        print(f"{'geometric mean':<18}" + "".join(f"{v:>16.3f}" for v in res["geomean"].values()))
     if not args.no_intervals:
         print(f"\n{'backtest':<18}{'n_windows':>10}{'cov80':>8}{'cov95':>8}")
         for name, loader, h, L, n_windows in COVERAGE_TASKS:

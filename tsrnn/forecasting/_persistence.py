@@ -7,8 +7,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..estimators import RNNRegressor
 from ..estimators._persistence import _jsonable, from_state, get_state
+from ..windows import SCALERS
 
-FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_")
+FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_", "scaler_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
 
 
@@ -99,6 +100,10 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         if not isinstance(forecaster.differences_, list):
             raise ValueError("differences_ must be a list of lags")
         check_differences(forecaster.differences_ or None)
+    if not hasattr(forecaster, "scaler_"):  # files of tsrnn 0.1.0 scaled as the parameter said
+        forecaster.scaler_ = forecaster.scaler
+    if forecaster.scaler_ not in SCALERS + ("series",):
+        raise ValueError(f"scaler_ must be one of {list(SCALERS + ('series',))}, got {forecaster.scaler_!r:.50}")
     names = getattr(forecaster, "covariate_names_", [])
     if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
         raise ValueError("covariate_names_ must be a list of column names")

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from ._seasonality import SEASONAL_STRENGTH_THRESHOLD, seasonal_strength
+
 TARGET_TRANSFORMS = (None, "log", "log1p")
 
 
@@ -175,15 +177,44 @@ def kpss_statistic(y):
     return float(partial @ partial / n**2 / long_run)
 
 
-def auto_differences(z, offsets):
-    """``differences="auto"``: first differences when most series are not level-stationary.
+def _sampled_bounds(offsets, min_length):
+    """(start, stop) of the series long enough for a test; an even spread of at most
+    :data:`KPSS_MAX_SERIES` of them (a vote of those is as good and stays fast)."""
+    bounds = [(a, b) for a, b in zip(offsets[:-1], offsets[1:]) if b - a >= min_length]
+    if len(bounds) > KPSS_MAX_SERIES:
+        bounds = [bounds[i] for i in np.linspace(0, len(bounds) - 1, KPSS_MAX_SERIES).astype(int)]
+    return bounds
+
+
+def auto_differences(z, offsets, season_length=1):
+    """``differences="auto"``: difference when most series are not level-stationary.
 
     Each series of at least :data:`KPSS_MIN_LENGTH` observations takes a KPSS test at
     the 5% level (as ``ndiffs`` does for ARIMA); one global model gets one decision, by
-    majority. Returns ``(1,)`` or ``()``.
+    majority. Trending series that are also seasonal (most series of three seasons or
+    more have a :func:`seasonal_strength` above its threshold, as ``nsdiffs`` decides)
+    are differenced at the season instead of the step: a seasonal difference removes
+    the trend and the seasonal pattern together.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_obs,)
+        The (transformed) targets of every series, end to end.
+    offsets : ndarray of int64 of shape (n_series + 1,)
+    season_length : int, default=1
+        The season of the data's frequency (:func:`season_length`); 1: none.
+
+    Returns
+    -------
+    tuple of int
+        ``()``, ``(1,)`` or ``(season_length,)``.
     """
-    bounds = [(a, b) for a, b in zip(offsets[:-1], offsets[1:]) if b - a >= KPSS_MIN_LENGTH]
-    if len(bounds) > KPSS_MAX_SERIES:  # a vote of an even spread of series is as good and stays fast
-        bounds = [bounds[i] for i in np.linspace(0, len(bounds) - 1, KPSS_MAX_SERIES).astype(int)]
-    votes = [kpss_statistic(z[a:b]) > KPSS_CRITICAL_5PCT for a, b in bounds]
-    return (1,) if votes and 2 * sum(votes) > len(votes) else ()
+    votes = [kpss_statistic(z[a:b]) > KPSS_CRITICAL_5PCT for a, b in _sampled_bounds(offsets, KPSS_MIN_LENGTH)]
+    if not (votes and 2 * sum(votes) > len(votes)):
+        return ()
+    if season_length > 1:
+        seasonal = [seasonal_strength(z[a:b], season_length) > SEASONAL_STRENGTH_THRESHOLD
+                    for a, b in _sampled_bounds(offsets, 3 * season_length)]
+        if seasonal and 2 * sum(seasonal) > len(seasonal):
+            return (season_length,)
+    return (1,)

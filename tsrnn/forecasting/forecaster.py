@@ -23,6 +23,7 @@ from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, fut
 from ..windows._panel import _listing
 from . import _transforms
 from ._persistence import ForecasterPersistence
+from ._seasonality import season_length
 from ._transforms import TARGET_TRANSFORMS
 
 STRATEGIES = ("direct", "recursive", "encoder_decoder")
@@ -241,12 +242,17 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         an encoder reads the window, a decoder RNN started from its state emits the
         ``horizon`` steps one by one, each fed the previous value (the true one while
         training: teacher forcing).
-    scaler : {"robust", "standard", "minmax", "series", None}, default="robust"
-        Per-window scaling: the statistics of each window's inputs (median and mean
-        absolute deviation for "robust") scale its inputs and targets, and forecasts are
-        scaled back. It makes one network fit series of any level and scale, and it
-        follows trends. "series": per-series scaling instead, by the mean and std of
-        each series' history up to the window's end.
+    scaler : {"auto", "robust", "standard", "minmax", "series", None}, default="auto"
+        "robust", "standard", "minmax": per-window scaling: the statistics of each
+        window's inputs (median and mean absolute deviation for "robust") scale its
+        inputs and targets, and forecasts are scaled back. It makes one network fit
+        series of any level and scale, and it follows trends. "series": per-series
+        scaling instead, by the mean and std of each series' history up to the
+        window's end; it keeps the level of a window relative to its series, which
+        per-window scaling hides and which mean-reverting series need. "auto":
+        "series" when the series are not differenced (``differences_`` empty: they
+        passed the stationarity test of ``differences="auto"``), "robust" when they
+        are. The choice is ``scaler_``.
     level_features : bool, default=False
         Also feed each window's level and spread relative to its series' history so far
         (two inputs, :func:`tsrnn.windows.level_features`), which per-window scaling
@@ -256,10 +262,13 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     differences : "auto", int, list of int or None, default="auto"
         Difference the (transformed) target at these lags, in order, before scaling:
         ``1`` for first differences, ``12`` for seasonal differences of monthly data,
-        ``[1, 12]`` for both, None for none. "auto": first differences when most
-        series fail a KPSS test of level stationarity at the 5% level (trends, random
-        walks; as ``ndiffs`` decides for ARIMA), and only when every series is long
-        enough to spare the observation; the choice is ``differences_``. The network
+        ``[1, 12]`` for both, None for none. "auto": difference when most series fail
+        a KPSS test of level stationarity at the 5% level (trends, random walks; as
+        ``ndiffs`` decides for ARIMA), at the season of the frequency (12 for monthly,
+        4 for quarterly, 7 for daily, 24 for hourly data, ...) when most series are
+        also strongly seasonal (seasonal strength above 0.64, as ``nsdiffs`` decides),
+        else at lag 1; and only when every series is long enough to spare the
+        observations. The choice is ``differences_``. The network
         reads and forecasts differences; forecasts are integrated back from each
         window's own last observations, so intervals, backtests and
         ``predict(df=...)`` work on levels unchanged. Every window reads
@@ -292,8 +301,10 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         clipped to ``clip_norm``).
     loss : {"mae", "mse", "huber"}, default="mae"
         Training loss on scaled targets.
-    lr_schedule : {"constant", "cosine", "step", "reduce_on_plateau"}, default="constant"
-        Learning-rate schedule over the epochs (see RNNRegressor).
+    lr_schedule : {"cosine", "constant", "step", "reduce_on_plateau"}, default="cosine"
+        Learning-rate schedule over the epochs (see RNNRegressor). The cosine decay
+        to zero settles the weights at the end of training, so forecasts vary less
+        from seed to seed.
     clip_norm : float or None, default=1.0
     early_stopping : bool, default=False
         Hold out the last ``horizon`` steps of every series as validation windows, stop
@@ -357,6 +368,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     input_size_ : int
     differences_ : list of int
         The differencing lags used (empty: none); ``differences="auto"`` chooses them.
+    scaler_ : str or None
+        The scaling used; ``scaler="auto"`` chooses it.
     n_windows_ : int
         Training windows used (at most ``max_steps * batch_size``).
     max_epochs_ : int
@@ -389,7 +402,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         hidden_size=64,
         num_layers=1,
         strategy="direct",
-        scaler="robust",
+        scaler="auto",
         level_features=False,
         target_transform=None,
         differences="auto",
@@ -401,7 +414,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         batch_size=32,
         learning_rate=1e-2,
         loss="mae",
-        lr_schedule="constant",
+        lr_schedule="cosine",
         clip_norm=1.0,
         early_stopping=False,
         patience=20,
@@ -477,8 +490,9 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                                                    f"and num_layers={self.num_layers}", "lower n_models or hidden_size")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not supported; choose one of {list(STRATEGIES)}")
-        if self.scaler not in SCALERS + ("series",):
-            raise ValueError(f"scaler={self.scaler!r} is not supported; choose one of {list(SCALERS + ('series',))}")
+        if self.scaler not in SCALERS + ("series", "auto"):
+            raise ValueError(f"scaler={self.scaler!r} is not supported; "
+                             f"choose one of {list(SCALERS + ('series', 'auto'))}")
         if not isinstance(self.local, (bool, np.bool_)):
             raise ValueError(f"local must be True or False; got {self.local!r}")
         if self.local and self.checkpoint is not None:
@@ -573,9 +587,25 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         lags = _transforms.check_differences(self.differences, allow_auto=True)
         if lags == "auto":
             # never difference series too short to spare an observation
-            lags = _transforms.auto_differences(z, panel.offsets) if panel.lengths.min() > need else ()
+            lags = _transforms.auto_differences(z, panel.offsets, self._season_length(panel))
+            if lags and panel.lengths.min() < need + lags[0]:  # too short to spare a season
+                lags = (1,)
+            if lags and panel.lengths.min() < need + lags[0]:
+                lags = ()
         self.differences_ = list(lags)
         return lags
+
+    def _choose_scaler(self, lags):
+        """Resolve ``scaler`` into ``scaler_``: "auto" is "series" without differencing."""
+        if self.scaler != "auto":
+            return self.scaler
+        return "robust" if lags else "series"
+
+    @staticmethod
+    def _season_length(panel):
+        """The season of the panel's frequency when every series shares it, else 1."""
+        lengths = {season_length(f) for f in panel.freqs}
+        return lengths.pop() if len(lengths) == 1 else 1
 
     def _network_target(self, panel, z):
         """What the network windows read: ``z``, or its differences (aligned with ``z``)."""
@@ -614,7 +644,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         input_size = self._check_params()
         if resume and self.checkpoint is None:
             raise ValueError("resume=True needs the checkpoint parameter (a file path)")
-        for attr in ("covariate_names_", "conformal_scores_", "differences_"):
+        for attr in ("covariate_names_", "conformal_scores_", "differences_", "scaler_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
@@ -631,6 +661,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         val_steps = self.horizon if self.early_stopping else 0
         z = _transforms.forward(panel.y, self.target_transform)
         lags = self._choose_differences(panel, z, input_size + out_steps + val_steps)
+        self.scaler_ = self._choose_scaler(lags)
         lag_total = sum(lags)  # the first observations of a series have no differences
         self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training")
         self.covariate_names_ = list(panel.covariate_names)
@@ -661,8 +692,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         dtype = np.dtype(self.dtype)
         lf = self.level_features
         cov, known = _split_columns(cov, hist_idx, known_idx)
-        need_history = lf or self.scaler == "series"
-        data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler, dtype,
+        need_history = lf or self.scaler_ == "series"
+        data = WindowBatches(z, cov, starts, input_size, out_steps, self.scaler_, dtype,
                              series_start=firsts[sid] if need_history else None, future=known, level_feats=lf)
         val = None
         if val_steps:
@@ -670,7 +701,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             last = panel.offsets[1:] - input_size - out_steps
             k = self.horizon - out_steps + 1
             vstarts = (last[:, None] - np.arange(k)[::-1][None, :]).ravel()
-            val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler, dtype,
+            val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler_, dtype,
                                 series_start=np.repeat(firsts[:-1], k) if need_history else None,
                                 future=known, level_feats=lf)
         n = data.n_samples
@@ -716,7 +747,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     def _fit_local(self, panel, input_size):
         """One forecaster per series, fitted by joblib tasks (any backend)."""
         template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0,
-                                          differences=list(self.differences_) or None)  # one choice for all
+                                          differences=list(self.differences_) or None,
+                                          scaler=self.scaler_)  # one choice for all
         seeds = series_seeds(self.random_state, panel.ids)
         tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed)
                  for i, seed in enumerate(seeds))
@@ -826,7 +858,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         done = 0
         while done < h:
             inputs = _transforms.difference_rows(hist, lags) if lags else hist
-            loc, scale = history if self.scaler == "series" else window_stats(inputs, self.scaler)
+            loc, scale = history if self.scaler_ == "series" else window_stats(inputs, self.scaler_)
             levels = level_features(loc, scale, *history) if self.level_features else None
             fut = None if future is None else future[:, done : done + L + out_steps]
             X = future_layout((inputs - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
@@ -859,7 +891,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         cov_hist, _ = _split_columns(None if cov is None else cov[pos], hist_idx, known_idx)
         _, known = _split_columns(None if cov is None else cov[ends[:, None] - L + np.arange(L + ahead)],
                                   hist_idx, known_idx)
-        need_history = self.scaler == "series" or self.level_features
+        need_history = self.scaler_ == "series" or self.level_features
         if not lags:
             return z[pos], cov_hist, known, expanding_stats(z, series_start, ends) if need_history else None
         # levels over the input window and the sum(lags) steps before it; history
@@ -1067,7 +1099,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
                 + ". Lower conformal_windows or input_size."
             )
-        cal = clone(self).set_params(checkpoint=None, differences=list(self._lags()) or None)
+        cal = clone(self).set_params(checkpoint=None, differences=list(self._lags()) or None, scaler=self.scaler_)
         cal._check_params()
         cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()

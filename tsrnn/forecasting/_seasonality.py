@@ -1,0 +1,71 @@
+"""Season length from a series' frequency, and a test of how seasonal a series is."""
+
+import numpy as np
+import pandas as pd
+
+# Seasonal period of the usual frequencies (pandas offset name prefixes): the cycle a
+# forecaster of such data looks for first (a year of months or quarters, a week of days,
+# a day of hours).
+_PERIODS = (
+    ("QS", 4), ("QE", 4), ("Q", 4), ("BQS", 4), ("BQE", 4), ("BQ", 4),
+    ("MS", 12), ("ME", 12), ("M", 12), ("BMS", 12), ("BME", 12), ("BM", 12), ("SMS", 24), ("SME", 24),
+    ("W", 52), ("D", 7), ("B", 5), ("h", 24), ("H", 24),
+)
+SEASONAL_STRENGTH_THRESHOLD = 0.64  # as forecast::nsdiffs (Wang, Smith & Hyndman 2006)
+
+
+def season_length(freq):
+    """Seasonal period of a frequency: 12 for months, 4 for quarters, 7 for days, ...
+
+    Parameters
+    ----------
+    freq : DateOffset, str or int
+        A pandas frequency, or the integer step of integer timestamps.
+
+    Returns
+    -------
+    int
+        1 when the frequency has no usual season (years, minutes, integer steps,
+        multiples such as "2D").
+    """
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return 1
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if getattr(offset, "n", 1) != 1:
+        return 1
+    name = offset.rule_code.split("-")[0]
+    return dict(_PERIODS).get(name, 1)
+
+
+def seasonal_strength(y, m):
+    """Strength of the seasonality of period ``m`` in ``y``, in [0, 1].
+
+    ``max(0, 1 - Var(R) / Var(S + R))`` of a classical additive decomposition (centred
+    moving-average trend, seasonal means S, remainder R), as Wang, Smith & Hyndman
+    (2006) define it; above :data:`SEASONAL_STRENGTH_THRESHOLD` a series counts as
+    seasonal.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,)
+    m : int
+        Season length; series shorter than three seasons, or ``m < 2``, score 0.
+
+    Returns
+    -------
+    float
+    """
+    y = np.asarray(y, dtype=np.float64)
+    if m < 2 or y.size < 3 * m:
+        return 0.0
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    trend = np.convolve(y, weights, mode="valid")
+    first = (weights.size - 1) // 2  # the position of the first trend value
+    detrended = y[first:first + trend.size] - trend
+    position = (np.arange(detrended.size) + first) % m
+    means = np.bincount(position, weights=detrended, minlength=m) / np.bincount(position, minlength=m)
+    seasonal = (means - means.mean())[position]
+    total = detrended.var()
+    if not total > 0:
+        return 0.0
+    return float(max(0.0, 1.0 - (detrended - seasonal).var() / total))
