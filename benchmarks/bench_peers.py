@@ -66,7 +66,7 @@ def run_tsrnn(cell, layers, hidden, steps, df):
 
     def make(max_steps):
         return RNNForecaster(horizon=12, input_size=24, cell=cell, num_layers=layers, hidden_size=hidden,
-                             max_steps=max_steps, random_state=0, n_jobs=1)
+                             max_steps=max_steps, n_models=1, random_state=0, n_jobs=1)
 
     make(5).fit(df).predict()  # compile / warm up
     t0 = time.perf_counter()

@@ -31,7 +31,7 @@ import numpy as np
 
 RESULTS = Path(__file__).parent / "results"
 
-MODEL = dict(horizon=7, input_size=14, cell="gru", hidden_size=8, max_steps=50, batch_size=32, random_state=0)
+MODEL = dict(horizon=7, input_size=14, cell="gru", hidden_size=8, max_steps=50, batch_size=32, n_models=1, random_state=0)
 
 
 def _timed(fn):

@@ -102,13 +102,16 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         check_differences(forecaster.differences_ or None)
     if not hasattr(forecaster, "scaler_"):  # files of tsrnn 0.1.0 scaled as the parameter said
         forecaster.scaler_ = forecaster.scaler
+        stale_scores = True  # ... and normalised conformal scores by another scale: recalibrate
+    else:
+        stale_scores = False
     if forecaster.scaler_ not in SCALERS + ("series",):
         raise ValueError(f"scaler_ must be one of {list(SCALERS + ('series',))}, got {forecaster.scaler_!r:.50}")
     names = getattr(forecaster, "covariate_names_", [])
     if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
         raise ValueError("covariate_names_ must be a list of column names")
     for k in FITTED_ARRAYS:
-        if f"{prefix}attr.{k}" in arrays:
+        if f"{prefix}attr.{k}" in arrays and not (stale_scores and k == "conformal_scores_"):
             setattr(forecaster, k, arrays[f"{prefix}attr.{k}"])
     if names and (prefix or not forecaster.local):  # a local parent keeps no statistics; its models do
         for k in ("cov_mean_", "cov_scale_"):

@@ -130,6 +130,30 @@ def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, qu
     return reg, None
 
 
+def _interval_scale(levels, fallback):
+    """Scale of each forecast window for conformal intervals.
+
+    The mean absolute deviation of the first differences of the window's levels (in
+    ``target_transform`` space): how much the series moves from step to step, which the
+    forecast errors grow with, whatever the network reads (levels, or differences at a
+    seasonal lag, whose spread says little about the risk of a change of growth).
+    Windows whose levels do not move fall back to ``fallback`` (the network's scale).
+
+    Parameters
+    ----------
+    levels : ndarray of shape (n, input_size)
+    fallback : ndarray of shape (n,)
+
+    Returns
+    -------
+    ndarray of shape (n,)
+    """
+    steps = np.diff(levels, axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.abs(steps - np.median(steps, axis=1)[:, None]).mean(axis=1)
+    return np.where(np.isfinite(spread) & (spread > 0), spread, fallback)
+
+
 def _blocks(h, out_steps):
     """Future steps the network reads to forecast ``h`` steps in blocks of ``out_steps``."""
     return math.ceil(h / out_steps) * out_steps
@@ -234,7 +258,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         Past steps the network reads; None means ``2 * horizon``. Two or three seasons
         are a good choice for seasonal data.
     cell : {"lstm", "gru", "rnn"}, default="lstm"
-    hidden_size : int, default=64
+    hidden_size : int, default=32
     num_layers : int, default=1
     strategy : {"direct", "recursive", "encoder_decoder"}, default="direct"
         "direct": one network emits ``horizon`` steps. "recursive": a one-step network
@@ -310,10 +334,13 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         Hold out the last ``horizon`` steps of every series as validation windows, stop
         when their loss stalls for ``patience`` epochs and keep the best weights.
     patience : int, default=20
-    n_models : int, default=1
+    n_models : int, default=2
         Ensemble size: networks trained from different seeds, forecasts averaged.
-        With ``n_jobs`` > 1 the members are fitted in parallel as joblib tasks (one
-        kernel thread each); the result does not depend on it.
+        Two small networks forecast better than one twice their size, at the same
+        training cost: averaging cancels much of the seed-to-seed variance of a
+        network fitted to a few hundred windows. With ``n_jobs`` > 1 the members are
+        fitted in parallel as joblib tasks (one kernel thread each); the result does
+        not depend on it.
     local : bool, default=False
         False: one global network for all series. True: one model per series (the
         same parameters, trained on that series' windows only), fitted in parallel
@@ -375,16 +402,20 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     max_epochs_ : int
         Epochs run for ``max_steps`` optimizer steps.
     conformal_scores_ : ndarray of shape (n_calibration, horizon)
-        Absolute calibration errors divided by each window's scale (computed on the
-        first ``predict`` with ``level``).
+        Absolute calibration errors divided by each window's interval scale (computed
+        on the first ``predict`` with ``level``).
 
     Notes
     -----
     Prediction intervals are split-conformal: a copy of the model is fitted without the
     last ``horizon + conformal_windows - 1`` steps of every series and forecasts the
     ``conformal_windows`` last windows; the per-horizon-step quantile of the absolute
-    errors, normalised by each window's scale, times the forecast window's scale gives
-    the interval half-width. Intervals are symmetric in the (transformed) target space.
+    errors, normalised by each window's interval scale, times the forecast window's
+    scale gives the interval half-width. The interval scale is the mean absolute
+    deviation of the window's step-to-step changes (levels, whatever the network reads),
+    so seasonally differenced series get intervals as wide as their monthly swings
+    rather than as narrow as a calm year's growth. Intervals are symmetric in the
+    (transformed) target space.
 
     Examples
     --------
@@ -399,7 +430,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         horizon=1,
         input_size=None,
         cell="lstm",
-        hidden_size=64,
+        hidden_size=32,
         num_layers=1,
         strategy="direct",
         scaler="auto",
@@ -418,7 +449,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         clip_norm=1.0,
         early_stopping=False,
         patience=20,
-        n_models=1,
+        n_models=2,
         local=False,
         quantile_levels=None,
         conformal_windows=None,
@@ -837,7 +868,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         yhat : ndarray of shape (n, h), or (n, h, n_quantiles) with ``quantile_levels``
             (median first, see :func:`quantile_grid`).
         scale : ndarray of shape (n,)
-            Scale of the first block's input window (interval widths).
+            Step-to-step spread of each input window's levels (interval widths, see
+            :func:`_interval_scale`).
         """
         if self.local:
             return self._forecast_local(hist, cov_hist, h, history, series, future)
@@ -849,7 +881,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             )
         dtype = np.dtype(self.dtype)
         parts, first_scale = [], None
-        hist = np.array(hist, dtype=np.float64)
+        hist = start = np.array(hist, dtype=np.float64)  # start: the levels before any fed-back step
         lags = self._lags()
         L = hist.shape[1] - sum(lags)
         if future is not None and future.shape[1] < L + _blocks(h, out_steps):
@@ -872,7 +904,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
             done += block.shape[1]
             point = block if block.ndim == 2 else block[..., 0]  # multi-quantile networks: the median
             hist = np.concatenate([hist, point], axis=1)[:, -hist.shape[1]:]
-        return np.concatenate(parts, axis=1)[:, :h], first_scale
+        return np.concatenate(parts, axis=1)[:, :h], _interval_scale(start[:, -L:], first_scale)
 
     def _windows_at(self, panel, z, cov, ends, series_start, ahead):
         """Inputs of the windows ending just before buffer positions ``ends``.

@@ -1,0 +1,51 @@
+"""Conformal interval scale: the step-to-step spread of each window's levels, whatever the
+network reads; model files of tsrnn 0.1.0 (another scale) are recalibrated."""
+
+import numpy as np
+import pandas as pd
+
+from tsrnn import RNNForecaster
+from tsrnn.forecasting.forecaster import _interval_scale
+
+FAST = dict(hidden_size=8, max_steps=15, batch_size=16, n_models=1, random_state=0)
+
+
+def test_interval_scale_is_the_mean_absolute_deviation_of_the_steps():
+    levels = np.array([[0.0, 1.0, 3.0, 6.0, 10.0], [5.0, 5.0, 5.0, 5.0, 5.0], [1.0, -1.0, 1.0, -1.0, 1.0]])
+    fallback = np.array([7.0, 8.0, 9.0])
+    steps = np.diff(levels, axis=1)
+    expected0 = np.abs(steps[0] - np.median(steps[0])).mean()
+    np.testing.assert_allclose(_interval_scale(levels, fallback), [expected0, 8.0, 2.0])
+    # a steady trend adds nothing: only the deviations of the steps count
+    np.testing.assert_allclose(_interval_scale(levels[2:] + 3.0 * np.arange(5), fallback[2:]), [2.0])
+
+
+def _seasonal_trend(n=120, swing=10.0, seed=0, unit=1.0, uid="a"):
+    t = np.arange(n)
+    y = 100 + 2.0 * t + swing * np.sin(2 * np.pi * t / 12) + np.random.default_rng(seed).normal(size=n)
+    return pd.DataFrame({"unique_id": uid, "ds": pd.date_range("2000-01-01", periods=n, freq="MS"), "y": unit * y})
+
+
+def test_one_global_model_gives_each_series_intervals_in_its_own_units():
+    # the same shape in two units (with their own noise): intervals 10x apart
+    df = pd.concat([_seasonal_trend(seed=1, uid="small"), _seasonal_trend(seed=2, unit=10.0, uid="big")])
+    f = RNNForecaster(horizon=6, input_size=24, **FAST).fit(df)
+    assert f.differences_ == [12]
+    pred = f.predict(level=[80])
+    width = (pred["yhat-hi-80"] - pred["yhat-lo-80"]).groupby(pred["unique_id"]).mean()
+    assert np.isfinite(width).all() and 5 < width["big"] / width["small"] < 20
+
+
+def test_files_without_scaler_are_recalibrated():
+    f = RNNForecaster(horizon=4, input_size=12, **FAST).fit(_seasonal_trend(n=80))
+    before = f.predict(level=[80])
+    state, arrays = f._get_state()
+    del state["fitted"]["scaler_"]  # as tsrnn 0.1.0 wrote them (its scaler had no "auto")
+    state["params"]["scaler"] = f.scaler_
+    old = RNNForecaster._from_state(state, arrays)
+    assert old.scaler_ == f.scaler_
+    assert not hasattr(old, "conformal_scores_")
+    state, arrays = f._get_state()
+    kept = RNNForecaster._from_state(state, arrays)
+    np.testing.assert_array_equal(kept.conformal_scores_, f.conformal_scores_)
+    pd.testing.assert_frame_equal(kept.predict(level=[80]), before)
