@@ -49,3 +49,13 @@ def test_files_without_scaler_are_recalibrated():
     kept = RNNForecaster._from_state(state, arrays)
     np.testing.assert_array_equal(kept.conformal_scores_, f.conformal_scores_)
     pd.testing.assert_frame_equal(kept.predict(level=[80]), before)
+
+
+def test_a_file_with_an_unknown_scaler_is_refused():
+    import pytest
+
+    f = RNNForecaster(horizon=4, input_size=12, **FAST).fit(_seasonal_trend(n=80))
+    state, arrays = f._get_state()
+    state["fitted"]["scaler_"] = "auto"  # never a fitted choice
+    with pytest.raises(ValueError, match="scaler_ must be one of"):
+        RNNForecaster._from_state(state, arrays)

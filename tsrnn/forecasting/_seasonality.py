@@ -6,11 +6,11 @@ import pandas as pd
 # Seasonal period of the usual frequencies (pandas offset name prefixes): the cycle a
 # forecaster of such data looks for first (a year of months or quarters, a week of days,
 # a day of hours).
-_PERIODS = (
-    ("QS", 4), ("QE", 4), ("Q", 4), ("BQS", 4), ("BQE", 4), ("BQ", 4),
-    ("MS", 12), ("ME", 12), ("M", 12), ("BMS", 12), ("BME", 12), ("BM", 12), ("SMS", 24), ("SME", 24),
-    ("W", 52), ("D", 7), ("B", 5), ("h", 24), ("H", 24),
-)
+_PERIODS = {
+    "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4, "BQ": 4,
+    "MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "BM": 12, "SMS": 24, "SME": 24,
+    "W": 52, "D": 7, "B": 5, "h": 24, "H": 24,
+}
 SEASONAL_STRENGTH_THRESHOLD = 0.64  # as forecast::nsdiffs (Wang, Smith & Hyndman 2006)
 
 
@@ -34,7 +34,7 @@ def season_length(freq):
     if getattr(offset, "n", 1) != 1:
         return 1
     name = offset.rule_code.split("-")[0]
-    return dict(_PERIODS).get(name, 1)
+    return _PERIODS.get(name, 1)
 
 
 def seasonal_strength(y, m):

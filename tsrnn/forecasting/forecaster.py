@@ -635,7 +635,7 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     @staticmethod
     def _season_length(panel):
         """The season of the panel's frequency when every series shares it, else 1."""
-        lengths = {season_length(f) for f in panel.freqs}
+        lengths = {season_length(f) for f in set(panel.freqs)}  # a few distinct frequencies
         return lengths.pop() if len(lengths) == 1 else 1
 
     def _network_target(self, panel, z):
