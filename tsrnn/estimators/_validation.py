@@ -99,12 +99,12 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         padding replaced by zeros
     lengths : ndarray of shape (n_samples,), int64
     """
-    from sklearn.utils.validation import validate_data
-
     if not reset and lengths is None:
         fast = _fast_path(estimator, X, dtype)
         if fast is not None:
             return fast
+    from sklearn.utils.validation import validate_data
+
     X = _to_array(X)
     ndim = getattr(X, "ndim", None)
     if ndim is None:
@@ -271,6 +271,17 @@ def _check_int_dtype(a, name, hint):
         )
 
 
+_INPUT_LIMITS = {}
+
+
+def _input_limit(dtype):
+    """Largest accepted ``|X|`` for a network dtype (``np.finfo`` costs a microsecond a call)."""
+    limit = _INPUT_LIMITS.get(dtype)
+    if limit is None:
+        limit = _INPUT_LIMITS[dtype] = float(np.finfo(dtype).max) * INPUT_MARGIN
+    return limit
+
+
 def _fast_path(estimator, X, dtype):
     """Prediction on a finite float ndarray shaped as in fit: skip sklearn's validation,
     which costs more than a one-sample forward pass. None when the full path is needed."""
@@ -282,7 +293,7 @@ def _fast_path(estimator, X, dtype):
     if n_features != estimator.n_features_in_:
         return None
     largest = float(np.abs(X).max())  # NaN when X holds NaN: one reduction for both checks
-    if not largest <= float(np.finfo(dtype).max) * INPUT_MARGIN:
+    if not largest <= _input_limit(dtype):
         return None  # NaN padding, inf or values too large: the full path handles or explains them
     X3 = X[:, :, None] if X.ndim == 2 else X
     return np.ascontiguousarray(X3, dtype=dtype), np.full(X.shape[0], X.shape[1], dtype=np.int64)

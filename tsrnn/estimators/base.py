@@ -544,8 +544,11 @@ class BaseRNN(BaseEstimator):
         output_length = None
         if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:
             output_length = self.output_length
-        with cpu_threads(self.n_jobs):
+        if head.predicts_serially(X.shape[0]):
             out = self._forward_batches(X, lengths, output_length)
+        else:
+            with cpu_threads(self.n_jobs):
+                out = self._forward_batches(X, lengths, output_length)
         return out, lengths
 
     def __sklearn_tags__(self):

@@ -192,6 +192,12 @@ class Head:
         """Outputs for new data (no teacher forcing)."""
         return self.forward(X, lengths, training=False)
 
+    def predicts_serially(self, batch_size):
+        """Whether :meth:`predict` on ``batch_size`` samples runs on the calling thread
+        only (then estimators skip setting thread counts around it: that costs more
+        than a one-sample forward pass)."""
+        return False
+
     def embed(self, X):
         """The head's input for ``X``: token ids (n, T) -> vectors (n, T, embedding_dim)
         when the model has an embedding, else ``X`` unchanged."""
@@ -231,6 +237,7 @@ class Head:
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("flat_grad", None)
+        state.pop("_serial_cache", None)  # derived from the weights (see LastStepHead)
         return state
 
     def __setstate__(self, state):

@@ -6,7 +6,8 @@ import importlib
 
 from numba.core.dispatcher import Dispatcher
 
-KERNEL_MODULES = ("tsrnn.kernels.cpu.lstm", "tsrnn.kernels.cpu.gru", "tsrnn.kernels.cpu.rnn")
+KERNEL_MODULES = ("tsrnn.kernels.cpu.lstm", "tsrnn.kernels.cpu.gru", "tsrnn.kernels.cpu.rnn",
+                  "tsrnn.kernels.cpu.last_state")
 
 
 def cache_stats():

@@ -5,11 +5,13 @@ import time
 import numpy as np
 
 from ..kernels.cache import cache_stats
+from ..kernels.cpu import last_state
 from .recurrent import Recurrent
 
 
 def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
-    """Run every kernel (training forward/backward and inference) of ``cells`` x ``dtypes`` once.
+    """Run every kernel (training forward/backward, batched inference and the "last"
+    head's small-batch predict) of ``cells`` x ``dtypes`` once.
 
     The first call on a machine compiles and writes Numba's cache (several seconds
     per cell); later processes load it in well under a second. On a Dask cluster,
@@ -35,8 +37,21 @@ def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
             Y, _ = net.forward(X, lengths=[5, 3, 1])  # training kernels
             net.backward(np.ones_like(Y))
             net.forward(X, training=False)  # inference kernels
+            _small_batch_predict(net, X)
             seconds[f"{cell}/{dtype}"] = time.perf_counter() - start
     stats = cache_stats()
     cache_dir = stats.pop("cache_dir")
     return {"seconds": seconds, "compiled": sum(s["compiled"] for s in stats.values()),
             "loaded": sum(s["loaded"] for s in stats.values()), "cache_dir": cache_dir}
+
+
+def _small_batch_predict(net, X):
+    """The kernels behind ``LastStepHead.predict`` on a few samples, with the argument
+    types it passes (C-contiguous arrays, int64 lengths), so the signatures match."""
+    weights = last_state.stack_weights(net.flat_params, net.input_size, net.hidden_size,
+                                       net.n_gates * net.hidden_size, net.num_layers)
+    last_state.same_values(net.flat_params, net.flat_params)
+    dense = np.zeros(net.hidden_size + 1, dtype=net.dtype)
+    out = np.empty((X.shape[0], 1), dtype=net.dtype)
+    lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
+    last_state.predict_last(net.cell, net.nonlinearity, np.ascontiguousarray(X), lengths, weights, dense, out)

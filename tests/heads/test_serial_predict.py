@@ -1,0 +1,146 @@
+"""The "last" head's one-call predict for small batches (tsrnn.kernels.cpu.last_state)
+against the batched kernels, PyTorch, changed weights, pickling and threads."""
+
+import pickle
+import threading
+
+import numpy as np
+import pytest
+
+from tsrnn import RNNClassifier, RNNRegressor
+from tsrnn.heads import sequence_to_vector
+from tsrnn.heads.sequence_to_vector import SERIAL_MAX_BATCH
+
+TOL = {"float32": 2e-5, "float64": 1e-12}
+
+
+def _batched(model, X):
+    """Predictions through the batched kernels (the serial path switched off)."""
+    saved = sequence_to_vector.SERIAL_MAX_BATCH
+    sequence_to_vector.SERIAL_MAX_BATCH = 0
+    try:
+        return model.predict(X)
+    finally:
+        sequence_to_vector.SERIAL_MAX_BATCH = saved
+
+
+def _padded(rng, n, T, F, min_len):
+    X = rng.normal(size=(n, T, F))
+    for i, length in enumerate(rng.integers(min_len, T + 1, size=n)):
+        X[i, length:] = np.nan
+    return X
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cell,num_layers,nonlinearity", [
+    ("lstm", 1, "tanh"), ("lstm", 2, "tanh"), ("gru", 1, "tanh"), ("gru", 2, "tanh"),
+    ("rnn", 1, "tanh"), ("rnn", 2, "relu"),
+])
+def test_serial_predict_matches_batched_kernels(rng, cell, num_layers, nonlinearity, dtype):
+    X = _padded(rng, 40, 12, 3, 4)
+    y = rng.normal(size=(40, 2))
+    model = RNNRegressor(cell=cell, hidden_size=9, num_layers=num_layers, nonlinearity=nonlinearity,
+                         max_epochs=2, random_state=0, dtype=dtype).fit(X, y)
+    small = X[:5]  # padded rows: each sample stops at its own length
+    assert model.network_.predicts_serially(len(small))
+    np.testing.assert_allclose(model.predict(small), _batched(model, small), rtol=TOL[dtype], atol=TOL[dtype])
+    # one sample at a time gives the rows of the batch (to rounding)
+    rows = np.concatenate([model.predict(small[i:i + 1]) for i in range(len(small))])
+    np.testing.assert_allclose(rows, model.predict(small), rtol=TOL[dtype], atol=TOL[dtype])
+
+
+def test_serial_predict_follows_changed_weights(rng):
+    X = rng.normal(size=(64, 10, 2))
+    y = X[:, -1, 0] + 0.1 * rng.normal(size=64)
+    model = RNNRegressor(cell="lstm", hidden_size=8, max_epochs=1, random_state=0).fit(X, y)
+    before = model.predict(X[:1])  # fills the transposed-weight cache
+    model.partial_fit(X, y)  # weights change in place
+    after = model.predict(X[:1])
+    assert not np.array_equal(before, after)
+    np.testing.assert_allclose(after, _batched(model, X[:1]), rtol=2e-5, atol=2e-5)
+    model.network_.rnn.flat_params[0] += 0.5  # an edit by hand is seen too
+    np.testing.assert_allclose(model.predict(X[:1]), _batched(model, X[:1]), rtol=2e-5, atol=2e-5)
+
+
+def test_serial_cache_is_not_pickled_and_rebuilds(rng):
+    X = rng.normal(size=(32, 8, 1))
+    y = rng.normal(size=32)
+    model = RNNRegressor(cell="gru", hidden_size=6, max_epochs=1, random_state=0).fit(X, y)
+    expected = model.predict(X[:2])
+    assert "_serial_cache" in model.network_.__dict__
+    blob = pickle.dumps(model)
+    assert "_serial_cache" not in pickle.loads(pickle.dumps(model.network_)).__dict__
+    np.testing.assert_array_equal(pickle.loads(blob).predict(X[:2]), expected)
+
+
+def test_serial_predict_from_threads_is_consistent(rng):
+    X = rng.normal(size=(48, 16, 2))
+    y = rng.normal(size=48)
+    model = RNNRegressor(cell="lstm", hidden_size=16, max_epochs=1, random_state=0).fit(X, y)
+    expected = [model.predict(X[i:i + 1]) for i in range(8)]
+    model.network_.__dict__.pop("_serial_cache")  # every thread starts with an empty cache
+    results, errors = {}, []
+
+    def work(i):
+        try:
+            results[i] = [model.predict(X[i % 8:i % 8 + 1]) for _ in range(20)]
+        except Exception as exc:  # reported below: a thread's exception does not fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for i, outs in results.items():
+        for out in outs:
+            np.testing.assert_array_equal(out, expected[i % 8])
+
+
+def test_batches_above_the_limit_use_the_batched_kernels(rng):
+    X = rng.normal(size=(SERIAL_MAX_BATCH + 1, 6, 1))
+    y = rng.normal(size=len(X))
+    model = RNNRegressor(cell="rnn", hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
+    assert not model.network_.predicts_serially(len(X))
+    assert model.network_.predicts_serially(SERIAL_MAX_BATCH)
+    mean_pooled = RNNRegressor(cell="rnn", hidden_size=4, max_epochs=1, random_state=0,
+                               head_params={"pooling": "mean"}).fit(X, y)
+    assert not mean_pooled.network_.predicts_serially(1)
+
+
+def test_classifier_probabilities_through_serial_path(rng):
+    X = rng.normal(size=(60, 10, 2))
+    y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
+    model = RNNClassifier(cell="gru", hidden_size=8, max_epochs=2, random_state=0).fit(X, y)
+    proba = model.predict_proba(X[:3])
+    saved = sequence_to_vector.SERIAL_MAX_BATCH
+    sequence_to_vector.SERIAL_MAX_BATCH = 0
+    try:
+        reference = model.predict_proba(X[:3])
+    finally:
+        sequence_to_vector.SERIAL_MAX_BATCH = saved
+    np.testing.assert_allclose(proba, reference, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_serial_predict_matches_pytorch(rng, cell):
+    torch = pytest.importorskip("torch")
+    X = rng.normal(size=(30, 9, 3))
+    y = rng.normal(size=(30, 2))
+    model = RNNRegressor(cell=cell, hidden_size=7, num_layers=2, max_epochs=1, random_state=0,
+                         dtype="float64").fit(X, y)
+    net = model.network_
+    body = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](
+        3, 7, num_layers=2, batch_first=True, dtype=torch.float64)
+    body.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in net.rnn.weights.items()})
+    dense = torch.nn.Linear(7, 2, dtype=torch.float64)
+    dense.weight.data = torch.from_numpy(net.out.weight.copy())
+    dense.bias.data = torch.from_numpy(net.out.bias.copy())
+    lengths = np.array([9, 4, 6])
+    ours = net.predict(np.ascontiguousarray(X[:3]), lengths)
+    with torch.no_grad():
+        for i, n in enumerate(lengths):
+            out, _ = body(torch.from_numpy(X[i:i + 1, :n]))
+            np.testing.assert_allclose(ours[i], dense(out[0, -1]).numpy(), rtol=1e-10, atol=1e-12)

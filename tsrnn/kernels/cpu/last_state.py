@@ -1,0 +1,261 @@
+"""Whole-network inference for a few sequences: every recurrent layer and the dense
+output of the ``"last"`` head in one compiled call.
+
+The batched kernels (lstm.py, gru.py, rnn.py) run one GEMM per step over the batch.
+With one sample that GEMM is a matrix-vector product, and the Python around each
+layer (merged weight copies, buffers, the thread pool, the dense layer) costs more
+than the arithmetic: a one-sample predict was ~80% overhead. These kernels read the
+weights straight from the flat parameter vectors (PyTorch layout, see
+:mod:`tsrnn.kernels.cpu.layers`), keep only the running state of one sample at a
+time and finish with the dense layer.
+
+The pre-activations are accumulated as ``acc[g] += w_t[k, g] * v[k]`` over a
+transposed weight copy: contiguous in ``g``, so the loops vectorise without
+reassociating any sum (``fastmath={"contract"}`` only), and results are deterministic.
+They differ from the batched kernels (BLAS sums in its own order) by float rounding.
+The transposed copy is made once by :func:`stack_weights` and kept by the caller
+(``LastStepHead`` rebuilds it when :func:`same_values` sees the weights changed).
+
+Shapes: B samples, T steps, I input features, H hidden units, G = gates * H, O outputs.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._options import KERNEL_OPTIONS
+from .._math import relu, sigmoid, tanh
+
+TANH = 0
+RELU = 1
+
+
+TILE = 16
+
+
+@njit(**KERNEL_OPTIONS)
+def _transpose_into(src, off, rows, cols, dst, row0):
+    """``dst[row0 + k, g] = src[off + g * cols + k]`` for g < rows, k < cols, in tiles
+    (an element-by-element transpose misses the cache on every write at H=128)."""
+    for g0 in range(0, rows, TILE):
+        g1 = min(rows, g0 + TILE)
+        for k0 in range(0, cols, TILE):
+            k1 = min(cols, k0 + TILE)
+            for g in range(g0, g1):
+                base = off + g * cols
+                for k in range(k0, k1):
+                    dst[row0 + k, g] = src[base + k]
+
+
+@njit(**KERNEL_OPTIONS)
+def stack_weights(params, n_inputs, H, G, num_layers):
+    """Unpack a stack's flat parameters into transposed per-layer weights.
+
+    Parameters
+    ----------
+    params : ndarray of shape (n_params,)
+        Per layer ``weight_ih`` (G, n_in), ``weight_hh`` (G, H), ``bias_ih`` (G,),
+        ``bias_hh`` (G,).
+    n_inputs, H, G, num_layers : int
+        Input features of layer 0, hidden units, gates * H, layers.
+
+    Returns
+    -------
+    w_t : ndarray of shape (num_layers, H + max(n_inputs, H), G)
+        ``w_t[l, :H] = weight_hh.T``, ``w_t[l, H:H + n_in] = weight_ih.T``.
+    bias_ih, bias_hh : ndarray of shape (num_layers, G)
+    """
+    dt = params.dtype
+    w_t = np.zeros((num_layers, H + max(n_inputs, H), G), dtype=dt)
+    bias_ih = np.empty((num_layers, G), dtype=dt)
+    bias_hh = np.empty((num_layers, G), dtype=dt)
+    off = 0
+    for layer in range(num_layers):
+        n_in = n_inputs if layer == 0 else H
+        _transpose_into(params, off, G, n_in, w_t[layer], H)
+        off += G * n_in
+        _transpose_into(params, off, G, H, w_t[layer], 0)
+        off += G * H
+        for g in range(G):
+            bias_ih[layer, g] = params[off + g]
+            bias_hh[layer, g] = params[off + G + g]
+        off += 2 * G
+    return w_t, bias_ih, bias_hh
+
+
+@njit(**KERNEL_OPTIONS)
+def same_values(a, b):
+    """Whether two 1-D arrays of one length hold the same values (NaN never matches)."""
+    differ = 0
+    for i in range(a.shape[0]):
+        differ += a[i] != b[i]
+    return differ == 0
+
+
+@njit(**KERNEL_OPTIONS)
+def _accumulate(w_t, row0, v, acc):
+    """``acc += v @ w_t[row0:row0 + len(v)]`` as axpy loops (w_t of shape (K, G)).
+
+    Four rows per pass over ``acc`` (fewer loads and stores of it); each element still
+    adds the rows one by one in order, so the sum is the same as one row per pass.
+    """
+    G = acc.shape[0]
+    n = v.shape[0]
+    k = 0
+    while k + 4 <= n:
+        v0, v1, v2, v3 = v[k], v[k + 1], v[k + 2], v[k + 3]
+        r0, r1, r2, r3 = w_t[row0 + k], w_t[row0 + k + 1], w_t[row0 + k + 2], w_t[row0 + k + 3]
+        for g in range(G):
+            a = acc[g]
+            a += r0[g] * v0
+            a += r1[g] * v1
+            a += r2[g] * v2
+            a += r3[g] * v3
+            acc[g] = a
+        k += 4
+    while k < n:
+        vk = v[k]
+        row = w_t[row0 + k]
+        for g in range(G):
+            acc[g] += row[g] * vk
+        k += 1
+
+
+@njit(**KERNEL_OPTIONS)
+def _dense(h, dense, out_row):
+    """``out_row = weight @ h + bias``; ``dense`` holds weight (O, H) then bias (O,)."""
+    O = out_row.shape[0]
+    H = h.shape[0]
+    for o in range(O):
+        s = dense[O * H + o]
+        for k in range(H):
+            s += dense[o * H + k] * h[k]
+        out_row[o] = s
+
+
+@njit(**KERNEL_OPTIONS)
+def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
+    """LSTM stack + dense on each sample's state after its last valid step.
+
+    Parameters
+    ----------
+    x : ndarray of shape (B, T, I)
+    lengths : ndarray of int64 of shape (B,)
+        Valid steps per sample, 1..T.
+    w_t, bias_ih, bias_hh : ndarray
+        The stack's weights from :func:`stack_weights` (gates i, f, g, o).
+    dense : ndarray of shape (O * H + O,)
+        The output layer's flat parameters.
+    out : ndarray of shape (B, O), output
+    """
+    B, T, I = x.shape
+    num_layers, G = bias_ih.shape
+    H = G // 4
+    dt = x.dtype
+    seq = np.empty((T, H), dtype=dt)  # layer l-1's outputs, overwritten step by step by layer l's
+    h = np.empty(H, dtype=dt)
+    c = np.empty(H, dtype=dt)
+    pre = np.empty(G, dtype=dt)
+    gate = pre.reshape((4, H))
+    for b in range(B):
+        for layer in range(num_layers):
+            h[:] = 0
+            c[:] = 0
+            for t in range(lengths[b]):
+                for g in range(G):
+                    pre[g] = bias_ih[layer, g] + bias_hh[layer, g]
+                _accumulate(w_t[layer], 0, h, pre)
+                _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], pre)
+                for j in range(H):
+                    gate[0, j] = sigmoid(gate[0, j])
+                for j in range(H):
+                    gate[1, j] = sigmoid(gate[1, j])
+                for j in range(H):
+                    gate[2, j] = tanh(gate[2, j])
+                for j in range(H):
+                    gate[3, j] = sigmoid(gate[3, j])
+                for j in range(H):
+                    c[j] = gate[1, j] * c[j] + gate[0, j] * gate[2, j]
+                for j in range(H):
+                    h[j] = gate[3, j] * tanh(c[j])
+                if layer + 1 < num_layers:
+                    seq[t] = h
+        _dense(h, dense, out[b])
+
+
+@njit(**KERNEL_OPTIONS)
+def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
+    """GRU stack + dense on each sample's last valid state (gates r, z, n); as
+    :func:`lstm_last_state`."""
+    B, T, I = x.shape
+    num_layers, G = bias_ih.shape
+    H = G // 3
+    dt = x.dtype
+    one = dt.type(1.0)
+    seq = np.empty((T, H), dtype=dt)
+    h = np.empty(H, dtype=dt)
+    from_x = np.empty(G, dtype=dt)
+    from_h = np.empty(G, dtype=dt)
+    gx = from_x.reshape((3, H))
+    gh = from_h.reshape((3, H))
+    for b in range(B):
+        for layer in range(num_layers):
+            h[:] = 0
+            for t in range(lengths[b]):
+                for g in range(G):
+                    from_x[g] = bias_ih[layer, g]
+                for g in range(G):
+                    from_h[g] = bias_hh[layer, g]
+                _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], from_x)
+                _accumulate(w_t[layer], 0, h, from_h)
+                for j in range(H):
+                    gx[0, j] = sigmoid(gx[0, j] + gh[0, j])  # r
+                for j in range(H):
+                    gx[1, j] = sigmoid(gx[1, j] + gh[1, j])  # z
+                for j in range(H):
+                    gx[2, j] = tanh(gx[2, j] + gx[0, j] * gh[2, j])  # n
+                for j in range(H):
+                    h[j] = (one - gx[1, j]) * gx[2, j] + gx[1, j] * h[j]
+                if layer + 1 < num_layers:
+                    seq[t] = h
+        _dense(h, dense, out[b])
+
+
+@njit(**KERNEL_OPTIONS)
+def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, dense, out):
+    """Elman RNN stack (0 tanh, 1 relu) + dense on each sample's last valid state; as
+    :func:`lstm_last_state`."""
+    B, T, I = x.shape
+    num_layers, H = bias_ih.shape
+    dt = x.dtype
+    seq = np.empty((T, H), dtype=dt)
+    h = np.empty(H, dtype=dt)
+    pre = np.empty(H, dtype=dt)
+    for b in range(B):
+        for layer in range(num_layers):
+            h[:] = 0
+            for t in range(lengths[b]):
+                for j in range(H):
+                    pre[j] = bias_ih[layer, j] + bias_hh[layer, j]
+                _accumulate(w_t[layer], 0, h, pre)
+                _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], pre)
+                if nonlinearity == TANH:
+                    for j in range(H):
+                        h[j] = tanh(pre[j])
+                else:
+                    for j in range(H):
+                        h[j] = relu(pre[j])
+                if layer + 1 < num_layers:
+                    seq[t] = h
+        _dense(h, dense, out[b])
+
+
+def predict_last(cell, nonlinearity, x, lengths, weights, dense, out):
+    """Run the kernel of ``cell`` ("lstm", "gru", "rnn"; ``nonlinearity`` "tanh"/"relu"
+    for "rnn") with ``weights`` from :func:`stack_weights`; writes ``out`` (B, O)."""
+    w_t, bias_ih, bias_hh = weights
+    if cell == "lstm":
+        lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out)
+    elif cell == "gru":
+        gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out)
+    else:
+        rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, dense, out)
