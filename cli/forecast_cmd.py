@@ -104,7 +104,7 @@ def run(args):
         figure = plot_forecast(frame, forecast, id_col=args.id_col, time_col=args.time_col,
                                target_col=args.target_col)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        figure.savefig(buffer, format="png", dpi=110)  # constrained layout already fits the labels
         atomic_write_bytes(args.plot, buffer.getvalue(), overwrite=True)
     _status(args, f"wrote {args.output}" + (f" and {args.plot}" if args.plot else ""))
     return 0

@@ -3,7 +3,13 @@
 import numbers
 
 import numpy as np
-from sklearn.utils.validation import check_array
+
+
+def check_array(*args, **kwargs):
+    """scikit-learn's ``check_array``, imported on first use (see ``_sklearn_base``)."""
+    from sklearn.utils.validation import check_array as sklearn_check_array
+
+    return sklearn_check_array(*args, **kwargs)
 
 
 def _to_array(X):

@@ -2,12 +2,10 @@
 
 import numbers
 import sys
+import threading
 from time import monotonic
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
@@ -15,6 +13,7 @@ from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn import clip_grad_norm, get_optimizer, get_schedule
 from ..nn._device import DEVICES, check_device
 from ..nn.recurrent import CELLS, NONLINEARITIES, resolve_dtype
+from ._sklearn_base import EstimatorBase, check_is_fitted, check_random_state
 from ._validation import (
     check_float,
     check_option,
@@ -61,6 +60,28 @@ class _Progress:
             self.bar.close()
 
 
+class CancelFlag:
+    """Set from another thread to stop a fit at its next mini-batch (``KeyboardInterrupt``).
+
+    Ensemble members trained in threads check one: a Ctrl-C in the main thread sets it,
+    so the members stop within a batch instead of running to the end. A pickled copy
+    (a process or cluster worker) is a new, unset flag: those workers are stopped by
+    their own backend.
+    """
+
+    def __init__(self):
+        self._event = threading.Event()
+
+    def set(self):
+        self._event.set()
+
+    def is_set(self):
+        return self._event.is_set()
+
+    def __reduce__(self):
+        return CancelFlag, ()
+
+
 class ArrayBatches:
     """Mini-batches gathered from whole arrays (the plain estimator case)."""
 
@@ -74,7 +95,7 @@ class ArrayBatches:
                 None if self.sample_weight is None else self.sample_weight[idx])
 
 
-class BaseRNN(BaseEstimator):
+class BaseRNN(EstimatorBase):
     """Base class; see RNNRegressor / RNNClassifier for the parameters."""
 
     _task = None  # "regression" or "classification"
@@ -373,13 +394,14 @@ class BaseRNN(BaseEstimator):
         return self
 
     def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None, resume=False,
-                          loss_fn=None, score_fn=None):
+                          loss_fn=None, score_fn=None, cancel=None):
         """Fit on a batch source whose targets are already in model space (scaled).
 
         For callers that gather mini-batches themselves, e.g. the forecaster's windows
         over one contiguous buffer. ``data`` / ``val`` are as in :meth:`_train_batches`;
         ``loss_fn`` / ``score_fn`` replace the estimator's loss and validation score for
-        outputs that are not plain predictions (e.g. several quantiles per target).
+        outputs that are not plain predictions (e.g. several quantiles per target);
+        ``cancel`` (a :class:`CancelFlag`) ends the fit with ``KeyboardInterrupt`` once set.
         """
         head = self._check_params()
         self._n_step_features = n_step_features
@@ -394,7 +416,8 @@ class BaseRNN(BaseEstimator):
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            self._train_batches(data, val, epochs, incremental=False, loss_fn=loss_fn, score_fn=score_fn)
+            self._train_batches(data, val, epochs, incremental=False, loss_fn=loss_fn, score_fn=score_fn,
+                                cancel=cancel)
         return self
 
     def _split_validation(self, X, y, lengths, sample_weight):
@@ -418,7 +441,7 @@ class BaseRNN(BaseEstimator):
     def _train(self, X, y, lengths, sample_weight, val, epochs, incremental):
         self._train_batches(ArrayBatches(X, y, lengths, sample_weight), val, epochs, incremental)
 
-    def _train_batches(self, data, val, epochs, incremental, loss_fn=None, score_fn=None):
+    def _train_batches(self, data, val, epochs, incremental, loss_fn=None, score_fn=None, cancel=None):
         """The fit loop over any batch source (arrays, or windows gathered on the fly).
 
         Parameters
@@ -429,6 +452,8 @@ class BaseRNN(BaseEstimator):
             ``loss_fn(out, y, sample_weight) -> (value, dout)``; default the estimator's loss.
         score_fn : callable, optional
             ``score_fn(out, y, lengths)`` of the validation data; default ``_score_from_outputs``.
+        cancel : CancelFlag, optional
+            Checked before every mini-batch: once set, the fit ends with ``KeyboardInterrupt``.
         """
         net = self.network_
         loss_fn = self._loss_fn() if loss_fn is None else loss_fn
@@ -450,6 +475,8 @@ class BaseRNN(BaseEstimator):
                 order = self._rng.permutation(n)
                 total, weight_sum = 0.0, 0.0
                 for start in range(0, n, bs):
+                    if cancel is not None and cancel.is_set():
+                        raise KeyboardInterrupt("the fit was stopped")
                     idx = np.sort(order[start : start + bs])
                     Xb, yb, lb, wb = data.batch(idx)
                     out = net.forward(net.embed(Xb), lb, yb, training=True)

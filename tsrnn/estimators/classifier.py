@@ -1,15 +1,12 @@
 """RNNClassifier: recurrent network classification with the scikit-learn API."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
 from ..nn import get_loss, softmax
 from .base import BaseRNN
 
 
-class RNNClassifier(ClassifierMixin, BaseRNN):
+class RNNClassifier(BaseRNN):
     """Recurrent network classifier (RNN, LSTM or GRU) on Numba kernels.
 
     Takes the same parameters as :class:`RNNRegressor` (the loss is always softmax
@@ -27,12 +24,24 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
 
     _task = "classification"
 
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags
+
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "classifier"
+        tags.classifier_tags = ClassifierTags()
+        tags.target_tags.required = True
+        return tags
+
     def _loss_fn(self):
         if self.loss not in (None, "cross_entropy"):
             raise ValueError(f"loss={self.loss!r} is not supported by RNNClassifier; use 'cross_entropy' (or None)")
         return get_loss("cross_entropy")
 
     def _encode_y(self, y, head, X, lengths, reset, classes=None):
+        from sklearn.utils.multiclass import check_classification_targets
+        from sklearn.utils.validation import column_or_1d
+
         if head.output_kind == "vector":
             y = column_or_1d(y, warn=True)
             valid = np.ones(y.shape, bool)
@@ -104,7 +113,9 @@ class RNNClassifier(ClassifierMixin, BaseRNN):
         pred = self.predict(X)
         y = np.asarray(y)
         if pred.ndim == 1:
-            return super().score(X, y, sample_weight)
+            from sklearn.metrics import accuracy_score
+
+            return accuracy_score(y, pred, sample_weight=sample_weight)
         hits = (pred == y).astype(float)
         if sample_weight is not None:
             w = np.broadcast_to(np.asarray(sample_weight, float)[:, None], hits.shape)

@@ -1,17 +1,15 @@
 """RNNRegressor: recurrent network regression with the scikit-learn API."""
 
 import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
-from sklearn.utils.validation import check_array
 
 from ..nn import get_loss
+from ._validation import check_array
 from .base import BaseRNN
 
 REGRESSION_LOSSES = ("mse", "mae", "huber")
 
 
-class RNNRegressor(RegressorMixin, BaseRNN):
+class RNNRegressor(BaseRNN):
     """Recurrent network regressor (RNN, LSTM or GRU) on Numba kernels.
 
     Parameters
@@ -162,7 +160,12 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         return np.ascontiguousarray(y, dtype=self._dtype), k, output_length
 
     def __sklearn_tags__(self):
+        from sklearn.utils import RegressorTags
+
         tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor"
+        tags.regressor_tags = RegressorTags()
+        tags.target_tags.required = True
         tags.target_tags.multi_output = True
         return tags
 
@@ -194,10 +197,14 @@ class RNNRegressor(RegressorMixin, BaseRNN):
         return out
 
     def _score_from_outputs(self, out, y, lengths):
+        from sklearn.metrics import r2_score
+
         return r2_score(y.reshape(y.shape[0], -1), out.reshape(out.shape[0], -1))
 
     def score(self, X, y, sample_weight=None):
         """R^2 of the predictions (sequence outputs flattened per sample; padded steps ignored)."""
+        from sklearn.metrics import r2_score
+
         pred = self.predict(X)
         y = np.asarray(y, dtype=float)
         if pred.ndim <= 2 and not np.isnan(pred).any():

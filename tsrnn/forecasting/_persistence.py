@@ -3,10 +3,10 @@
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
 from ..estimators import RNNRegressor
 from ..estimators._persistence import _jsonable, from_state, get_state
+from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
 
 FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_", "scaler_")

@@ -6,16 +6,15 @@ import zlib
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
 from joblib import Parallel, delayed
 
 from ..estimators import RNNRegressor
+from ..estimators.base import CancelFlag
+from ..estimators._sklearn_base import EstimatorBase, check_is_fitted, check_random_state, clone
 from ..exceptions import TrainingDivergedError
 from ..nn.recurrent import CELLS, resolve_dtype
 from ..estimators._validation import check_int
-from ..kernels.threads import cpu_threads
+from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn.losses import PinballLoss
 from ..nn._device import check_device
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
@@ -113,7 +112,7 @@ def series_seeds(random_state, ids):
                      for i in ids], dtype=np.int64)
 
 
-def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, quantiles, out_steps):
+def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, quantiles, out_steps, cancel=None):
     """Fit one ensemble member on the forecaster's windows (a joblib task).
 
     Returns ``(reg, None)``, or ``(reg, TrainingDivergedError)`` with ``reg`` holding its
@@ -124,7 +123,7 @@ def _fit_member(reg, data, n_features, n_outputs, output_length, val, resume, qu
         custom["loss_fn"] = _MultiQuantileLoss(quantiles, out_steps)
     try:
         reg._fit_from_batches(data, n_features, n_outputs, output_length=output_length, val=val, resume=resume,
-                              **custom)
+                              cancel=cancel, **custom)
     except TrainingDivergedError as exc:
         return reg, exc
     return reg, None
@@ -242,7 +241,7 @@ def _to_key_frame(frame, id_col, time_col, is_datetime):
     return out
 
 
-class RNNForecaster(ForecasterPersistence, BaseEstimator):
+class RNNForecaster(ForecasterPersistence, EstimatorBase):
     """Global recurrent forecaster for many series in long format (``unique_id, ds, y``).
 
     One network is trained on windows of every series (``input_size`` past steps ->
@@ -338,9 +337,11 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         Ensemble size: networks trained from different seeds, forecasts averaged.
         Two small networks forecast better than one twice their size, at the same
         training cost: averaging cancels much of the seed-to-seed variance of a
-        network fitted to a few hundred windows. With ``n_jobs`` > 1 the members are
-        fitted in parallel as joblib tasks (one kernel thread each); the result does
-        not depend on it.
+        network fitted to a few hundred windows. The members are fitted side by side
+        as joblib tasks, in threads unless a ``joblib.parallel_backend`` context says
+        otherwise, up to ``n_jobs`` at a time (all cores by default), sharing the
+        kernel threads; the result does not depend on it. With ``checkpoint``, or on
+        a GPU, they are fitted one after the other.
     local : bool, default=False
         False: one global network for all series. True: one model per series (the
         same parameters, trained on that series' windows only), fitted in parallel
@@ -367,7 +368,8 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
     id_col, time_col, target_col : str, default="unique_id", "ds", "y"
     random_state : int, RandomState or None, default=None
     n_jobs : int or None, default=None
-        Threads of the recurrent kernels (None: all cores); with ``local=True`` or
+        Threads of the recurrent kernels and of the ensemble members fitted side by
+        side (None: all cores); with ``local=True`` or
         ``cross_validation(refit=True)``, the joblib workers fitting independent
         models instead (None: one, unless a ``joblib.parallel_backend`` context says
         otherwise), each running single-threaded kernels.
@@ -747,8 +749,15 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
         n_features = data.windows.n_features if seq2seq else data.n_features
         quantiles = self._quantiles()
         n_outputs = 1 if seq2seq else out_steps * (1 if quantiles is None else len(quantiles))
-        # ensemble members are independent joblib tasks when n_jobs asks for workers
-        parallel = self.n_models > 1 and self.n_jobs not in (None, 1) and self.checkpoint is None
+        # Ensemble members are independent: fitted side by side, in threads unless a joblib
+        # backend context says otherwise (the CPU kernels release the GIL, and a batch of
+        # 32 windows keeps one core busy), each with its share of the kernel threads. A
+        # GPU runs one member's kernels at a time anyway.
+        threads = resolve_n_jobs(self.n_jobs)
+        side_by_side = self.checkpoint is None and self.device == "cpu"
+        n_parallel = min(self.n_models, threads) if side_by_side else 1
+        member_jobs = self.n_jobs if n_parallel == 1 else max(1, threads // n_parallel)
+        cancel = CancelFlag()
         members = []
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(
@@ -757,12 +766,18 @@ class RNNForecaster(ForecasterPersistence, BaseEstimator):
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
-                tol=0.0, random_state=int(seed), n_jobs=1 if parallel else self.n_jobs, dtype=self.dtype,
-                verbose=self.verbose, device=self.device, checkpoint=self._checkpoint_path(i),
+                tol=0.0, random_state=int(seed), n_jobs=member_jobs, dtype=self.dtype,
+                verbose=self.verbose if i == 0 or n_parallel == 1 else 0,  # one bar for members side by side
+                device=self.device, checkpoint=self._checkpoint_path(i),
             )
             members.append(delayed(_fit_member)(reg, data, n_features, n_outputs, out_steps if seq2seq else None,
-                                                val, resume, quantiles, out_steps))
-        for reg, error in Parallel(n_jobs=self.n_jobs if parallel else None)(members):
+                                                val, resume, quantiles, out_steps, cancel))
+        try:
+            fitted = Parallel(n_jobs=n_parallel, prefer="threads")(members)
+        except BaseException:
+            cancel.set()  # e.g. Ctrl-C: members still running in threads stop at their next batch
+            raise
+        for reg, error in fitted:
             reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
             self.models_.append(reg)
             if error is not None:

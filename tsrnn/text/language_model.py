@@ -5,9 +5,8 @@ import math
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
 
+from ..estimators._sklearn_base import EstimatorBase, check_is_fitted
 from ..estimators._validation import check_int
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
@@ -21,7 +20,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 _EVAL_CHUNK = 8192
 
 
-class RNNLanguageModel(BaseEstimator):
+class RNNLanguageModel(EstimatorBase):
     """Character- or word-level recurrent language model.
 
     An embedding, a recurrent stack (RNN, LSTM or GRU) and a dense layer over the

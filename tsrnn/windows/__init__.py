@@ -6,11 +6,20 @@ lists where each (input_size -> horizon) window starts in it; :class:`WindowBatc
 gathers and scales mini-batches of windows on the fly.
 """
 
+from ._arrays import make_windows
 from ._panel import FILL_POLICIES, Panel, build_panel, future_timestamps
 from ._scalers import SCALERS, window_stats
-from ._transformer import WindowTransformer, make_windows
 from ._windows import WindowBatches, expanding_stats, future_layout, level_features, window_starts
 
 __all__ = ["Panel", "build_panel", "future_timestamps", "FILL_POLICIES", "SCALERS", "window_stats",
            "WindowBatches", "window_starts", "expanding_stats", "level_features", "future_layout",
            "WindowTransformer", "make_windows"]
+
+
+def __getattr__(name):
+    # WindowTransformer subclasses scikit-learn's classes: loaded on first use only.
+    if name == "WindowTransformer":
+        from ._transformer import WindowTransformer
+
+        return WindowTransformer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
