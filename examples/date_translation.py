@@ -42,7 +42,7 @@ def make_dates(n, rng):
     return pairs
 
 
-def main(n_train=6000, n_test=1000, max_epochs=6, random_state=0):
+def main(n_train=6000, n_test=1000, max_epochs=12, random_state=0):
     rng = np.random.default_rng(random_state)
     train, test = make_dates(n_train, rng), make_dates(n_test, rng)
     test_set = {h for h, _ in test}

@@ -32,7 +32,9 @@ def test_char_language_model_beats_bigram():
 
 
 @pytest.mark.slow
+@pytest.mark.slow
 def test_date_translation_exact_accuracy():
+    # 12 epochs: with 6, the accuracy depended on the seed (0.03-0.97 over seeds 0-2)
     assert run("date_translation")["accuracy"] >= 0.95
 
 

@@ -103,3 +103,38 @@ def test_ctrl_c_stops_every_member_running_in_a_thread(panel, monkeypatch):
     # without the cancel flag the members would train on for hours in their threads
     assert all(done.wait(timeout=120) for done in ended)
     assert len(members) == 2 and all(0 < m.t_ < max_steps for m in members)
+
+
+@pytest.mark.slow
+def test_members_side_by_side_are_deterministic_with_multithreaded_blas(tmp_path):
+    # The test suite caps BLAS at one thread (conftest); this runs where BLAS has all
+    # cores, as a user's process does. Members that set the process-wide BLAS thread
+    # count themselves left it changed for each other's calls: the fifth fit + calibration
+    # in a row differed from the serial one.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import hashlib
+        from tsrnn import RNNForecaster
+        from tsrnn.datasets import load_airline
+        from tsrnn.kernels.cpu._blas import _blas_pairs
+        df = load_airline()
+        assert max(get() for get, _ in _blas_pairs()) > 1, "BLAS is single-threaded: nothing to test"
+        def digest(n_jobs):
+            m = RNNForecaster(horizon=12, random_state=0, n_jobs=n_jobs).fit(df)
+            forecast = m.predict(level=[80])  # a second, calibration fit
+            return hashlib.sha256(forecast.to_csv().encode()).hexdigest()
+        serial = digest(1)
+        for _ in range(5):
+            assert digest(None) == serial
+        print("DETERMINISTIC")
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=600)
+    if "BLAS is single-threaded" in result.stderr:
+        pytest.skip("one core: BLAS runs one thread")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "DETERMINISTIC" in result.stdout

@@ -32,6 +32,84 @@ def test_bitwise_identical_for_1_and_2_threads(cell):
         assert np.array_equal(a, b)
 
 
+_BLAS_SWEEP = """
+import numba, numpy as np
+from tsrnn.kernels.cpu._blas import _blas_pairs, single_threaded_blas
+from tsrnn.nn import Recurrent
+assert max(get() for get, _ in _blas_pairs()) > 1, "BLAS is single-threaded: nothing to test"
+def run(net, X, threads, blas_one):
+    numba.set_num_threads(threads)
+    if blas_one:
+        with single_threaded_blas():
+            Y, _ = net.forward(X); dX, _ = net.backward(np.ones_like(Y))
+    else:
+        Y, _ = net.forward(X); dX, _ = net.backward(np.ones_like(Y))
+    return Y.copy(), dX.copy(), net.flat_grad.copy()
+for cell in ("lstm", "gru", "rnn"):
+    for B in (7, 19, 22, 45, 70):
+        for T, I, H in ((24, 1, 32), (24, 8, 64)):
+            net = Recurrent(cell, I, H, random_state=0)
+            X = np.random.default_rng(B).normal(size=(B, T, I)).astype(np.float32)
+            ref = run(net, X, 1, True)
+            for threads, blas_one in ((2, False), (1, False), (2, True)):
+                got = run(net, X, threads, blas_one)
+                assert all(np.array_equal(a, b) for a, b in zip(ref, got)), (cell, B, T, I, H, threads, blas_one)
+print("BITWISE")
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
+def test_bitwise_identical_whatever_the_blas_threads(tmp_path):
+    # The suite caps BLAS at one thread (conftest): run where it has every core, as in a
+    # user's process. OpenBLAS's threading splits the inner dimension (batch x time) of
+    # the weight-gradient products for many batch sizes, which changed their rounding.
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    result = subprocess.run([sys.executable, "-c", _BLAS_SWEEP], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=600)
+    if "BLAS is single-threaded" in result.stderr:
+        pytest.skip("one core: BLAS runs one thread")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "BITWISE" in result.stdout
+
+
+def test_gemm_blocks_depend_on_the_shapes_only():
+    from tsrnn.kernels.cpu.layers import GEMM_SPLIT_FLOPS, gemm_blocks
+
+    assert gemm_blocks(512, GEMM_SPLIT_FLOPS - 1) == [(0, 512)]
+    for n in (16, 100, 128, 513, 4096):
+        for flops in (GEMM_SPLIT_FLOPS, 3.5 * GEMM_SPLIT_FLOPS, 1e12):
+            blocks = gemm_blocks(n, flops)
+            assert blocks[0][0] == 0 and blocks[-1][1] == n
+            assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+            assert all(lo % 16 == 0 for lo, _ in blocks) and len(blocks) <= 4
+    assert len(gemm_blocks(512, 1e12)) == 4
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
+@pytest.mark.parametrize("transposed", [False, True])
+def test_gemm_is_a_matrix_product_on_any_thread_count(rng, transposed):
+    from tsrnn.kernels.cpu.layers import gemm
+
+    # a transposed view splits the inner dimension (the weight gradients), else the rows
+    a = rng.normal(size=(3000, 300) if transposed else (300, 3000)).astype(np.float32)
+    a = a.T if transposed else a
+    b = rng.normal(size=(3000, 70)).astype(np.float32)
+    outs = []
+    for threads in (1, 2):
+        numba.set_num_threads(threads)
+        try:
+            outs.append(gemm(a, b, np.empty((300, 70), np.float32)))
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert np.array_equal(outs[0], outs[1])
+    np.testing.assert_allclose(outs[0], a.astype(np.float64) @ b, rtol=1e-4, atol=1e-3)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_variable_length_equals_truncated_sequences(cell, rng):
     net = Recurrent(cell, 2, 3, dtype="float64", random_state=0)

@@ -773,7 +773,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             members.append(delayed(_fit_member)(reg, data, n_features, n_outputs, out_steps if seq2seq else None,
                                                 val, resume, quantiles, out_steps, cancel))
         try:
-            fitted = Parallel(n_jobs=n_parallel, prefer="threads")(members)
+            # BLAS thread counts are process-wide, and setting them while another thread
+            # runs a BLAS call changes that call's result: the members' own cpu_threads
+            # find them already set here and leave them alone.
+            with cpu_threads(member_jobs if n_parallel > 1 else None):
+                fitted = Parallel(n_jobs=n_parallel, prefer="threads")(members)
         except BaseException:
             cancel.set()  # e.g. Ctrl-C: members still running in threads stop at their next batch
             raise

@@ -3,7 +3,7 @@ the BLAS libraries."""
 
 import numba
 
-from .cpu._blas import _blas_pairs
+from .cpu._blas import single_threaded_blas
 
 
 def resolve_n_jobs(n_jobs):
@@ -17,38 +17,36 @@ def resolve_n_jobs(n_jobs):
 
 
 class cpu_threads:
-    """Context manager: run the block with ``n_jobs`` Numba threads and at most ``n_jobs``
-    BLAS threads, restoring the previous settings after.
+    """Context manager: run the block with ``n_jobs`` Numba threads and single-threaded
+    BLAS, restoring the previous settings after.
 
-    ``n_jobs=None`` changes nothing. Only settings that differ are touched (direct
-    OpenBLAS calls, no threadpoolctl round trip), which keeps one-sample predictions cheap.
+    ``n_jobs=None`` leaves the Numba setting alone. BLAS always runs one thread inside:
+    tsrnn parallelises its own work (kernel chunks, GEMM row blocks) in pieces that
+    depend on the shapes only, while OpenBLAS's threading splits the inner dimension of
+    some products and so changes their rounding with the thread count. The BLAS cap is
+    reference-counted across threads (``single_threaded_blas``): blocks running in
+    several threads at once never reset it under each other.
     """
 
-    __slots__ = ("n_jobs", "_numba_previous", "_blas_restore")
+    __slots__ = ("n_jobs", "_numba_previous", "_blas")
 
     def __init__(self, n_jobs):
         self.n_jobs = n_jobs
 
     def __enter__(self):
         self._numba_previous = None
-        self._blas_restore = []
-        if self.n_jobs is None:
-            return self
-        n = resolve_n_jobs(self.n_jobs)
-        previous = numba.get_num_threads()
-        if previous != n:
-            numba.set_num_threads(n)
-            self._numba_previous = previous
-        for get, set_ in _blas_pairs():
-            current = get()
-            if current is not None and current != n:
-                set_(n)
-                self._blas_restore.append((set_, current))
+        if self.n_jobs is not None:
+            n = resolve_n_jobs(self.n_jobs)
+            previous = numba.get_num_threads()
+            if previous != n:
+                numba.set_num_threads(n)
+                self._numba_previous = previous
+        self._blas = single_threaded_blas()
+        self._blas.__enter__()
         return self
 
     def __exit__(self, *exc):
+        self._blas.__exit__(*exc)
         if self._numba_previous is not None:
             numba.set_num_threads(self._numba_previous)
-        for set_, n in self._blas_restore:
-            set_(n)
         return False

@@ -39,6 +39,89 @@ def batch_chunk(batch_size):
 
 _pool = None
 
+# A product smaller than this runs as one BLAS call (a thread hand-off costs more).
+GEMM_SPLIT_FLOPS = 4_000_000
+GEMM_ALIGN = 16
+
+
+def _thread_pool():
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+    return _pool
+
+
+def _run_tasks(tasks):
+    """Run ``(function, *args)`` tasks on up to ``numba.get_num_threads()`` threads
+    (this one included), contiguous groups of tasks per thread, and wait for all."""
+    n = min(numba.get_num_threads(), len(tasks))
+    if n <= 1:
+        for fn, *args in tasks:
+            fn(*args)
+        return
+
+    def group(i):
+        for fn, *args in tasks[len(tasks) * i // n : len(tasks) * (i + 1) // n]:
+            fn(*args)
+
+    futures = [_thread_pool().submit(group, i) for i in range(1, n)]
+    group(0)
+    for f in futures:
+        f.result()
+
+
+def gemm_blocks(n, flops):
+    """Ranges of ``n`` (rows, or the inner dimension) a product of ``flops`` is cut
+    into; they depend on the shapes only.
+
+    Returns
+    -------
+    list of (start, stop)
+        One range below ``GEMM_SPLIT_FLOPS``; else up to four, aligned to 16.
+    """
+    k = min(4, n // GEMM_ALIGN, int(flops // GEMM_SPLIT_FLOPS))
+    if k <= 1:
+        return [(0, n)]
+    step = -(-n // k)
+    step = -(-step // GEMM_ALIGN) * GEMM_ALIGN
+    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+
+
+def gemm(a, b, out):
+    """``out[...] = a @ b``, bitwise the same whatever the thread counts.
+
+    OpenBLAS's own threading splits the inner dimension of some products (e.g. the
+    weight gradients, whose inner dimension is batch x time), which changes their
+    rounding with the thread count. Here BLAS runs single-threaded on blocks chosen
+    from the shapes alone (:func:`gemm_blocks`), run in parallel on the kernels'
+    thread pool: row blocks when ``a`` is C-contiguous, else (``a`` a transposed
+    view, as in the weight gradients) blocks of the inner dimension whose partial
+    products are summed in a fixed order.
+
+    Parameters
+    ----------
+    a : ndarray of shape (M, K)
+        C-contiguous, or the transpose of a C-contiguous (K, M) array.
+    b : ndarray of shape (K, N), C-contiguous
+    out : ndarray of shape (M, N), C-contiguous
+    """
+    M, K = a.shape
+    flops = 2 * M * K * b.shape[1]
+    rows = a.flags.c_contiguous
+    blocks = gemm_blocks(M if rows else K, flops)
+    with single_threaded_blas():
+        if len(blocks) == 1:
+            np.dot(a, b, out=out)
+        elif rows:
+            _run_tasks([(np.dot, a[lo:hi], b, out[lo:hi]) for lo, hi in blocks])
+        else:
+            parts = np.empty((len(blocks),) + out.shape, dtype=out.dtype)
+            _run_tasks([(np.dot, a[:, lo:hi], b[lo:hi], parts[i]) for i, (lo, hi) in enumerate(blocks)])
+            np.copyto(out, parts[0])
+            for part in parts[1:]:
+                out += part
+    return out
+
 
 def run_chunks(kernel, batch_size, head, tail):
     """``kernel(*head, lo, hi, chunk, *tail)`` over the batch, on up to
@@ -49,7 +132,6 @@ def run_chunks(kernel, batch_size, head, tail):
     does not depend on which thread ran it, so results are bitwise identical for any
     thread count. BLAS is capped at one thread meanwhile (the kernels call it per step).
     """
-    global _pool
     chunk = batch_chunk(batch_size)
     n_chunks = -(-batch_size // chunk)
     n = 1 if n_chunks == 1 else min(numba.get_num_threads(), n_chunks)
@@ -57,10 +139,8 @@ def run_chunks(kernel, batch_size, head, tail):
         if n <= 1:
             kernel(*head, 0, batch_size, chunk, *tail)
             return
-        if _pool is None:
-            _pool = concurrent.futures.ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1))
         bounds = [min(batch_size, (n_chunks * i // n) * chunk) for i in range(n + 1)]
-        futures = [_pool.submit(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(1, n)]
+        futures = [_thread_pool().submit(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(1, n)]
         kernel(*head, bounds[0], bounds[1], chunk, *tail)
         for f in futures:
             f.result()
@@ -69,7 +149,8 @@ def run_chunks(kernel, batch_size, head, tail):
 def _project(x, w_ih):
     """``x @ w_ih.T`` for all steps at once: (B, T, I) -> (B, T, G*H) (biases go in the kernel)."""
     B, T, I = x.shape
-    return np.dot(x.reshape(B * T, I), w_ih.T).reshape(B, T, -1)
+    out = np.empty((B * T, w_ih.shape[0]), dtype=x.dtype)
+    return gemm(x.reshape(B * T, I), w_ih.T, out).reshape(B, T, -1)
 
 
 def _merged_weights(w_ih, w_hh):
@@ -91,9 +172,9 @@ def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh):
     B, T, G = dg_in.shape
     dgi = dg_in.reshape(B * T, G)
     dgr = dg_rec.reshape(B * T, G)
-    np.dot(dgi.T, x.reshape(B * T, -1), out=gw_ih)
+    gemm(dgi.T, x.reshape(B * T, -1), gw_ih)
     h_prev = np.concatenate((h0[:, None, :], y[:, :-1, :]), axis=1)
-    np.dot(dgr.T, h_prev.reshape(B * T, -1), out=gw_hh)
+    gemm(dgr.T, h_prev.reshape(B * T, -1), gw_hh)
     gb_ih[...] = dgi.sum(axis=0)
     if dg_rec is dg_in:
         gb_hh[...] = gb_ih
@@ -103,7 +184,8 @@ def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh):
 
 def _input_grad(dg_in, w_ih):
     B, T, G = dg_in.shape
-    return np.dot(dg_in.reshape(B * T, G), w_ih).reshape(B, T, -1)
+    out = np.empty((B * T, w_ih.shape[1]), dtype=dg_in.dtype)
+    return gemm(dg_in.reshape(B * T, G), w_ih, out).reshape(B, T, -1)
 
 
 class LSTMLayer:
