@@ -1,5 +1,6 @@
 """``tsrnn forecast``: fit a forecaster on DATA and write the next H steps (and a plot)."""
 
+import argparse
 import io
 import sys
 import time
@@ -9,13 +10,23 @@ from tsrnn.io import atomic_write_bytes
 from ._common import UsageError, check_output_path, write_frame_csv
 from ._data import add_data_arguments, read_series
 
+def _steps(text):
+    """``--max-steps``: a positive number of optimizer steps, or "auto"."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of steps or 'auto', got {text!r}") from None
+
+
 # CLI option -> RNNForecaster parameter (None: same name with dashes as underscores)
 MODEL_OPTIONS = {
     "--input-size": (int, "past steps the network reads (default: the forecaster's choice)"),
     "--cell": (str, "lstm, gru or rnn"),
     "--hidden-size": (int, "hidden units"),
     "--num-layers": (int, "stacked recurrent layers"),
-    "--max-steps": (int, "optimizer steps"),
+    "--max-steps": (_steps, "optimizer steps, or auto (the default: five epochs over the windows, 100-1000 steps)"),
     "--learning-rate": (float, "Adam learning rate"),
     "--batch-size": (int, "windows per mini-batch"),
     "--n-models": (int, "ensemble size (networks from different seeds, averaged)"),

@@ -1,7 +1,8 @@
 """tsrnn: Numba-compiled recurrent networks (RNN, LSTM, GRU) for time series.
 
 The estimators are imported on first use, so ``import tsrnn`` (and ``tsrnn.nn``) stays
-cheap: scikit-learn and pandas load only when an estimator is touched.
+cheap: pandas loads when an estimator is touched, scikit-learn only when one of its
+tools (clone, Pipeline, GridSearchCV) or the array estimators' input validation runs.
 """
 
 import importlib

@@ -18,6 +18,15 @@ def test_quickstart_forecast_with_plot(run_cli, tmp_path):
     assert (tmp_path / "fc.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_max_steps_takes_auto_or_a_number(run_cli, tmp_path):
+    ok = run_cli("forecast", "--dataset", "airline", "--horizon", "3", "--max-steps", "auto", "--hidden-size", "4",
+                 "--quiet", "-o", "fc.csv")
+    assert ok.returncode == 0, ok.stderr
+    bad = run_cli("forecast", "--dataset", "airline", "--horizon", "3", "--max-steps", "many", "-o", "x.csv")
+    assert bad.returncode == 2 and "expected a number of steps or 'auto'" in bad.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
 def test_wide_csv_and_custom_columns(run_cli, tmp_path):
     t = pd.date_range("2020-01-01", periods=60, freq="D")
     wide = pd.DataFrame({"when": t, "a": np.sin(np.arange(60) / 3), "b": np.cos(np.arange(60) / 3)})

@@ -164,3 +164,34 @@ def test_check_random_state_refuses_other_seeds():
 def test_unfitted_use_raises_sklearns_not_fitted_error(call):
     with pytest.raises(NotFittedError, match="is not fitted yet"):
         call()
+
+
+def test_repr_lists_every_parameter_when_sklearn_says_so():
+    import sklearn
+
+    with sklearn.config_context(print_changed_only=False):
+        text = repr(RNNRegressor(cell="gru"))
+    assert "cell='gru'" in text and "hidden_size=32" in text and "max_epochs=200" in text
+
+
+def test_nan_defaults_count_as_unchanged_whatever_the_float_type():
+    from tsrnn.estimators._sklearn_base import _differs
+
+    assert not _differs(np.float32("nan"), float("nan"))
+    assert _differs(np.float64(1.0), float("nan"))
+
+
+def test_clone_uses_a_parameters_own_sklearn_clone_hook():
+    class Hooked:
+        def __sklearn_clone__(self):
+            return "cloned by its hook"
+
+    class Wrapper(EstimatorBase):
+        def __init__(self, inner=None):
+            self.inner = inner
+
+    assert clone(Wrapper(inner=Hooked())).inner == "cloned by its hook"
+
+
+def test_older_tools_see_the_estimator_type():
+    assert RNNRegressor._estimator_type == "regressor" and RNNClassifier._estimator_type == "classifier"

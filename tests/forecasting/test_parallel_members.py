@@ -32,6 +32,27 @@ def test_members_side_by_side_equal_members_one_after_the_other(panel, n_jobs):
     pd.testing.assert_frame_equal(serial.predict(), side_by_side.predict())
 
 
+def test_members_keep_the_forecasters_run_settings_not_their_thread_share(panel):
+    model = RNNForecaster(n_jobs=2, n_models=2, verbose=0, **TINY).fit(panel)
+    assert [(m.n_jobs, m.verbose, m.checkpoint) for m in model.models_] == [(2, 0, None)] * 2
+
+
+def test_members_run_in_threads_even_inside_a_process_backend(panel, monkeypatch):
+    import joblib
+
+    pids = []
+    fit_member = forecaster_module._fit_member
+
+    def recording(*args, **kwargs):
+        pids.append(os.getpid())
+        return fit_member(*args, **kwargs)
+
+    monkeypatch.setattr(forecaster_module, "_fit_member", recording)
+    with joblib.parallel_backend("loky", n_jobs=2):
+        RNNForecaster(n_jobs=2, n_models=2, **TINY).fit(panel)
+    assert pids == [os.getpid()] * 2  # the window buffer is shared, never shipped to workers
+
+
 def test_members_run_in_threads_of_this_process(panel, monkeypatch):
     seen = []
     fit_member = forecaster_module._fit_member

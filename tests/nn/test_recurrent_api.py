@@ -33,6 +33,7 @@ def test_bitwise_identical_for_1_and_2_threads(cell):
 
 
 _BLAS_SWEEP = """
+import contextlib
 import numba, numpy as np
 from tsrnn.kernels.cpu._blas import _blas_pairs, single_threaded_blas
 from tsrnn.nn import Recurrent
@@ -54,6 +55,19 @@ for cell in ("lstm", "gru", "rnn"):
             for threads, blas_one in ((2, False), (1, False), (2, True)):
                 got = run(net, X, threads, blas_one)
                 assert all(np.array_equal(a, b) for a, b in zip(ref, got)), (cell, B, T, I, H, threads, blas_one)
+from tsrnn.nn.dense import Dense
+for B in (7, 22, 45, 301):  # a head over every step of a batch: (B*T, H) @ (H, vocab)
+    dense = Dense(64, 300)
+    dense.reset_parameters(0)
+    X = np.random.default_rng(B).normal(size=(B * 24, 64)).astype(np.float32)
+    outs = []
+    for threads, blas_one in ((1, True), (2, False)):
+        numba.set_num_threads(threads)
+        with single_threaded_blas() if blas_one else contextlib.nullcontext():
+            y = dense.forward(X)
+            dx = dense.backward(np.cos(y))
+        outs.append((y, dx, dense.flat_grad.copy()))
+    assert all(np.array_equal(a, b) for a, b in zip(*outs)), ("dense", B)
 print("BITWISE")
 """
 

@@ -17,7 +17,9 @@ HTML repr in notebooks (the text repr is shown).
 
 import copy
 import inspect
+import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -72,7 +74,7 @@ def _clone_param(value):
         return {k: _clone_param(v) for k, v in value.items()}
     if type(value) in (list, tuple, set, frozenset):
         return type(value)(_clone_param(v) for v in value)
-    if hasattr(value, "get_params") and not isinstance(value, type):
+    if (hasattr(value, "get_params") or hasattr(value, "__sklearn_clone__")) and not isinstance(value, type):
         return clone(value)
     return copy.deepcopy(value)
 
@@ -81,7 +83,8 @@ def _differs(value, default):
     """Whether a parameter differs from its default, for the repr (as scikit-learn decides)."""
     if value is default:
         return False
-    if isinstance(value, float) and isinstance(default, float) and np.isnan(value) and np.isnan(default):
+    if (isinstance(value, numbers.Real) and isinstance(default, numbers.Real)
+            and math.isnan(value) and math.isnan(default)):
         return False
     return repr(value) != repr(default)
 
@@ -163,7 +166,10 @@ class EstimatorBase:
                     regressor_tags=None, classifier_tags=None)
 
     def __repr__(self):
+        """``Name(param=value, ...)``: the parameters that differ from their defaults (all of
+        them after ``sklearn.set_config(print_changed_only=False)``)."""
+        everything = "sklearn" in sys.modules and not sys.modules["sklearn"].get_config()["print_changed_only"]
         defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
-        changed = [f"{name}={value!r}" for name, value in self.get_params(deep=False).items()
-                   if _differs(value, defaults.get(name, inspect.Parameter.empty))]
-        return f"{type(self).__name__}({', '.join(changed)})"
+        shown = [f"{name}={value!r}" for name, value in self.get_params(deep=False).items()
+                 if everything or _differs(value, defaults.get(name, inspect.Parameter.empty))]
+        return f"{type(self).__name__}({', '.join(shown)})"

@@ -23,6 +23,7 @@ class RNNClassifier(BaseRNN):
     """
 
     _task = "classification"
+    _estimator_type = "classifier"  # read by older tools; scikit-learn itself reads the tags
 
     def __sklearn_tags__(self):
         from sklearn.utils import ClassifierTags

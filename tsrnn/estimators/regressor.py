@@ -102,6 +102,7 @@ class RNNRegressor(BaseRNN):
     """
 
     _task = "regression"
+    _estimator_type = "regressor"  # read by older tools; scikit-learn itself reads the tags
 
     def _loss_fn(self):
         name = self.loss or "mse"

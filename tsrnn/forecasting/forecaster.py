@@ -6,7 +6,7 @@ import zlib
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 
 from ..estimators import RNNRegressor
 from ..estimators.base import CancelFlag
@@ -16,7 +16,7 @@ from ..nn.recurrent import CELLS, resolve_dtype
 from ..estimators._validation import check_int
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn.losses import PinballLoss
-from ..nn._device import check_device
+from ..nn._device import check_device, use_cuda
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
 from ..windows._panel import _listing
@@ -347,10 +347,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         Two small networks forecast better than one twice their size, at the same
         training cost: averaging cancels much of the seed-to-seed variance of a
         network fitted to a few hundred windows. The members are fitted side by side
-        as joblib tasks, in threads unless a ``joblib.parallel_backend`` context says
-        otherwise, up to ``n_jobs`` at a time (all cores by default), sharing the
-        kernel threads; the result does not depend on it. With ``checkpoint``, or on
-        a GPU, they are fitted one after the other.
+        in threads, up to ``n_jobs`` at a time (all cores by default), sharing the
+        kernel threads and one window buffer; the result does not depend on it. With
+        ``checkpoint``, or on a GPU, they are fitted one after the other.
     local : bool, default=False
         False: one global network for all series. True: one model per series (the
         same parameters, trained on that series' windows only), fitted in parallel
@@ -409,9 +408,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     scaler_ : str or None
         The scaling used; ``scaler="auto"`` chooses it.
     n_windows_ : int
-        Training windows used (at most ``max_steps * batch_size``).
+        Training windows used (at most the optimizer steps times ``batch_size``).
     max_epochs_ : int
-        Epochs run for ``max_steps`` optimizer steps.
+        Epochs run for the optimizer steps (``max_steps``, or the count "auto" chose
+        from the training windows; copies fitted on less data, such as the conformal
+        calibration model, choose for their own windows).
     conformal_scores_ : ndarray of shape (n_calibration, horizon)
         Absolute calibration errors divided by each window's interval scale (computed
         on the first ``predict`` with ``level``).
@@ -768,12 +769,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         n_features = data.windows.n_features if seq2seq else data.n_features
         quantiles = self._quantiles()
         n_outputs = 1 if seq2seq else out_steps * (1 if quantiles is None else len(quantiles))
-        # Ensemble members are independent: fitted side by side, in threads unless a joblib
-        # backend context says otherwise (the CPU kernels release the GIL, and a batch of
-        # 32 windows keeps one core busy), each with its share of the kernel threads. A
-        # GPU runs one member's kernels at a time anyway.
+        # Ensemble members are independent: fitted side by side in threads (the CPU kernels
+        # release the GIL, a batch of 32 windows keeps one core busy, and threads share
+        # the window buffer, which processes or a cluster would each need a copy of), each
+        # with its share of the kernel threads. A GPU runs one member's kernels at a time.
         threads = resolve_n_jobs(self.n_jobs)
-        side_by_side = self.checkpoint is None and self.device == "cpu"
+        side_by_side = self.checkpoint is None and not use_cuda(self.device, self.batch_size)
         n_parallel = min(self.n_models, threads) if side_by_side else 1
         member_jobs = self.n_jobs if n_parallel == 1 else max(1, threads // n_parallel)
         cancel = CancelFlag()
@@ -792,16 +793,17 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             members.append(delayed(_fit_member)(reg, data, n_features, n_outputs, out_steps if seq2seq else None,
                                                 val, resume, quantiles, out_steps, cancel))
         try:
-            # BLAS thread counts are process-wide, and setting them while another thread
-            # runs a BLAS call changes that call's result: the members' own cpu_threads
-            # find them already set here and leave them alone.
+            # The BLAS cap is process-wide: held here for the whole block, the members'
+            # own (reference-counted) caps never set or reset it while another member's
+            # BLAS call runs, which changed that call's result.
             with cpu_threads(member_jobs if n_parallel > 1 else None):
-                fitted = Parallel(n_jobs=n_parallel, prefer="threads")(members)
+                fitted = Parallel(n_jobs=n_parallel, backend="threading")(members)
         except BaseException:
             cancel.set()  # e.g. Ctrl-C: members still running in threads stop at their next batch
             raise
         for reg, error in fitted:
-            reg.set_params(checkpoint=None)  # where training checkpoints went is not part of the model
+            # where checkpoints went and how the members were run are not part of the model
+            reg.set_params(checkpoint=None, n_jobs=self.n_jobs, verbose=self.verbose)
             self.models_.append(reg)
             if error is not None:
                 # stay usable, as the estimators do: this network keeps its last finite weights
@@ -1265,7 +1267,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         template = clone(self).set_params(checkpoint=None)
         if len(backs) == 1 or self.local:
             return [_fit_copy(template, panel.truncate(b), input_size) for b in backs]
-        if self.n_jobs not in (None, 1):
+        if effective_n_jobs(self.n_jobs) > 1:  # a joblib context may ask for workers with n_jobs=None
             template.set_params(n_jobs=1)
         return Parallel(n_jobs=self.n_jobs)(delayed(_fit_copy)(template, panel.truncate(b), input_size)
                                             for b in backs)

@@ -35,18 +35,20 @@ class cpu_threads:
 
     def __enter__(self):
         self._numba_previous = None
-        if self.n_jobs is not None:
-            n = resolve_n_jobs(self.n_jobs)
+        n = None if self.n_jobs is None else resolve_n_jobs(self.n_jobs)  # validates before changing anything
+        self._blas = single_threaded_blas()
+        self._blas.__enter__()
+        if n is not None:
             previous = numba.get_num_threads()
             if previous != n:
                 numba.set_num_threads(n)
                 self._numba_previous = previous
-        self._blas = single_threaded_blas()
-        self._blas.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._blas.__exit__(*exc)
-        if self._numba_previous is not None:
-            numba.set_num_threads(self._numba_previous)
+        try:
+            if self._numba_previous is not None:
+                numba.set_num_threads(self._numba_previous)
+        finally:
+            self._blas.__exit__(*exc)
         return False

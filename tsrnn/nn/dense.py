@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ..kernels.cpu.layers import gemm
 from .init import as_generator, glorot_uniform
 
 
@@ -51,7 +52,8 @@ class Dense:
     def forward(self, x):
         """x : ndarray of shape (..., in_features) -> ndarray of shape (..., out_features)."""
         self._x = x
-        out = np.dot(x.reshape(-1, self.in_features), self.weight.T)
+        x2 = x.reshape(-1, self.in_features)
+        out = gemm(x2, self.weight.T, np.empty((x2.shape[0], self.out_features), dtype=np.result_type(x2, self.weight)))
         out += self.bias
         return out.reshape(x.shape[:-1] + (self.out_features,))
 
@@ -62,9 +64,10 @@ class Dense:
         """
         x2 = self._x.reshape(-1, self.in_features)
         d2 = dout.reshape(-1, self.out_features)
-        np.dot(d2.T, x2, out=self.weight_grad)
+        gemm(d2.T, x2, self.weight_grad)  # products split by shape only: same bits on any thread count
         self.bias_grad[...] = d2.sum(axis=0)
-        return np.dot(d2, self.weight).reshape(self._x.shape)
+        dx = gemm(d2, self.weight, np.empty((d2.shape[0], self.in_features), dtype=np.result_type(d2, self.weight)))
+        return dx.reshape(self._x.shape)
 
     def __getstate__(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "dtype": self.dtype,

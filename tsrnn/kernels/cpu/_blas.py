@@ -10,6 +10,7 @@ call, which is measurable for a 0.1 ms inference), and nothing at all when the
 library already runs one thread.
 """
 
+import os
 import threading
 
 _controllers = None
@@ -75,12 +76,14 @@ class single_threaded_blas:
         with _lock:
             if _depth == 0:
                 saved = []
-                for get, set_ in _blas_pairs():
-                    n = get()
-                    if n is not None and n != 1:
-                        set_(1)
-                        saved.append((set_, n))
-                _saved = saved
+                try:
+                    for get, set_ in _blas_pairs():
+                        n = get()
+                        if n is not None and n != 1:
+                            set_(1)
+                            saved.append((set_, n))
+                finally:  # an interrupt half-way: what was capped is still restored by the last exit
+                    _saved = saved
             _depth += 1
         return self
 
@@ -89,7 +92,18 @@ class single_threaded_blas:
         with _lock:
             _depth -= 1
             if _depth == 0:
-                for set_, n in _saved:
+                saved, _saved = _saved, []
+                for set_, n in saved:
                     set_(n)
-                _saved = []
         return False
+
+
+def _reset_after_fork():
+    # A forked child has none of the parent's threads inside a block.
+    global _depth, _saved, _lock
+    _lock = threading.Lock()
+    _depth, _saved = 0, []
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)

@@ -10,6 +10,8 @@ Weight shapes follow PyTorch: ``w_ih`` (G*H, I), ``w_hh`` (G*H, H), ``b_ih`` and
 """
 
 import concurrent.futures
+import os
+import threading
 
 import numba
 import numpy as np
@@ -44,11 +46,26 @@ GEMM_SPLIT_FLOPS = 4_000_000
 GEMM_ALIGN = 16
 
 
+_pool_lock = threading.Lock()
+
+
 def _thread_pool():
     global _pool
     if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1))
+        with _pool_lock:  # ensemble members in threads may ask first at the same time
+            if _pool is None:
+                _pool = concurrent.futures.ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1))
     return _pool
+
+
+def _forget_pool_after_fork():
+    # A forked child inherits the executor without its threads: work submitted there would never run.
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _run_tasks(tasks):
