@@ -10,6 +10,7 @@ from tsrnn.io import atomic_write_bytes
 from ._common import UsageError, check_output_path, write_frame_csv
 from ._data import add_data_arguments, read_series
 
+
 def _steps(text):
     """``--max-steps``: a positive number of optimizer steps, or "auto"."""
     if text == "auto":

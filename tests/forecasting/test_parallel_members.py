@@ -2,7 +2,6 @@
 and a Ctrl-C stops every member within a mini-batch."""
 
 import os
-import pickle
 import signal
 import threading
 
@@ -13,7 +12,6 @@ import pytest
 import tsrnn.forecasting.forecaster as forecaster_module
 from tsrnn import RNNForecaster
 from tsrnn.datasets.synthetic import make_random_walk_panel
-from tsrnn.estimators.base import CancelFlag
 
 TINY = dict(horizon=3, input_size=6, hidden_size=4, max_steps=20, batch_size=16, random_state=5)
 
@@ -67,8 +65,8 @@ def test_members_run_in_threads_of_this_process(panel, monkeypatch):
     assert len(seen) == 2
 
 
-def test_a_set_cancel_flag_stops_a_fit_before_its_next_batch(panel):
-    flag = CancelFlag()
+def test_a_set_cancel_event_stops_a_fit_before_its_next_batch(panel):
+    flag = threading.Event()
     flag.set()
     member = forecaster_module.RNNRegressor(max_epochs=5, random_state=0)
     batches = _windows(panel)
@@ -83,13 +81,6 @@ def _windows(panel):
     p = build_panel(panel)
     starts, _ = window_starts(p.offsets, 6, 3, 1)
     return WindowBatches(p.y, None, starts, 6, 3, "robust", np.float32)
-
-
-def test_a_pickled_cancel_flag_is_a_new_unset_flag():
-    flag = CancelFlag()
-    flag.set()
-    copy = pickle.loads(pickle.dumps(flag))
-    assert flag.is_set() and not copy.is_set()
 
 
 @pytest.mark.slow

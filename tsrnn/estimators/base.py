@@ -2,7 +2,6 @@
 
 import numbers
 import sys
-import threading
 from time import monotonic
 
 import numpy as np
@@ -58,28 +57,6 @@ class _Progress:
     def close(self):
         if self.bar is not None:
             self.bar.close()
-
-
-class CancelFlag:
-    """Set from another thread to stop a fit at its next mini-batch (``KeyboardInterrupt``).
-
-    Ensemble members trained in threads check one: a Ctrl-C in the main thread sets it,
-    so the members stop within a batch instead of running to the end. A pickled copy
-    (a process or cluster worker) is a new, unset flag: those workers are stopped by
-    their own backend.
-    """
-
-    def __init__(self):
-        self._event = threading.Event()
-
-    def set(self):
-        self._event.set()
-
-    def is_set(self):
-        return self._event.is_set()
-
-    def __reduce__(self):
-        return CancelFlag, ()
 
 
 class ArrayBatches:
@@ -401,7 +378,7 @@ class BaseRNN(EstimatorBase):
         over one contiguous buffer. ``data`` / ``val`` are as in :meth:`_train_batches`;
         ``loss_fn`` / ``score_fn`` replace the estimator's loss and validation score for
         outputs that are not plain predictions (e.g. several quantiles per target);
-        ``cancel`` (a :class:`CancelFlag`) ends the fit with ``KeyboardInterrupt`` once set.
+        ``cancel`` (a ``threading.Event``) ends the fit with ``KeyboardInterrupt`` once set.
         """
         head = self._check_params()
         self._n_step_features = n_step_features
@@ -452,8 +429,9 @@ class BaseRNN(EstimatorBase):
             ``loss_fn(out, y, sample_weight) -> (value, dout)``; default the estimator's loss.
         score_fn : callable, optional
             ``score_fn(out, y, lengths)`` of the validation data; default ``_score_from_outputs``.
-        cancel : CancelFlag, optional
-            Checked before every mini-batch: once set, the fit ends with ``KeyboardInterrupt``.
+        cancel : threading.Event, optional
+            Checked before every mini-batch: once set, the fit ends with ``KeyboardInterrupt``
+            (another thread's Ctrl-C stops a fit running in a worker thread).
         """
         net = self.network_
         loss_fn = self._loss_fn() if loss_fn is None else loss_fn

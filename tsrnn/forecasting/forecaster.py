@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import threading
 import zlib
 
 import numpy as np
@@ -9,7 +10,6 @@ import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
 
 from ..estimators import RNNRegressor
-from ..estimators.base import CancelFlag
 from ..estimators._sklearn_base import EstimatorBase, check_is_fitted, check_random_state, clone
 from ..exceptions import TrainingDivergedError
 from ..nn.recurrent import CELLS, resolve_dtype
@@ -777,7 +777,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         side_by_side = self.checkpoint is None and not use_cuda(self.device, self.batch_size)
         n_parallel = min(self.n_models, threads) if side_by_side else 1
         member_jobs = self.n_jobs if n_parallel == 1 else max(1, threads // n_parallel)
-        cancel = CancelFlag()
+        cancel = threading.Event()
         members = []
         for i, seed in enumerate(seeds):
             reg = RNNRegressor(

@@ -52,8 +52,7 @@ class Dense:
     def forward(self, x):
         """x : ndarray of shape (..., in_features) -> ndarray of shape (..., out_features)."""
         self._x = x
-        x2 = x.reshape(-1, self.in_features)
-        out = gemm(x2, self.weight.T, np.empty((x2.shape[0], self.out_features), dtype=np.result_type(x2, self.weight)))
+        out = gemm(x.reshape(-1, self.in_features), self.weight.T)
         out += self.bias
         return out.reshape(x.shape[:-1] + (self.out_features,))
 
@@ -66,8 +65,7 @@ class Dense:
         d2 = dout.reshape(-1, self.out_features)
         gemm(d2.T, x2, self.weight_grad)  # products split by shape only: same bits on any thread count
         self.bias_grad[...] = d2.sum(axis=0)
-        dx = gemm(d2, self.weight, np.empty((d2.shape[0], self.in_features), dtype=np.result_type(d2, self.weight)))
-        return dx.reshape(self._x.shape)
+        return gemm(d2, self.weight).reshape(self._x.shape)
 
     def __getstate__(self):
         return {"in_features": self.in_features, "out_features": self.out_features, "dtype": self.dtype,

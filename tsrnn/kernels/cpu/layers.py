@@ -39,13 +39,11 @@ def batch_chunk(batch_size):
     return min(128, max(32, -(-batch_size // 4)))
 
 
-_pool = None
-
 # A product smaller than this runs as one BLAS call (a thread hand-off costs more).
 GEMM_SPLIT_FLOPS = 4_000_000
 GEMM_ALIGN = 16
 
-
+_pool = None
 _pool_lock = threading.Lock()
 
 
@@ -104,8 +102,8 @@ def gemm_blocks(n, flops):
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
-def gemm(a, b, out):
-    """``out[...] = a @ b``, bitwise the same whatever the thread counts.
+def gemm(a, b, out=None):
+    """``a @ b`` into ``out``, bitwise the same whatever the thread counts.
 
     OpenBLAS's own threading splits the inner dimension of some products (e.g. the
     weight gradients, whose inner dimension is batch x time), which changes their
@@ -119,10 +117,17 @@ def gemm(a, b, out):
     ----------
     a : ndarray of shape (M, K)
         C-contiguous, or the transpose of a C-contiguous (K, M) array.
-    b : ndarray of shape (K, N), C-contiguous
-    out : ndarray of shape (M, N), C-contiguous
+    b : ndarray of shape (K, N)
+    out : ndarray of shape (M, N), C-contiguous, optional
+        Allocated (dtype of ``a @ b``) when not given.
+
+    Returns
+    -------
+    out : ndarray of shape (M, N)
     """
     M, K = a.shape
+    if out is None:
+        out = np.empty((M, b.shape[1]), dtype=np.result_type(a, b))
     flops = 2 * M * K * b.shape[1]
     rows = a.flags.c_contiguous
     blocks = gemm_blocks(M if rows else K, flops)
@@ -152,22 +157,15 @@ def run_chunks(kernel, batch_size, head, tail):
     chunk = batch_chunk(batch_size)
     n_chunks = -(-batch_size // chunk)
     n = 1 if n_chunks == 1 else min(numba.get_num_threads(), n_chunks)
+    bounds = [min(batch_size, (n_chunks * i // n) * chunk) for i in range(n + 1)]
     with single_threaded_blas():
-        if n <= 1:
-            kernel(*head, 0, batch_size, chunk, *tail)
-            return
-        bounds = [min(batch_size, (n_chunks * i // n) * chunk) for i in range(n + 1)]
-        futures = [_thread_pool().submit(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(1, n)]
-        kernel(*head, bounds[0], bounds[1], chunk, *tail)
-        for f in futures:
-            f.result()
+        _run_tasks([(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(n)])
 
 
 def _project(x, w_ih):
     """``x @ w_ih.T`` for all steps at once: (B, T, I) -> (B, T, G*H) (biases go in the kernel)."""
     B, T, I = x.shape
-    out = np.empty((B * T, w_ih.shape[0]), dtype=x.dtype)
-    return gemm(x.reshape(B * T, I), w_ih.T, out).reshape(B, T, -1)
+    return gemm(x.reshape(B * T, I), w_ih.T).reshape(B, T, -1)
 
 
 def _merged_weights(w_ih, w_hh):
@@ -201,8 +199,7 @@ def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh):
 
 def _input_grad(dg_in, w_ih):
     B, T, G = dg_in.shape
-    out = np.empty((B * T, w_ih.shape[1]), dtype=dg_in.dtype)
-    return gemm(dg_in.reshape(B * T, G), w_ih, out).reshape(B, T, -1)
+    return gemm(dg_in.reshape(B * T, G), w_ih).reshape(B, T, -1)
 
 
 class LSTMLayer:
