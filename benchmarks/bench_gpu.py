@@ -91,6 +91,8 @@ class TsrnnCase:
         self.d_dh = cuda.to_device(zeros)
         self.d_dc = cuda.to_device(zeros) if cell == "lstm" else None
         self.d_len = cuda.to_device(np.full(B, T, np.int64))
+        self.ws = cl.Workspace()  # reused buffers, as Recurrent keeps them
+        self.ws_infer = cl.Workspace()
 
     def sync(self):
         self.cuda.synchronize()
@@ -105,21 +107,29 @@ class TsrnnCase:
     def kernels_train(self):
         w_ih, w_hh, b_ih, b_hh = self.w
         _, _, _, cache = self.ops.forward(self.d_x, w_ih, w_hh, b_ih, b_hh, self.d_h0, self.d_c0, self.d_len,
-                                          self.nl, need_cache=True, dev_weights=self.dw)
-        self.ops.backward(self.d_dy, self.d_dh, self.d_dc, cache, w_ih, w_hh, self.grads, self.nl, need_dx=False)
+                                          self.nl, need_cache=True, dev_weights=self.dw, ws=self.ws)
+        self.ops.backward(self.d_dy, self.d_dh, self.d_dc, cache, w_ih, w_hh, self.grads, self.nl, need_dx=False,
+                          ws=self.ws)
+
+    def kernels_forward_cached(self):
+        w_ih, w_hh, b_ih, b_hh = self.w
+        return self.ops.forward(self.d_x, w_ih, w_hh, b_ih, b_hh, self.d_h0, self.d_c0, self.d_len,
+                                self.nl, need_cache=True, dev_weights=self.dw, ws=self.ws)[3]
 
     def kernels_infer(self):
         w_ih, w_hh, b_ih, b_hh = self.w
         self.ops.forward(self.d_x, w_ih, w_hh, b_ih, b_hh, self.d_h0, self.d_c0, self.d_len, self.nl,
-                         need_cache=False, dev_weights=self.dw)
+                         need_cache=False, dev_weights=self.dw, ws=self.ws_infer)
 
 
 class TorchCase:
-    """torch.nn.{RNN,GRU,LSTM} on ``device`` for one (cell, B, T, H)."""
+    """torch.nn.{RNN,GRU,LSTM} on ``device`` for one (cell, B, T, H); ``tf32=False``
+    turns off cuDNN's TF32 tensor-core math (on by default in PyTorch) while it runs."""
 
-    def __init__(self, torch, device, cell, nonlinearity, B, T, H, rng):
+    def __init__(self, torch, device, cell, nonlinearity, B, T, H, rng, tf32=True):
         self.torch = torch
         self.device = device
+        self.tf32 = tf32
         kw = dict(batch_first=True)
         if cell == "rnn":
             mod = torch.nn.RNN(INPUT, H, nonlinearity=nonlinearity, **kw)
@@ -133,13 +143,17 @@ class TorchCase:
         if self.device == "cuda":
             self.torch.cuda.synchronize()
 
+    def _cudnn_math(self):
+        return self.torch.backends.cudnn.flags(enabled=True, benchmark=True, allow_tf32=self.tf32)
+
     def train(self):
-        self.mod.zero_grad(set_to_none=True)
-        y, _ = self.mod(self.X)
-        (y * self.dY).sum().backward()
+        with self._cudnn_math():
+            self.mod.zero_grad(set_to_none=True)
+            y, _ = self.mod(self.X)
+            (y * self.dY).sum().backward()
 
     def infer(self):
-        with self.torch.no_grad():
+        with self._cudnn_math(), self.torch.no_grad():
             self.mod(self.X)
 
 
@@ -157,7 +171,20 @@ def _torch(simulate):
     return None, None, f"torch {torch.__version__} has no CUDA here: PyTorch columns left empty"
 
 
-def run_grid(grid, cells, repeats, simulate, log=print):
+def _weight_grads_only(ts, cache):
+    """The weight-gradient GEMMs of one backward (fed with the forward's outputs as dG)."""
+    from tsrnn.kernels.cuda import layers as cl
+
+    y = cache[3]  # (x, h0, [c0,] lengths, y, ...): y is 4th for RNN/GRU caches, see below
+    if ts.ops is cl.LSTMLayer:
+        y = cache[4]
+    B, T, H = y.shape
+    G = ts.ops.n_gates
+    dg = ts.ws.buffer("bench_dg", (B * T, G * H), y.dtype)
+    cl._weight_grads(dg, dg, ts.d_x, ts.d_h0, y, ts.grads, T, ts.ws)
+
+
+def run_grid(grid, cells, repeats, simulate, log=print, breakdown=False):
     torch, tdev, tnote = _torch(simulate)
     rng = np.random.default_rng(0)
     rows = []
@@ -175,6 +202,15 @@ def run_grid(grid, cells, repeats, simulate, log=print):
                             tc = TorchCase(torch, tdev, cell, nl, B, T, H, rng)
                             row[f"torch_{kind}_ms"] = 1e3 * _median_time(getattr(tc, kind), repeats, tc.sync)
                             row[f"ratio_{kind}"] = row[f"torch_{kind}_ms"] / row[f"tsrnn_kernels_{kind}_ms"]
+                            if tdev == "cuda":
+                                tc = TorchCase(torch, tdev, cell, nl, B, T, H, rng, tf32=False)
+                                row[f"torch_fp32_{kind}_ms"] = 1e3 * _median_time(getattr(tc, kind), repeats, tc.sync)
+                    if breakdown:
+                        cache = ts.kernels_forward_cached()
+                        ts.sync()
+                        row["tsrnn_fwd_cached_ms"] = 1e3 * _median_time(ts.kernels_forward_cached, repeats, ts.sync)
+                        row["tsrnn_weight_grads_ms"] = 1e3 * _median_time(lambda: _weight_grads_only(ts, cache),
+                                                                          repeats, ts.sync)
                     rows.append(row)
                     log(json.dumps(row))
     return rows, tnote
@@ -191,10 +227,15 @@ def run_latency(times, hiddens, cells, repeats, simulate, log=print):
                 ts = TsrnnCase(cell, nl, 1, T, H, rng)
                 row = {"cell": _label(cell, nl), "batch": 1, "time": T, "hidden": H,
                        "tsrnn_api_infer_ms": 1e3 * _median_time(ts.api_infer, repeats, ts.sync)}
+                # the same network on the CPU (where device="auto" runs a batch of 1)
+                ts.net.device = "cpu"
+                row["tsrnn_cpu_infer_ms"] = 1e3 * _median_time(ts.api_infer, repeats, lambda: None)
+                ts.net.device = "cuda"
                 if torch is not None:
                     tc = TorchCase(torch, tdev, cell, nl, 1, T, H, rng)
                     row["torch_infer_ms"] = 1e3 * _median_time(tc.infer, repeats, tc.sync)
                     row["ratio_infer"] = row["torch_infer_ms"] / row["tsrnn_api_infer_ms"]
+                    row["ratio_cpu_infer"] = row["torch_infer_ms"] / row["tsrnn_cpu_infer_ms"]
                 rows.append(row)
                 log(json.dumps(row))
     return rows
@@ -238,22 +279,35 @@ def markdown(info, rows, latency, crossover, suggestion):
         "",
         "## Training step (forward + backward) and inference",
         "",
-        "| cell | batch | time | hidden | tsrnn api train | tsrnn kernels train | torch train | ratio train "
-        "| tsrnn api infer | tsrnn kernels infer | torch infer | ratio infer |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| cell | batch | time | hidden | tsrnn api train | tsrnn kernels train | torch train | torch fp32 train "
+        "| ratio train | tsrnn api infer | tsrnn kernels infer | torch infer | torch fp32 infer | ratio infer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['cell']} | {r['batch']} | {r['time']} | {r['hidden']} | {_fmt(r['tsrnn_api_train_ms'])} | "
-            f"{_fmt(r['tsrnn_kernels_train_ms'])} | {_fmt(r.get('torch_train_ms'))} | {_fmt(r.get('ratio_train'))} | "
+            f"{_fmt(r['tsrnn_kernels_train_ms'])} | {_fmt(r.get('torch_train_ms'))} | "
+            f"{_fmt(r.get('torch_fp32_train_ms'))} | {_fmt(r.get('ratio_train'))} | "
             f"{_fmt(r['tsrnn_api_infer_ms'])} | {_fmt(r['tsrnn_kernels_infer_ms'])} | "
-            f"{_fmt(r.get('torch_infer_ms'))} | {_fmt(r.get('ratio_infer'))} |"
+            f"{_fmt(r.get('torch_infer_ms'))} | {_fmt(r.get('torch_fp32_infer_ms'))} | {_fmt(r.get('ratio_infer'))} |"
         )
+    if any("tsrnn_fwd_cached_ms" in r for r in rows):
+        lines += ["", "## Where a tsrnn training step goes (kernels)", "",
+                  "| cell | batch | time | hidden | train step | forward (cached) | weight-gradient GEMMs |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for r in rows:
+            lines.append(f"| {r['cell']} | {r['batch']} | {r['time']} | {r['hidden']} | "
+                         f"{_fmt(r['tsrnn_kernels_train_ms'])} | {_fmt(r.get('tsrnn_fwd_cached_ms'))} | "
+                         f"{_fmt(r.get('tsrnn_weight_grads_ms'))} |")
     lines += ["", "## Single series (batch 1) inference latency, public API", "",
-              "| cell | time | hidden | tsrnn | torch | ratio |", "|---|---:|---:|---:|---:|---:|"]
+              "`tsrnn cuda`: `Recurrent(device=\"cuda\")`; `tsrnn cpu`: the same network on the CPU, where "
+              "`device=\"auto\"` runs a batch of one. Ratios are torch (cuDNN) / tsrnn.", "",
+              "| cell | time | hidden | tsrnn cuda | tsrnn cpu | torch | ratio cuda | ratio cpu |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in latency:
         lines.append(f"| {r['cell']} | {r['time']} | {r['hidden']} | {_fmt(r['tsrnn_api_infer_ms'])} | "
-                     f"{_fmt(r.get('torch_infer_ms'))} | {_fmt(r.get('ratio_infer'))} |")
+                     f"{_fmt(r.get('tsrnn_cpu_infer_ms'))} | {_fmt(r.get('torch_infer_ms'))} | "
+                     f"{_fmt(r.get('ratio_infer'))} | {_fmt(r.get('ratio_cpu_infer'))} |")
     if crossover:
         lines += ["", "## CPU vs GPU crossover (LSTM training step, public API)", "",
                   "| batch | tsrnn cpu | tsrnn cuda |", "|---:|---:|---:|"]
@@ -286,6 +340,9 @@ def main(argv=None):
                    help="tiny shapes in numba's CUDA simulator (no GPU needed; checks the code paths only)")
     p.add_argument("--out-dir", default=None, help="where gpu.md / gpu.json go (default benchmarks/results)")
     p.add_argument("--no-crossover", action="store_true", help="skip the CPU-vs-GPU batch sweep")
+    p.add_argument("--breakdown", action="store_true",
+                   help="also time the cached forward and the weight-gradient GEMMs alone at each point")
+    p.add_argument("--cells", default=None, help="comma-separated subset of rnn_tanh,rnn_relu,gru,lstm")
     args = p.parse_args(argv)
     if args.simulate:
         rc = _ensure_simulator(argv)
@@ -309,9 +366,10 @@ def main(argv=None):
     _, _, tnote = _torch(args.simulate)
     info = {"gpu": text, "torch": tnote, "numba": numba.__version__, "python": sys.version.split()[0],
             "platform": platform.platform(), "simulate": args.simulate, "repeats": repeats}
-    rows, _ = run_grid(grid, CELLS, repeats, args.simulate)
+    cells = CELLS if not args.cells else tuple(c for c in CELLS if _label(*c) in args.cells.split(","))
+    rows, _ = run_grid(grid, cells, repeats, args.simulate, breakdown=args.breakdown)
     latency = run_latency(grid["time"] if args.simulate else (24, 96), grid["hidden"],
-                          CELLS[-1:] if args.simulate else CELLS, repeats, args.simulate)
+                          cells[-1:] if args.simulate else cells, repeats, args.simulate)
     crossover, suggestion = [], None
     if not args.no_crossover:
         batches = (2,) if args.simulate else (16, 64, 256, 1024, 4096)

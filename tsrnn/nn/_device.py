@@ -18,9 +18,10 @@ DEVICES = ("cpu", "cuda", "auto")
 
 # device="auto" runs a forward/backward on the GPU only when the batch has at least this
 # many sequences (smaller ones stay on the CPU, where launch and copy overheads do not
-# exist). A placeholder until measured: set it from benchmarks/bench_gpu.py (the batch
-# where tsrnn on "cuda" overtakes tsrnn on "cpu" for the training step).
-CUDA_AUTO_MIN_BATCH = 512
+# exist). Measured with benchmarks/bench_gpu.py's crossover sweep (LSTM training step,
+# 48 steps, hidden 64, public API; NVIDIA H200 vs 16 CPU cores, 2026-12-04): the CPU
+# wins at 16 sequences (2.1 vs 3.8 ms), the GPU from 64 (3.5 vs 4.9 ms; 256: 5.7 vs 13.8).
+CUDA_AUTO_MIN_BATCH = 64
 
 
 def check_device(device):
@@ -64,6 +65,17 @@ def _device_weights(net, cl):
     return dws
 
 
+def _workspaces(net, cl):
+    """One :class:`~tsrnn.kernels.cuda.layers.Workspace` per layer plus one for the
+    uploads, kept on the network: every pass reuses the device buffers of the last one
+    (a new training forward replaces the previous pass's cache anyway)."""
+    held = getattr(net, "_cuda_ws", None)
+    if held is None or len(held) != net.num_layers + 1:
+        held = [cl.Workspace() for _ in range(net.num_layers + 1)]
+        net._cuda_ws = held
+    return held
+
+
 def forward_cuda(net, X, h0, c0, lengths, training):
     """``Recurrent.forward`` on the GPU; returns ``(Y, h_n, c_n, caches)`` (host arrays,
     caches on the device, None when not training)."""
@@ -71,19 +83,21 @@ def forward_cuda(net, X, h0, c0, lengths, training):
 
     ops = cl.LAYERS[net.cell]
     dws = _device_weights(net, cl)
+    wss = _workspaces(net, cl)
+    io = wss[-1]
     B = X.shape[0]
     h_n = np.empty((net.num_layers, B, net.hidden_size), net.dtype)
     c_n = np.empty_like(h_n) if c0 is not None else None
-    d_h0 = cl.to_device(h0)
-    d_c0 = cl.to_device(c0) if c0 is not None else None
-    d_len = cl.to_device(lengths)
-    x = cl.to_device(X)
+    d_h0 = cl.upload(h0, io, "h0")
+    d_c0 = cl.upload(c0, io, "c0") if c0 is not None else None
+    d_len = cl.upload(lengths, io, "lengths")
+    x = cl.upload(X, io, "X")
     caches = CudaCaches()
     for k in range(net.num_layers):
         w_ih, w_hh, b_ih, b_hh = net._layer(k, net.weights)
         x, hk, ck, cache = ops.forward(
             x, w_ih, w_hh, b_ih, b_hh, d_h0[k], None if d_c0 is None else d_c0[k], d_len, net.nonlinearity,
-            need_cache=training, dev_weights=dws[k],
+            need_cache=training, dev_weights=dws[k], ws=wss[k],
         )
         h_n[k] = hk.copy_to_host()
         if c_n is not None:
@@ -98,16 +112,18 @@ def backward_cuda(net, caches, dY, dh_n, dc_n):
     from ..kernels.cuda import layers as cl
 
     ops = cl.LAYERS[net.cell]
+    wss = _workspaces(net, cl)
+    io = wss[-1]
     dh0 = np.empty_like(dh_n)
     dc0 = np.empty_like(dc_n) if dc_n is not None else None
-    d_dhn = cl.to_device(np.ascontiguousarray(dh_n))
-    d_dcn = cl.to_device(np.ascontiguousarray(dc_n)) if dc_n is not None else None
-    dy = cl.to_device(dY)
+    d_dhn = cl.upload(dh_n, io, "dh_n")
+    d_dcn = cl.upload(dc_n, io, "dc_n") if dc_n is not None else None
+    dy = cl.upload(dY, io, "dY")
     for k in range(net.num_layers - 1, -1, -1):
         w_ih, w_hh, _, _ = net._layer(k, net.weights)
         dy, dh0_k, dc0_k = ops.backward(
             dy, d_dhn[k], None if d_dcn is None else d_dcn[k], caches[k], w_ih, w_hh,
-            net._layer(k, net.grads), net.nonlinearity,
+            net._layer(k, net.grads), net.nonlinearity, ws=wss[k],
         )
         dh0[k] = dh0_k.copy_to_host()
         if dc0 is not None:

@@ -406,7 +406,8 @@ class Recurrent:
 
     def __getstate__(self):
         # Views and the forward cache are rebuilt, not pickled: views would unpickle as copies.
-        state = {k: v for k, v in self.__dict__.items() if k not in ("weights", "grads", "_cache", "_ops", "_dev_weights")}
+        dropped = ("weights", "grads", "_cache", "_ops", "_dev_weights", "_cuda_ws")  # device buffers too
+        state = {k: v for k, v in self.__dict__.items() if k not in dropped}
         return state
 
     def __setstate__(self, state):

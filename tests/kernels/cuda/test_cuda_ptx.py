@@ -25,15 +25,16 @@ for dt, name in ((float32, "float32"), (float64, "float64")):
     a2, a3, a4 = dt[:, ::1], dt[:, :, ::1], dt[:, :, :, ::1]
     L = int64[::1]
     sigs = {
-        "lstm.fwd": (lstm.kernels(name)[0], (a3, a2, a2, a2, a2, L, boolean, a3, a3, a4, a2, a2)),
-        "lstm.bwd": (lstm.kernels(name)[1], (a3, a2, a2, a4, a3, a2, L, a2, a4, a2, a2)),
-        "gru.fwd": (gru.kernels(name)[0], (a3, a2, a2, a2, L, boolean, a3, a4, a3, a2)),
-        "gru.bwd": (gru.kernels(name)[1], (a3, a2, a4, a3, a2, a3, L, a2, a4, a4, a2)),
-        "rnn.fwd": (rnn.kernels(name)[0], (a3, a2, a2, a2, L, int64, a3, a2)),
-        "rnn.bwd": (rnn.kernels(name)[1], (a3, a2, a3, L, int64, a2, a3, a2)),
-        "gemm.tn": (gemm.kernels(name, 16)[0], (a2, a2, a2, int64, boolean, int64, a3)),
-        "gemm.nn": (gemm.kernels(name, 16)[1], (a2, a2, a2)),
-        "gemm.reduce": (gemm.kernels(name, 16)[2], (a3, a2)),
+        "lstm.fwd": (lstm.kernels(name, 20, 3)[0], (a3, a2, a2, a2, a2, L, boolean, a3, a3, a4, a2, a2)),
+        "lstm.bwd": (lstm.kernels(name, 20, 3)[1], (a3, a2, a2, a4, a3, a2, L, a2, a4, a2, a2)),
+        "gru.fwd": (gru.kernels(name, 20, 3)[0], (a3, a2, a2, a2, L, boolean, a3, a4, a3, a2)),
+        "gru.bwd": (gru.kernels(name, 20, 3)[1], (a3, a2, a4, a3, a2, a3, L, a2, a4, a4, a2)),
+        "rnn.fwd": (rnn.kernels(name, 20, 3)[0], (a3, a2, a2, a2, L, int64, a3, a2)),
+        "rnn.bwd": (rnn.kernels(name, 20, 3)[1], (a3, a2, a3, L, int64, a2, a3, a2)),
+        "gemm.tn 4x4": (gemm.kernels(name, 16, 4, 4)[0], (a2, a2, a2, int64, boolean, int64, a3)),
+        "gemm.tn 4x1": (gemm.kernels(name, 16, 4, 1)[0], (a2, a2, a2, int64, boolean, int64, a3)),
+        "gemm.nn": (gemm.kernels(name, 16, 4, 4)[1], (a2, a2, a2)),
+        "gemm.reduce": (gemm.kernels(name, 16, 4, 4)[2], (a3, a2)),
     }
     for key, (kernel, sig) in sigs.items():
         try:
@@ -43,6 +44,8 @@ for dt, name in ((float32, "float32"), (float64, "float64")):
             continue
         if name == "float32" and ".f64" in ptx:
             bad.append(f"{name} {key}: float64 instructions in a float32 kernel")
+        if ".local" in ptx:  # register arrays (micro-tiles) spilled to local memory
+            bad.append(f"{name} {key}: local memory in the PTX")
 print("BAD" if bad else "OK")
 print("\n".join(bad))
 '''

@@ -93,6 +93,17 @@ def test_auto_stays_on_cpu_without_gpu_or_for_small_batches(no_gpu, monkeypatch)
     assert _device.use_cuda("auto", _device.CUDA_AUTO_MIN_BATCH)
 
 
+def test_compiler_failure_is_a_reason_not_a_traceback():
+    class BrokenCuda:
+        @staticmethod
+        def jit(signature):
+            raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+
+    reason = cuda_device._compiler_problem(BrokenCuda)
+    assert reason.startswith("numba cannot compile CUDA kernels here (AttributeError: module 'numpy' has no")
+    assert "numpy " in reason and "install versions that work together" in reason
+
+
 def test_real_probe_gives_a_reason():
     ok, text = cuda_device.cuda_status()
     assert isinstance(text, str) and text

@@ -49,9 +49,36 @@ def _probe():
         cc = dev.compute_capability
         if cc < (3, 5):
             return False, f"GPU {name} has compute capability {cc[0]}.{cc[1]}; numba needs 3.5 or newer"
-        return True, f"{name} (compute capability {cc[0]}.{cc[1]})"
     except Exception as exc:  # a broken driver install must give a reason, not a traceback
         return False, f"CUDA initialisation failed ({type(exc).__name__}: {' '.join(str(exc).split())})"
+    broken = _compiler_problem(cuda)
+    if broken:
+        return False, broken
+    return True, f"{name} (compute capability {cc[0]}.{cc[1]})"
+
+
+def _compiler_problem(cuda):
+    """Compile one empty kernel: numba's CUDA compiler can fail with the GPU present,
+    e.g. numba-cuda 0.30 with numpy 2.5 ("module 'numpy' has no attribute 'row_stack'",
+    seen on a machine lent to this project). Returns the reason, or None."""
+    try:
+        cuda.jit("void(float32[::1])")(_noop)
+    except Exception as exc:
+        import numpy
+
+        try:
+            from importlib.metadata import version
+
+            numba_cuda = f", numba-cuda {version('numba-cuda')}"
+        except Exception:
+            numba_cuda = ""
+        return (f"numba cannot compile CUDA kernels here ({type(exc).__name__}: {' '.join(str(exc).split())}; "
+                f"numpy {numpy.__version__}{numba_cuda}): install versions that work together")
+    return None
+
+
+def _noop(a):
+    pass
 
 
 def cuda_status():

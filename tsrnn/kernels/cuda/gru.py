@@ -23,9 +23,13 @@ from ._math import gate_math
 
 
 @functools.lru_cache(maxsize=None)
-def kernels(dtype):
-    """``(forward, backward)`` CUDA kernels for a float dtype name."""
+def kernels(dtype, hidden_size, input_size):
+    """``(forward, backward)`` CUDA kernels for a float dtype name, specialised for one
+    ``hidden_size`` and ``input_size`` (see :mod:`tsrnn.kernels.cuda`: compile-time sizes
+    let the compiler unroll the dot products)."""
     DT = from_dtype(np.dtype(dtype))
+    HS = int(hidden_size)  # compile-time constants inside the kernels
+    IS = int(input_size)
     ONE = np.dtype(dtype).type(1.0)
     ZERO = np.dtype(dtype).type(0.0)
     tanh, sigmoid, _ = gate_math(dtype)
@@ -39,8 +43,9 @@ def kernels(dtype):
         ``ghn`` (B, T, H) = ``Whn h + b_hn``); outputs y (B, T, H), h_n (B, H).
         Dynamic shared memory: 2 * blockDim.y * H elements.
         """
-        B, T, I = x.shape
-        H = h0.shape[1]
+        B, T, _ = x.shape
+        H = HS
+        I = IS
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         TX = cuda.blockDim.x
@@ -51,31 +56,39 @@ def kernels(dtype):
         L = 0
         if active:
             L = lengths[b]
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 sm[ty * H + j] = h0[b, j]
+                j += TX
         cuda.syncthreads()
-        for t in range(T):
+        t = 0
+        while t < T:
             cur = (t % 2) * R * H + ty * H
             nxt = ((t + 1) % 2) * R * H + ty * H
             if active:
                 if t < L:
-                    for j in range(tx, H, TX):
+                    j = tx
+                    while j < H:
                         hr = ZERO
                         hz = ZERO
                         hn = ZERO
-                        for k in range(H):
+                        k = 0
+                        while k < H:
                             hk = sm[cur + k]
                             hr += hk * w_t[k, j]
                             hz += hk * w_t[k, H + j]
                             hn += hk * w_t[k, 2 * H + j]
+                            k += 1
                         xr = ZERO
                         xz = ZERO
                         xn = ZERO
-                        for k in range(I):
+                        k = 0
+                        while k < I:
                             xk = x[b, t, k]
                             xr += xk * w_t[H + k, j]
                             xz += xk * w_t[H + k, H + j]
                             xn += xk * w_t[H + k, 2 * H + j]
+                            k += 1
                         rg = sigmoid(xr + hr + bias[0, j])
                         zg = sigmoid(xz + hz + bias[1, j])
                         gh = hn + bias[3, j]
@@ -88,19 +101,27 @@ def kernels(dtype):
                             gates[b, t, 1, j] = zg
                             gates[b, t, 2, j] = ng
                             ghn[b, t, j] = gh
+                        j += TX
                 else:
-                    for j in range(tx, H, TX):
+                    j = tx
+                    while j < H:
                         sm[nxt + j] = sm[cur + j]
                         y[b, t, j] = ZERO
                         if keep:
                             ghn[b, t, j] = ZERO
-                            for g in range(3):
+                            g = 0
+                            while g < 3:
                                 gates[b, t, g, j] = ZERO
+                                g += 1
+                        j += TX
             cuda.syncthreads()
+            t += 1
         if active:
             last = (T % 2) * R * H + ty * H
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 h_n[b, j] = sm[last + j]
+                j += TX
 
     @cuda.jit
     def backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, dgx, dgh, dh0):
@@ -110,7 +131,8 @@ def kernels(dtype):
         dgh (B, T, 3, H): w.r.t. the recurrent ones; dh0 (B, H).
         Dynamic shared memory: blockDim.y * H elements.
         """
-        B, T, _, H = gates.shape
+        B, T, _, _ = gates.shape
+        H = HS
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         TX = cuda.blockDim.x
@@ -122,12 +144,15 @@ def kernels(dtype):
         L = 0
         if active:
             L = lengths[b]
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 sm[dh_off + j] = dh_n[b, j]
+                j += TX
         for t in range(T - 1, -1, -1):
             valid = active and t < L
             if valid:
-                for j in range(tx, H, TX):
+                j = tx
+                while j < H:
                     dh = sm[dh_off + j] + dy[b, t, j]
                     hp = y[b, t - 1, j] if t > 0 else h0[b, j]
                     rg = gates[b, t, 0, j]
@@ -143,21 +168,34 @@ def kernels(dtype):
                     dgh[b, t, 1, j] = d_z
                     dgh[b, t, 2, j] = dn * rg
                     sm[dh_off + j] = dh * zg
+                    j += TX
             elif active:
-                for j in range(tx, H, TX):
-                    for g in range(3):
+                j = tx
+                while j < H:
+                    g = 0
+                    while g < 3:
                         dgx[b, t, g, j] = ZERO
                         dgh[b, t, g, j] = ZERO
+                        g += 1
+                    j += TX
             cuda.syncthreads()
             if valid:
-                for j in range(tx, H, TX):
+                j = tx
+                while j < H:
                     s = ZERO
-                    for g in range(3):
-                        for m in range(H):
+                    g = 0
+                    while g < 3:
+                        m = 0
+                        while m < H:
                             s += dgh[b, t, g, m] * w_hh[g * H + m, j]
+                            m += 1
+                        g += 1
                     sm[dh_off + j] += s
+                    j += TX
         if active:
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 dh0[b, j] = sm[dh_off + j]
+                j += TX
 
     return forward, backward

@@ -13,7 +13,12 @@ b_ih, b_hh, h0, c0, lengths, nonlinearity, need_cache)`` -> ``(y, h_n, c_n, cach
   them in the cache for ``backward``. A caller that already holds a
   :class:`DeviceWeights` passes it as ``dev_weights`` and nothing is uploaded;
 * ``grads`` (host numpy arrays ``gw_ih, gw_hh, gb_ih, gb_hh``) are written from the
-  device (weight gradients are tiled GEMMs, :mod:`.gemm`).
+  device (weight gradients are tiled GEMMs, :mod:`.gemm`);
+* ``ws``: an optional :class:`Workspace`. Without one every call allocates its outputs
+  and scratch buffers (``cudaMalloc``/``cudaFree`` each time, which costs more than the
+  kernels on small batches); with one, buffers of the same role and shape are reused
+  from call to call, so the arrays a call returns (and its cache) are valid only until
+  the next call of the same kind with the same workspace.
 """
 
 import collections
@@ -26,6 +31,7 @@ from . import gemm
 from . import gru as _gru
 from . import lstm as _lstm
 from . import rnn as _rnn
+from .workspace import Workspace, empty as _empty, upload  # noqa: F401 (Workspace: re-exported)
 
 # Threads per block of the recurrent kernels and the shared memory they may use.
 # 256 threads / 48 KiB work on every GPU numba supports; tune with benchmarks/bench_gpu.py.
@@ -105,13 +111,6 @@ def prepare_weights(cell, w_ih, w_hh, b_ih, b_hh):
     )
 
 
-def to_device(a):
-    """A device array for ``a`` (device arrays pass through, host arrays are copied)."""
-    if isinstance(a, np.ndarray):  # (numba's simulator has no cuda.is_cuda_array)
-        return cuda.to_device(np.ascontiguousarray(a))
-    return a
-
-
 @functools.lru_cache(maxsize=None)
 def _dummies(dtype):
     """Small device arrays standing in for the cache outputs of inference launches."""
@@ -119,7 +118,7 @@ def _dummies(dtype):
     return cuda.device_array((1, 1, 1), dt), cuda.device_array((1, 1, 1, 1), dt)
 
 
-def _weight_grads(dg_in, dg_rec, x, h0, y, grads, T):
+def _weight_grads(dg_in, dg_rec, x, h0, y, grads, T, ws=None):
     """Write ``gw_ih, gw_hh, gb_ih, gb_hh`` (host arrays) from pre-activation gradients
     (device, shape (B*T, G*H)); ``h_{t-1}`` is h0 then y shifted (see :mod:`.gemm`)."""
     gw_ih, gw_hh, gb_ih, gb_hh = grads
@@ -127,10 +126,10 @@ def _weight_grads(dg_in, dg_rec, x, h0, y, grads, T):
     I = x.shape[2]
     H = y.shape[2]
     dt = dg_in.dtype
-    o_ih = cuda.device_array((G, I + 1), dt)
-    gemm.weight_grad(dg_in, x.reshape(N, I), h0, T, False, o_ih)
-    o_hh = cuda.device_array((G, H + 1), dt)
-    gemm.weight_grad(dg_rec, y.reshape(N, H), h0, T, True, o_hh)
+    o_ih = _empty(ws, "o_ih", (G, I + 1), dt)
+    gemm.weight_grad(dg_in, x.reshape(N, I), h0, T, False, o_ih, ws, "partial_ih")
+    o_hh = _empty(ws, "o_hh", (G, H + 1), dt)
+    gemm.weight_grad(dg_rec, y.reshape(N, H), h0, T, True, o_hh, ws, "partial_hh")
     h_ih = o_ih.copy_to_host()
     h_hh = o_hh.copy_to_host()
     gw_ih[...] = h_ih[:, :I]
@@ -139,9 +138,9 @@ def _weight_grads(dg_in, dg_rec, x, h0, y, grads, T):
     gb_hh[...] = h_hh[:, H] if dg_rec is not dg_in else h_ih[:, I]
 
 
-def _input_grad(dg, w_ih, B, T):
+def _input_grad(dg, w_ih, B, T, ws=None):
     N, _ = dg.shape
-    dx = cuda.device_array((N, w_ih.shape[1]), dg.dtype)
+    dx = _empty(ws, "dx", (N, w_ih.shape[1]), dg.dtype)
     gemm.matmul(dg, w_ih, dx)
     return dx.reshape(B, T, w_ih.shape[1])
 
@@ -153,19 +152,19 @@ class LSTMLayer:
     has_cell_state = True
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None):
-        x, h0, c0, lengths = to_device(x), to_device(h0), to_device(c0), to_device(lengths)
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None, ws=None):
+        x, h0, c0, lengths = upload(x), upload(h0), upload(c0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
         dt = np.dtype(x.dtype)
         dw = dev_weights if dev_weights is not None else prepare_weights("lstm", w_ih, w_hh, b_ih, b_hh)
-        fwd, _ = _lstm.kernels(dt.name)
-        y = cuda.device_array((B, T, H), dt)
-        h_n = cuda.device_array((B, H), dt)
-        c_n = cuda.device_array((B, H), dt)
+        fwd, _ = _lstm.kernels(dt.name, H, x.shape[2])
+        y = _empty(ws, "y", (B, T, H), dt)
+        h_n = _empty(ws, "h_n", (B, H), dt)
+        c_n = _empty(ws, "c_n", (B, H), dt)
         if need_cache:
-            c_seq = cuda.device_array((B, T, H), dt)
-            gates = cuda.device_array((B, T, 4, H), dt)
+            c_seq = _empty(ws, "c_seq", (B, T, H), dt)
+            gates = _empty(ws, "gates", (B, T, 4, H), dt)
         else:
             c_seq, gates = _dummies(dt.name)
         grid, block, shared = recurrent_launch(B, H, 3, dt.itemsize)
@@ -174,20 +173,20 @@ class LSTMLayer:
         return y, h_n, c_n, cache
 
     @staticmethod
-    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True, ws=None):
         x, h0, c0, lengths, y, c_seq, gates, dw = cache
-        dy, dh_n, dc_n = to_device(dy), to_device(dh_n), to_device(dc_n)
+        dy, dh_n, dc_n = upload(dy), upload(dh_n), upload(dc_n)
         B, T, _, H = gates.shape
         dt = np.dtype(gates.dtype)
-        _, bwd = _lstm.kernels(dt.name)
-        dg = cuda.device_array((B, T, 4, H), dt)
-        dh0 = cuda.device_array((B, H), dt)
-        dc0 = cuda.device_array((B, H), dt)
+        _, bwd = _lstm.kernels(dt.name, H, x.shape[2])
+        dg = _empty(ws, "dg", (B, T, 4, H), dt)
+        dh0 = _empty(ws, "dh0", (B, H), dt)
+        dc0 = _empty(ws, "dc0", (B, H), dt)
         grid, block, shared = recurrent_launch(B, H, 2, dt.itemsize)
         bwd[grid, block, 0, shared](dy, dh_n, dc_n, gates, c_seq, c0, lengths, dw.w_hh, dg, dh0, dc0)
         dg2 = dg.reshape(B * T, 4 * H)
-        _weight_grads(dg2, dg2, x, h0, y, grads, T)
-        dx = _input_grad(dg2, dw.w_ih, B, T) if need_dx else None
+        _weight_grads(dg2, dg2, x, h0, y, grads, T, ws)
+        dx = _input_grad(dg2, dw.w_ih, B, T, ws) if need_dx else None
         return dx, dh0, dc0
 
 
@@ -198,18 +197,18 @@ class GRULayer:
     has_cell_state = False
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None):
-        x, h0, lengths = to_device(x), to_device(h0), to_device(lengths)
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None, ws=None):
+        x, h0, lengths = upload(x), upload(h0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
         dt = np.dtype(x.dtype)
         dw = dev_weights if dev_weights is not None else prepare_weights("gru", w_ih, w_hh, b_ih, b_hh)
-        fwd, _ = _gru.kernels(dt.name)
-        y = cuda.device_array((B, T, H), dt)
-        h_n = cuda.device_array((B, H), dt)
+        fwd, _ = _gru.kernels(dt.name, H, x.shape[2])
+        y = _empty(ws, "y", (B, T, H), dt)
+        h_n = _empty(ws, "h_n", (B, H), dt)
         if need_cache:
-            ghn = cuda.device_array((B, T, H), dt)
-            gates = cuda.device_array((B, T, 3, H), dt)
+            ghn = _empty(ws, "ghn", (B, T, H), dt)
+            gates = _empty(ws, "gates", (B, T, 3, H), dt)
         else:
             ghn, gates = _dummies(dt.name)
         grid, block, shared = recurrent_launch(B, H, 2, dt.itemsize)
@@ -218,20 +217,20 @@ class GRULayer:
         return y, h_n, None, cache
 
     @staticmethod
-    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True):
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity=None, need_dx=True, ws=None):
         x, h0, lengths, y, gates, ghn, dw = cache
-        dy, dh_n = to_device(dy), to_device(dh_n)
+        dy, dh_n = upload(dy), upload(dh_n)
         B, T, _, H = gates.shape
         dt = np.dtype(gates.dtype)
-        _, bwd = _gru.kernels(dt.name)
-        dgx = cuda.device_array((B, T, 3, H), dt)
-        dgh = cuda.device_array((B, T, 3, H), dt)
-        dh0 = cuda.device_array((B, H), dt)
+        _, bwd = _gru.kernels(dt.name, H, x.shape[2])
+        dgx = _empty(ws, "dgx", (B, T, 3, H), dt)
+        dgh = _empty(ws, "dgh", (B, T, 3, H), dt)
+        dh0 = _empty(ws, "dh0", (B, H), dt)
         grid, block, shared = recurrent_launch(B, H, 1, dt.itemsize)
         bwd[grid, block, 0, shared](dy, dh_n, gates, ghn, h0, y, lengths, dw.w_hh, dgx, dgh, dh0)
         dgx2 = dgx.reshape(B * T, 3 * H)
-        _weight_grads(dgx2, dgh.reshape(B * T, 3 * H), x, h0, y, grads, T)
-        dx = _input_grad(dgx2, dw.w_ih, B, T) if need_dx else None
+        _weight_grads(dgx2, dgh.reshape(B * T, 3 * H), x, h0, y, grads, T, ws)
+        dx = _input_grad(dgx2, dw.w_ih, B, T, ws) if need_dx else None
         return dx, dh0, None
 
 
@@ -243,36 +242,36 @@ class RNNLayer:
     NONLINEARITIES = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh", need_cache=True, dev_weights=None):
-        x, h0, lengths = to_device(x), to_device(h0), to_device(lengths)
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh", need_cache=True, dev_weights=None, ws=None):
+        x, h0, lengths = upload(x), upload(h0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
         dt = np.dtype(x.dtype)
         code = RNNLayer.NONLINEARITIES[nonlinearity]
         dw = dev_weights if dev_weights is not None else prepare_weights("rnn", w_ih, w_hh, b_ih, b_hh)
-        fwd, _ = _rnn.kernels(dt.name)
-        y = cuda.device_array((B, T, H), dt)
-        h_n = cuda.device_array((B, H), dt)
+        fwd, _ = _rnn.kernels(dt.name, H, x.shape[2])
+        y = _empty(ws, "y", (B, T, H), dt)
+        h_n = _empty(ws, "h_n", (B, H), dt)
         grid, block, shared = recurrent_launch(B, H, 2, dt.itemsize)
         fwd[grid, block, 0, shared](x, dw.w_t, dw.bias, h0, lengths, code, y, h_n)
         cache = (x, h0, lengths, y, dw) if need_cache else None
         return y, h_n, None, cache
 
     @staticmethod
-    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity="tanh", need_dx=True):
+    def backward(dy, dh_n, dc_n, cache, w_ih, w_hh, grads, nonlinearity="tanh", need_dx=True, ws=None):
         x, h0, lengths, y, dw = cache
-        dy, dh_n = to_device(dy), to_device(dh_n)
+        dy, dh_n = upload(dy), upload(dh_n)
         B, T, H = y.shape
         dt = np.dtype(y.dtype)
         code = RNNLayer.NONLINEARITIES[nonlinearity]
-        _, bwd = _rnn.kernels(dt.name)
-        dg = cuda.device_array((B, T, H), dt)
-        dh0 = cuda.device_array((B, H), dt)
+        _, bwd = _rnn.kernels(dt.name, H, x.shape[2])
+        dg = _empty(ws, "dg", (B, T, H), dt)
+        dh0 = _empty(ws, "dh0", (B, H), dt)
         grid, block, shared = recurrent_launch(B, H, 1, dt.itemsize)
         bwd[grid, block, 0, shared](dy, dh_n, y, lengths, code, dw.w_hh, dg, dh0)
         dg2 = dg.reshape(B * T, H)
-        _weight_grads(dg2, dg2, x, h0, y, grads, T)
-        dx = _input_grad(dg2, dw.w_ih, B, T) if need_dx else None
+        _weight_grads(dg2, dg2, x, h0, y, grads, T, ws)
+        dx = _input_grad(dg2, dw.w_ih, B, T, ws) if need_dx else None
         return dx, dh0, None
 
 

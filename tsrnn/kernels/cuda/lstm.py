@@ -26,9 +26,13 @@ from ._math import gate_math
 
 
 @functools.lru_cache(maxsize=None)
-def kernels(dtype):
-    """``(forward, backward)`` CUDA kernels for a float dtype name ("float32"/"float64")."""
+def kernels(dtype, hidden_size, input_size):
+    """``(forward, backward)`` CUDA kernels for a float dtype name, specialised for one
+    ``hidden_size`` and ``input_size`` (see :mod:`tsrnn.kernels.cuda`: compile-time sizes
+    let the compiler unroll the dot products) ("float32"/"float64")."""
     DT = from_dtype(np.dtype(dtype))
+    HS = int(hidden_size)  # compile-time constants inside the kernels
+    IS = int(input_size)
     ONE = np.dtype(dtype).type(1.0)
     ZERO = np.dtype(dtype).type(0.0)
     tanh, sigmoid, _ = gate_math(dtype)
@@ -43,8 +47,9 @@ def kernels(dtype):
         outputs y (B, T, H), h_n, c_n (B, H). Dynamic shared memory:
         3 * blockDim.y * H elements.
         """
-        B, T, I = x.shape
-        H = h0.shape[1]
+        B, T, _ = x.shape
+        H = HS
+        I = IS
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         TX = cuda.blockDim.x
@@ -56,32 +61,40 @@ def kernels(dtype):
         L = 0
         if active:
             L = lengths[b]
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 sm[ty * H + j] = h0[b, j]
                 sm[c_off + j] = c0[b, j]
+                j += TX
         cuda.syncthreads()
-        for t in range(T):
+        t = 0
+        while t < T:
             cur = (t % 2) * R * H + ty * H
             nxt = ((t + 1) % 2) * R * H + ty * H
             if active:
                 if t < L:
-                    for j in range(tx, H, TX):
+                    j = tx
+                    while j < H:
                         a0 = ZERO
                         a1 = ZERO
                         a2 = ZERO
                         a3 = ZERO
-                        for k in range(H):
+                        k = 0
+                        while k < H:
                             hk = sm[cur + k]
                             a0 += hk * w_t[k, j]
                             a1 += hk * w_t[k, H + j]
                             a2 += hk * w_t[k, 2 * H + j]
                             a3 += hk * w_t[k, 3 * H + j]
-                        for k in range(I):
+                            k += 1
+                        k = 0
+                        while k < I:
                             xk = x[b, t, k]
                             a0 += xk * w_t[H + k, j]
                             a1 += xk * w_t[H + k, H + j]
                             a2 += xk * w_t[H + k, 2 * H + j]
                             a3 += xk * w_t[H + k, 3 * H + j]
+                            k += 1
                         ig = sigmoid(a0 + bias[0, j])
                         fg = sigmoid(a1 + bias[1, j])
                         gg = tanh(a2 + bias[2, j])
@@ -97,20 +110,28 @@ def kernels(dtype):
                             gates[b, t, 2, j] = gg
                             gates[b, t, 3, j] = og
                             c_seq[b, t, j] = c
+                        j += TX
                 else:
-                    for j in range(tx, H, TX):
+                    j = tx
+                    while j < H:
                         sm[nxt + j] = sm[cur + j]
                         y[b, t, j] = ZERO
                         if keep:
                             c_seq[b, t, j] = sm[c_off + j]
-                            for g in range(4):
+                            g = 0
+                            while g < 4:
                                 gates[b, t, g, j] = ZERO
+                                g += 1
+                        j += TX
             cuda.syncthreads()
+            t += 1
         if active:
             last = (T % 2) * R * H + ty * H
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 h_n[b, j] = sm[last + j]
                 c_n[b, j] = sm[c_off + j]
+                j += TX
 
     @cuda.jit
     def backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, dg, dh0, dc0):
@@ -120,7 +141,8 @@ def kernels(dtype):
         w_hh (4H, H); outputs dg (B, T, 4, H) (zero past a sample's length), dh0, dc0
         (B, H). Dynamic shared memory: 2 * blockDim.y * H elements.
         """
-        B, T, _, H = gates.shape
+        B, T, _, _ = gates.shape
+        H = HS
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
         TX = cuda.blockDim.x
@@ -133,13 +155,16 @@ def kernels(dtype):
         L = 0
         if active:
             L = lengths[b]
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 sm[dh_off + j] = dh_n[b, j]
                 sm[dc_off + j] = dc_n[b, j]
+                j += TX
         for t in range(T - 1, -1, -1):
             valid = active and t < L
             if valid:
-                for j in range(tx, H, TX):
+                j = tx
+                while j < H:
                     dh = sm[dh_off + j] + dy[b, t, j]
                     og = gates[b, t, 3, j]
                     tc = tanh(c_seq[b, t, j])
@@ -153,21 +178,34 @@ def kernels(dtype):
                     dg[b, t, 1, j] = dc * cp * fg * (ONE - fg)
                     dg[b, t, 2, j] = dc * ig * (ONE - gg * gg)
                     sm[dc_off + j] = dc * fg
+                    j += TX
             elif active:
-                for j in range(tx, H, TX):
-                    for g in range(4):
+                j = tx
+                while j < H:
+                    g = 0
+                    while g < 4:
                         dg[b, t, g, j] = ZERO
+                        g += 1
+                    j += TX
             cuda.syncthreads()
             if valid:
-                for j in range(tx, H, TX):
+                j = tx
+                while j < H:
                     s = ZERO
-                    for g in range(4):
-                        for m in range(H):
+                    g = 0
+                    while g < 4:
+                        m = 0
+                        while m < H:
                             s += dg[b, t, g, m] * w_hh[g * H + m, j]
+                            m += 1
+                        g += 1
                     sm[dh_off + j] = s
+                    j += TX
         if active:
-            for j in range(tx, H, TX):
+            j = tx
+            while j < H:
                 dh0[b, j] = sm[dh_off + j]
                 dc0[b, j] = sm[dc_off + j]
+                j += TX
 
     return forward, backward
