@@ -152,7 +152,8 @@ class LSTMLayer:
     has_cell_state = True
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None, ws=None):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None,
+                ws=None):
         x, h0, c0, lengths = upload(x), upload(h0), upload(c0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
@@ -197,7 +198,8 @@ class GRULayer:
     has_cell_state = False
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None, ws=None):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity=None, need_cache=True, dev_weights=None,
+                ws=None):
         x, h0, lengths = upload(x), upload(h0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
@@ -242,7 +244,8 @@ class RNNLayer:
     NONLINEARITIES = {"tanh": _rnn.TANH, "relu": _rnn.RELU}
 
     @staticmethod
-    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh", need_cache=True, dev_weights=None, ws=None):
+    def forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, lengths, nonlinearity="tanh", need_cache=True, dev_weights=None,
+                ws=None):
         x, h0, lengths = upload(x), upload(h0), upload(lengths)
         B, T, _ = x.shape
         H = h0.shape[1]
