@@ -5,7 +5,7 @@ order) on their own axis ``(B, T, 4, H)``; the merged weights ``w_t = [W_hh, W_i
 of shape (H + I, 4H) multiply ``[h_{t-1}, x_t]``; ``bias`` (4, H) is ``b_ih + b_hh``;
 steps at or past ``lengths[b]`` keep the state, output zeros and get no gradient.
 
-Thread layout (see :func:`tsrnn.kernels.cuda.launch.recurrent_launch`): a block owns
+Thread layout (see :func:`tsrnn.kernels.cuda.layers.recurrent_launch`): a block owns
 ``blockDim.y`` whole sequences (rows), thread ``(tx, ty)`` owns row ``ty`` and the
 hidden units ``tx, tx + blockDim.x, ...``. The whole time loop runs inside one kernel
 launch. Forward keeps ``h_{t-1}`` of every row of the block in shared memory (double
