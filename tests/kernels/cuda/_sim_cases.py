@@ -187,6 +187,30 @@ def test_weights_reuploaded_only_when_changed():
     assert gpu._dev_weights[1] is not held
 
 
+def test_device_buffers_reused_while_shapes_stay():
+    rng = np.random.default_rng(8)
+    cpu, gpu = _pair("lstm", "tanh", "float64", num_layers=2)
+    X = rng.standard_normal((B, T, I))
+    gpu.forward(X)
+    gpu.backward(np.ones((B, T, H)))
+    held = {k: dict(ws.buffers) for k, ws in enumerate(gpu._cuda_ws)}
+    assert {"y", "gates", "c_seq", "dg"} <= set(held[0]) and {"X", "dY"} <= set(held[2])
+    Y2, _ = gpu.forward(X * 0.5)
+    dX2, _ = gpu.backward(np.ones((B, T, H)))
+    for k, ws in enumerate(gpu._cuda_ws):
+        for key, buf in held[k].items():
+            assert ws.buffers[key] is buf, (k, key)  # same shapes: no new allocation
+    Yc, _ = cpu.forward(X * 0.5)
+    dXc, _ = cpu.backward(np.ones((B, T, H)))
+    _close(Yc, Y2, "float64", "Y after reuse")
+    _close(dXc, dX2, "float64", "dX after reuse")
+    gpu.forward(X[:2])  # another batch size: the buffers follow the shape
+    assert gpu._cuda_ws[0].buffers["y"].shape == (2, T, H)
+    clone = pickle.loads(pickle.dumps(gpu))
+    assert getattr(clone, "_cuda_ws", None) is None
+    _close(gpu.forward(X)[0], clone.forward(X)[0], "float64", "unpickled")
+
+
 @pytest.mark.skipif(ON_GPU, reason="simulator-only check")
 def test_auto_never_picks_the_simulator():
     from tsrnn.nn import _device
