@@ -236,3 +236,31 @@ def test_load_state_dict_errors():
     sd["weight_hh_l0"] = np.zeros((2, 2))
     with pytest.raises(ValueError, match="weight_hh_l0"):
         net.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_final_states_only_and_no_input_gradient(cell, rng):
+    """return_sequences=False, dY=None and need_input_grad=False change what is returned,
+    never the numbers: the same states and bitwise the same parameter gradients."""
+    net = Recurrent(cell, 3, 5, num_layers=2, dtype="float64", random_state=1)
+    X = rng.standard_normal((4, 6, 3))
+    lengths = [6, 2, 5, 1]
+    Y, state = net.forward(X, lengths=lengths)
+    dh_n = rng.standard_normal((2, 4, 5))
+    d_state = (dh_n, None) if cell == "lstm" else dh_n
+    dX, d0 = net.backward(np.zeros_like(Y), d_state)
+    grads = net.flat_grad.copy()
+    none_Y, state2 = net.forward(X, lengths=lengths, return_sequences=False)
+    assert none_Y is None
+    as_list = (lambda s: list(s)) if cell == "lstm" else (lambda s: [s])
+    for a, b in zip(as_list(state), as_list(state2), strict=True):
+        np.testing.assert_array_equal(a, b)
+    dX2, d02 = net.backward(None, d_state)
+    np.testing.assert_array_equal(dX2, dX)
+    np.testing.assert_array_equal(net.flat_grad, grads)
+    net.forward(X, lengths=lengths)
+    dX3, d03 = net.backward(None, d_state, need_input_grad=False)
+    assert dX3 is None
+    np.testing.assert_array_equal(net.flat_grad, grads)
+    for a, b in zip(as_list(d0), as_list(d03), strict=True):
+        np.testing.assert_array_equal(a, b)

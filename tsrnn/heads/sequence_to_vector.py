@@ -43,8 +43,17 @@ class LastStepHead(Head):
         return [self.rnn, self.out]
 
     def forward(self, X, lengths, y=None, training=False):
-        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
         B = X.shape[0]
+        # On the GPU, "last" pooling reads the top layer's final states (equal to Y at each
+        # sample's last step): the (B, T, H) outputs and their gradient never cross the bus.
+        self._from_states = self.pooling == "last" and _device.use_cuda(self.rnn.device, B)
+        if self._from_states:
+            _, state = self.rnn.forward(X, lengths=lengths, check_input=False, training=training,
+                                        return_sequences=False)
+            h_n = state[0] if self.rnn.cell == "lstm" else state
+            self._shape, self._lengths = (B, X.shape[1], self.rnn.hidden_size), lengths
+            return self.out.forward(np.ascontiguousarray(h_n[-1]))
+        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
         if self.pooling == "last":
             feats = Y[np.arange(B), lengths - 1]
         elif self.pooling == "mean":
@@ -90,6 +99,12 @@ class LastStepHead(Head):
     def backward(self, dout):
         dfeats = self.out.backward(dout)
         B, T, H = self._shape
+        if self.__dict__.get("_from_states"):
+            dh_n = np.zeros((self.rnn.num_layers, B, H), dtype=dfeats.dtype)
+            dh_n[-1] = dfeats
+            dX, _ = self.rnn.backward(None, (dh_n, None) if self.rnn.cell == "lstm" else dh_n, check_input=False,
+                                      need_input_grad=self.embedding is not None)
+            return dX
         dY = np.zeros(self._shape, dtype=dfeats.dtype)
         if self.pooling == "last":
             dY[np.arange(B), self._lengths - 1] = dfeats

@@ -76,9 +76,9 @@ def _workspaces(net, cl):
     return held
 
 
-def forward_cuda(net, X, h0, c0, lengths, training):
+def forward_cuda(net, X, h0, c0, lengths, training, return_sequences=True):
     """``Recurrent.forward`` on the GPU; returns ``(Y, h_n, c_n, caches)`` (host arrays,
-    caches on the device, None when not training)."""
+    ``Y`` None unless ``return_sequences``; caches on the device, None when not training)."""
     from ..kernels.cuda import layers as cl
 
     ops = cl.LAYERS[net.cell]
@@ -103,12 +103,15 @@ def forward_cuda(net, X, h0, c0, lengths, training):
         if c_n is not None:
             c_n[k] = ck.copy_to_host()
         caches.append(cache)
-    return x.copy_to_host(), h_n, c_n, (caches if training else None)
+    Y = x.copy_to_host() if return_sequences else None
+    return Y, h_n, c_n, (caches if training else None)
 
 
-def backward_cuda(net, caches, dY, dh_n, dc_n):
+def backward_cuda(net, caches, dY, dh_n, dc_n, need_input_grad=True, steps=None):
     """``Recurrent.backward`` on the GPU from :func:`forward_cuda`'s caches; writes the
-    parameter gradients into ``net.grads`` and returns ``(dX, dh0, dc0)`` (host)."""
+    parameter gradients into ``net.grads`` and returns ``(dX, dh0, dc0)`` (host; ``dX``
+    None unless ``need_input_grad``). ``dY`` None = zeros of ``steps`` steps, made on the
+    device."""
     from ..kernels.cuda import layers as cl
 
     ops = cl.LAYERS[net.cell]
@@ -118,14 +121,17 @@ def backward_cuda(net, caches, dY, dh_n, dc_n):
     dc0 = np.empty_like(dc_n) if dc_n is not None else None
     d_dhn = cl.upload(dh_n, io, "dh_n")
     d_dcn = cl.upload(dc_n, io, "dc_n") if dc_n is not None else None
-    dy = cl.upload(dY, io, "dY")
+    if dY is None:
+        dy = cl.zeros(io, "dY", (dh_n.shape[1], steps, net.hidden_size), net.dtype)
+    else:
+        dy = cl.upload(dY, io, "dY")
     for k in range(net.num_layers - 1, -1, -1):
         w_ih, w_hh, _, _ = net._layer(k, net.weights)
         dy, dh0_k, dc0_k = ops.backward(
             dy, d_dhn[k], None if d_dcn is None else d_dcn[k], caches[k], w_ih, w_hh,
-            net._layer(k, net.grads), net.nonlinearity, ws=wss[k],
+            net._layer(k, net.grads), net.nonlinearity, need_dx=k > 0 or need_input_grad, ws=wss[k],
         )
         dh0[k] = dh0_k.copy_to_host()
         if dc0 is not None:
             dc0[k] = dc0_k.copy_to_host()
-    return dy.copy_to_host(), dh0, dc0
+    return (dy.copy_to_host() if need_input_grad else None), dh0, dc0

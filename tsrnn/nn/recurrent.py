@@ -302,7 +302,7 @@ class Recurrent:
         )
 
     # ------------------------------------------------------------------ compute
-    def forward(self, X, h0=None, lengths=None, *, check_input=True, training=True):
+    def forward(self, X, h0=None, lengths=None, *, check_input=True, training=True, return_sequences=True):
         """Run the stack over whole sequences.
 
         Parameters
@@ -319,11 +319,14 @@ class Recurrent:
         training : bool, default=True
             False for inference: faster kernels that keep no cache, so no
             :meth:`backward` can follow this call.
+        return_sequences : bool, default=True
+            False when only the final states are needed: ``Y`` is returned as None
+            (on "cuda" it then stays on the device instead of crossing the bus).
 
         Returns
         -------
-        Y : ndarray of shape (batch, time, hidden_size)
-            Outputs of the top layer.
+        Y : ndarray of shape (batch, time, hidden_size), or None
+            Outputs of the top layer (None when ``return_sequences=False``).
         h_n : ndarray of shape (num_layers, batch, hidden_size)
             Final states after each sample's last valid step; ``(h_n, c_n)`` for an LSTM.
         """
@@ -335,7 +338,7 @@ class Recurrent:
         lengths = self._check_lengths(lengths, B, T) if check_input or lengths is None else lengths
         h0, c0 = self._states(h0, B, "h0")
         if _device.use_cuda(getattr(self, "device", "cpu"), B):
-            Y, h_n, c_n, caches = _device.forward_cuda(self, X, h0, c0, lengths, training)
+            Y, h_n, c_n, caches = _device.forward_cuda(self, X, h0, c0, lengths, training, return_sequences)
             self._cache = (caches, X.shape) if training else None
             return Y, ((h_n, c_n) if self.cell == "lstm" else h_n)
         h_n = np.empty((self.num_layers, B, self.hidden_size), self.dtype)
@@ -352,21 +355,25 @@ class Recurrent:
                 c_n[k] = c_k
             caches.append(cache)
         self._cache = (caches, X.shape) if training else None
-        return x, ((h_n, c_n) if self.cell == "lstm" else h_n)
+        return (x if return_sequences else None), ((h_n, c_n) if self.cell == "lstm" else h_n)
 
-    def backward(self, dY, dh_n=None, *, check_input=True):
+    def backward(self, dY, dh_n=None, *, check_input=True, need_input_grad=True):
         """Backpropagate through the last :meth:`forward`.
 
         Parameters
         ----------
-        dY : ndarray of shape (batch, time, hidden_size)
+        dY : ndarray of shape (batch, time, hidden_size), or None
             Gradient of the loss w.r.t. ``Y``; entries past a sample's length are ignored.
+            None = zeros (the loss depends on the final states only).
         dh_n : ndarray of shape (num_layers, batch, hidden_size), optional
             Gradient w.r.t. ``h_n`` (a tuple ``(dh_n, dc_n)`` for an LSTM; None = zeros).
+        need_input_grad : bool, default=True
+            False when nothing consumes ``dX`` (the input is data, not an embedding):
+            the input-gradient product is skipped and ``dX`` is None.
 
         Returns
         -------
-        dX : ndarray of shape (batch, time, input_size)
+        dX : ndarray of shape (batch, time, input_size), or None
         dh0 : ndarray of shape (num_layers, batch, hidden_size)
             ``(dh0, dc0)`` for an LSTM.
 
@@ -379,15 +386,15 @@ class Recurrent:
         if self._cache is None:
             raise RuntimeError("backward() needs a forward() first (with training=True, the default)")
         caches, (B, T, _) = self._cache
-        if check_input:
+        if check_input and dY is not None:
             dY = self._check_array("dY", dY, (B, T, self.hidden_size))
         dh_n, dc_n = self._states(dh_n, B, "dh_n")
         if isinstance(caches, _device.CudaCaches):
-            dX, dh0, dc0 = _device.backward_cuda(self, caches, dY, dh_n, dc_n)
+            dX, dh0, dc0 = _device.backward_cuda(self, caches, dY, dh_n, dc_n, need_input_grad, steps=T)
             return dX, ((dh0, dc0) if self.cell == "lstm" else dh0)
         dh0 = np.empty_like(dh_n)
         dc0 = np.empty_like(dc_n) if dc_n is not None else None
-        dy = dY
+        dy = np.zeros((B, T, self.hidden_size), self.dtype) if dY is None else dY
         for k in range(self.num_layers - 1, -1, -1):
             w_ih, w_hh, _, _ = self._layer(k, self.weights)
             dy, dh0[k], dc_k = self._ops.backward(
@@ -399,6 +406,7 @@ class Recurrent:
                 w_hh,
                 self._layer(k, self.grads),
                 self.nonlinearity,
+                need_dx=k > 0 or need_input_grad,
             )
             if dc0 is not None:
                 dc0[k] = dc_k

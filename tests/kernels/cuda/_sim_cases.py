@@ -187,6 +187,48 @@ def test_weights_reuploaded_only_when_changed():
     assert gpu._dev_weights[1] is not held
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_final_states_only_and_no_input_gradient(cell):
+    rng = np.random.default_rng(9)
+    cpu, gpu = _pair(cell, "tanh", "float64")
+    X = rng.standard_normal((B, T, I))
+    lengths = [4, 1, 3]
+    dh_n = rng.standard_normal((2, B, H))
+    d_state = (dh_n, None) if cell == "lstm" else dh_n
+    results = []
+    for net in (cpu, gpu):
+        Y, state = net.forward(X, lengths=lengths, return_sequences=False)
+        assert Y is None
+        dX, d0 = net.backward(None, d_state, need_input_grad=False)
+        assert dX is None
+        results.append((state, d0, net.flat_grad.copy()))
+    (sc, dc, gc), (sg, dg, gg) = results
+    _close(sc, sg, "float64", "final states")
+    _close(dc, dg, "float64", "dh0")
+    _close(gc, gg, "float64", "parameter gradients")
+    assert np.abs(gc).max() > 0
+    gpu.forward(X, lengths=lengths)
+    dX_zero_dy, _ = gpu.backward(None, d_state)  # dY made of zeros on the device
+    cpu.forward(X, lengths=lengths)
+    dX_cpu, _ = cpu.backward(np.zeros((B, T, H)), d_state)
+    _close(dX_cpu, dX_zero_dy, "float64", "dX")
+
+
+def test_seq2vec_head_on_cuda_reads_final_states():
+    from tsrnn.estimators import RNNClassifier
+
+    rng = np.random.default_rng(10)
+    X = rng.standard_normal((8, T, 2))
+    X[1, 2:] = np.nan  # a shorter sequence (trailing NaN padding)
+    y = (np.nansum(X, axis=(1, 2)) > 0).astype(int)
+    kw = dict(cell="gru", hidden_size=H, num_layers=2, max_epochs=2, batch_size=4, random_state=0, dtype="float64")
+    gpu = RNNClassifier(device="cuda", **kw).fit(X, y)
+    cpu = RNNClassifier(device="cpu", **kw).fit(X, y)
+    assert gpu.network_._from_states  # the GPU path skipped the (B, T, H) outputs
+    np.testing.assert_allclose(gpu.network_.flat_params, cpu.network_.flat_params, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-10, atol=1e-12)
+
+
 def test_device_buffers_reused_while_shapes_stay():
     rng = np.random.default_rng(8)
     cpu, gpu = _pair("lstm", "tanh", "float64", num_layers=2)

@@ -31,7 +31,7 @@ from . import gemm
 from . import gru as _gru
 from . import lstm as _lstm
 from . import rnn as _rnn
-from .workspace import Workspace, empty as _empty, upload  # noqa: F401 (Workspace: re-exported)
+from .workspace import Workspace, empty as _empty, upload, zeros  # noqa: F401 (Workspace, zeros: re-exported)
 
 # Threads per block of the recurrent kernels and the shared memory they may use.
 # 256 threads / 48 KiB work on every GPU numba supports; tune with benchmarks/bench_gpu.py.
