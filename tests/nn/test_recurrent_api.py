@@ -258,6 +258,8 @@ def test_final_states_only_and_no_input_gradient(cell, rng):
     dX2, d02 = net.backward(None, d_state)
     np.testing.assert_array_equal(dX2, dX)
     np.testing.assert_array_equal(net.flat_grad, grads)
+    for a, b in zip(as_list(d0), as_list(d02), strict=True):
+        np.testing.assert_array_equal(a, b)
     net.forward(X, lengths=lengths)
     dX3, d03 = net.backward(None, d_state, need_input_grad=False)
     assert dX3 is None

@@ -513,6 +513,7 @@ class BaseRNN(EstimatorBase):
         finally:
             progress.close()
             self._loop_state = None
+            net.release_device_buffers()  # training buffers on a GPU: gone with the fit
         if best_params is not None:
             net.flat_params[...] = best_params
             self.best_validation_score_ = max(self.validation_scores_)

@@ -253,6 +253,12 @@ class Head:
             nonlinearity=spec.nonlinearity, dtype=spec.dtype, device=getattr(spec, "device", "cpu"),
         )
 
+    def release_device_buffers(self):
+        """Free what the recurrent components keep on the GPU between training passes."""
+        for component in self.components:
+            if isinstance(component, Recurrent):
+                component.release_device_buffers()
+
     def set_device(self, device):
         """Run every recurrent component on ``device`` ("cpu", "cuda" or "auto") from now
         on; the weights do not move (they live in the host ``flat_params`` either way)."""

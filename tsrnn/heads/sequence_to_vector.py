@@ -46,8 +46,9 @@ class LastStepHead(Head):
         B = X.shape[0]
         # On the GPU, "last" pooling reads the top layer's final states (equal to Y at each
         # sample's last step): the (B, T, H) outputs and their gradient never cross the bus.
-        self._from_states = self.pooling == "last" and _device.use_cuda(self.rnn.device, B)
-        if self._from_states:
+        from_states = self.pooling == "last" and _device.use_cuda(self.rnn.device, B)
+        self._from_states = from_states  # for backward (which follows a training forward in its thread)
+        if from_states:
             _, state = self.rnn.forward(X, lengths=lengths, check_input=False, training=training,
                                         return_sequences=False)
             h_n = state[0] if self.rnn.cell == "lstm" else state

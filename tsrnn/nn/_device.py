@@ -50,6 +50,12 @@ def use_cuda(device, batch_size):
     return bool(cuda_status()[0]) and not simulator_enabled()
 
 
+def release_buffers(net):
+    """Free the training buffers a network holds on the GPU (after a fit: a fitted
+    model keeps only its weights there)."""
+    net.__dict__.pop("_cuda_ws", None)
+
+
 class CudaCaches(list):
     """The per-layer forward caches of a pass that ran on the GPU (device arrays)."""
 
@@ -65,10 +71,14 @@ def _device_weights(net, cl):
     return dws
 
 
-def _workspaces(net, cl):
+def _workspaces(net, cl, training=True):
     """One :class:`~tsrnn.kernels.cuda.layers.Workspace` per layer plus one for the
-    uploads, kept on the network: every pass reuses the device buffers of the last one
-    (a new training forward replaces the previous pass's cache anyway)."""
+    uploads, kept on the network: every training pass reuses the device buffers of the
+    last one (a new training forward replaces the previous pass's cache anyway).
+    Inference passes get None (fresh buffers): predictions may run in several threads
+    at once on one fitted model, and must not share buffers."""
+    if not training:
+        return [None] * (net.num_layers + 1)
     held = getattr(net, "_cuda_ws", None)
     if held is None or len(held) != net.num_layers + 1:
         held = [cl.Workspace() for _ in range(net.num_layers + 1)]
@@ -83,7 +93,7 @@ def forward_cuda(net, X, h0, c0, lengths, training, return_sequences=True):
 
     ops = cl.LAYERS[net.cell]
     dws = _device_weights(net, cl)
-    wss = _workspaces(net, cl)
+    wss = _workspaces(net, cl, training)
     io = wss[-1]
     B = X.shape[0]
     h_n = np.empty((net.num_layers, B, net.hidden_size), net.dtype)

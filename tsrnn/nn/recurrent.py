@@ -412,6 +412,11 @@ class Recurrent:
                 dc0[k] = dc_k
         return dy, ((dh0, dc0) if self.cell == "lstm" else dh0)
 
+    def release_device_buffers(self):
+        """Free the device buffers kept between training passes on "cuda" (the weights
+        uploaded for inference stay). A no-op on the CPU."""
+        _device.release_buffers(self)
+
     def __getstate__(self):
         # Views and the forward cache are rebuilt, not pickled: views would unpickle as copies.
         dropped = ("weights", "grads", "_cache", "_ops", "_dev_weights", "_cuda_ws")  # device buffers too

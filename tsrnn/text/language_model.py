@@ -184,11 +184,14 @@ class RNNLanguageModel(EstimatorBase):
         self.loss_curve_ = []
         self.n_iter_ = 0
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            for _ in range(self.max_epochs):
-                self.loss_curve_.append(self._epoch(stream, rng))
-                self.n_iter_ += 1
-                if self.verbose:
-                    print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}")
+            try:
+                for _ in range(self.max_epochs):
+                    self.loss_curve_.append(self._epoch(stream, rng))
+                    self.n_iter_ += 1
+                    if self.verbose:
+                        print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}")
+            finally:
+                self.network_.release_device_buffers()  # training buffers on a GPU
         return self
 
     def _build(self, dtype, seed):

@@ -113,7 +113,9 @@ def test_gemm_kernels_match_numpy(dtype, min_chunk_rows, monkeypatch):
 
     monkeypatch.setattr(gemm, "MIN_CHUNK_ROWS", min_chunk_rows)
     rng = np.random.default_rng(5)
-    Bn, Tn, M, K = 3, 5, 6, 5  # N = 15: not a multiple of the tile
+    # N = 15: not a multiple of the tile; K + 1 = 18 columns: the 4 x 4 micro-tiles, two
+    # blocks in each direction of the output (tile 4 in the simulator: 16 x 16 per block)
+    Bn, Tn, M, K = 3, 5, 20, 17
     A = rng.standard_normal((Bn * Tn, M)).astype(dtype)
     S = rng.standard_normal((Bn * Tn, K)).astype(dtype)
     h0 = rng.standard_normal((Bn, K)).astype(dtype)
@@ -248,9 +250,27 @@ def test_device_buffers_reused_while_shapes_stay():
     _close(dXc, dX2, "float64", "dX after reuse")
     gpu.forward(X[:2])  # another batch size: the buffers follow the shape
     assert gpu._cuda_ws[0].buffers["y"].shape == (2, T, H)
+    # inference never uses them (predictions may run in several threads on one model)
+    y_buf = gpu._cuda_ws[0].buffers["y"]
+    _close(cpu.forward(X, training=False)[0], gpu.forward(X, training=False)[0], "float64", "inference")
+    assert gpu._cuda_ws[0].buffers["y"] is y_buf
     clone = pickle.loads(pickle.dumps(gpu))
     assert getattr(clone, "_cuda_ws", None) is None
     _close(gpu.forward(X)[0], clone.forward(X)[0], "float64", "unpickled")
+    gpu.release_device_buffers()
+    assert getattr(gpu, "_cuda_ws", None) is None
+    _close(cpu.forward(X)[0], gpu.forward(X)[0], "float64", "after release")
+
+
+def test_fitted_model_keeps_no_training_buffers_on_the_gpu():
+    from tsrnn.estimators import RNNRegressor
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((6, T, 2))
+    model = RNNRegressor(cell="gru", hidden_size=H, max_epochs=2, batch_size=3, random_state=0,
+                         device="cuda").fit(X, X.sum(axis=(1, 2)))
+    assert getattr(model.network_.rnn, "_cuda_ws", None) is None
+    assert np.isfinite(model.predict(X)).all()
 
 
 @pytest.mark.skipif(ON_GPU, reason="simulator-only check")
