@@ -51,19 +51,20 @@ class LastStepHead(Head):
         if from_states:
             _, state = self.rnn.forward(X, lengths=lengths, check_input=False, training=training,
                                         return_sequences=False)
-            h_n = state[0] if self.rnn.cell == "lstm" else state
-            self._shape, self._lengths = (B, X.shape[1], self.rnn.hidden_size), lengths
-            return self.out.forward(np.ascontiguousarray(h_n[-1]))
-        Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
-        if self.pooling == "last":
-            feats = Y[np.arange(B), lengths - 1]
-        elif self.pooling == "mean":
-            feats = Y.sum(axis=1) / lengths[:, None].astype(Y.dtype)  # Y is zero past each length
+            feats = (state[0] if self.rnn.cell == "lstm" else state)[-1]
+            self._shape = (B, X.shape[1], self.rnn.hidden_size)
         else:
-            valid = np.arange(Y.shape[1])[None, :, None] < lengths[:, None, None]
-            self._argmax = np.where(valid, Y, -np.inf).argmax(axis=1)  # (B, H)
-            feats = np.take_along_axis(Y, self._argmax[:, None, :], axis=1)[:, 0]
-        self._shape, self._lengths = Y.shape, lengths
+            Y, _ = self.rnn.forward(X, lengths=lengths, check_input=False, training=training)
+            if self.pooling == "last":
+                feats = Y[np.arange(B), lengths - 1]
+            elif self.pooling == "mean":
+                feats = Y.sum(axis=1) / lengths[:, None].astype(Y.dtype)  # Y is zero past each length
+            else:
+                valid = np.arange(Y.shape[1])[None, :, None] < lengths[:, None, None]
+                self._argmax = np.where(valid, Y, -np.inf).argmax(axis=1)  # (B, H)
+                feats = np.take_along_axis(Y, self._argmax[:, None, :], axis=1)[:, 0]
+            self._shape = Y.shape
+        self._lengths = lengths
         return self.out.forward(np.ascontiguousarray(feats))
 
     def predicts_serially(self, batch_size):

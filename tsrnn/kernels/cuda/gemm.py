@@ -39,10 +39,15 @@ def micro_cols(K):
     return 1 if K + 1 <= 16 else 4
 
 
-@functools.lru_cache(maxsize=None)
 def kernels(dtype, tile, tm=MICRO_M, tk=4):
     """``(tn, nn, reduce_chunks)`` kernels for a float dtype name, a tile edge and the
-    micro-tile of ``tn`` (``tm`` x ``tk`` outputs per thread)."""
+    micro-tile of ``tn`` (``tm`` x ``tk`` outputs per thread). Only ``tn`` depends on the
+    micro-tile: the other two are shared, so each compiles once."""
+    return (_tn_kernel(dtype, tile, tm, tk),) + _plain_kernels(dtype, tile)
+
+
+@functools.lru_cache(maxsize=None)
+def _tn_kernel(dtype, tile, tm, tk):
     DT = from_dtype(np.dtype(dtype))
     ONE = np.dtype(dtype).type(1.0)
     ZERO = np.dtype(dtype).type(0.0)
@@ -136,6 +141,16 @@ def kernels(dtype, tile, tm=MICRO_M, tk=4):
                 j += 1
             i += 1
 
+    return tn
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_kernels(dtype, tile):
+    """``(nn, reduce_chunks)``."""
+    DT = from_dtype(np.dtype(dtype))
+    ZERO = np.dtype(dtype).type(0.0)
+    TILE = tile
+
     @cuda.jit
     def reduce_chunks(partial, out):
         """out (M, C) = sum over z of partial (Z, M, C), z in order (deterministic)."""
@@ -179,7 +194,7 @@ def kernels(dtype, tile, tm=MICRO_M, tk=4):
         if n < N and k < K:
             out[n, k] = acc
 
-    return tn, nn, reduce_chunks
+    return nn, reduce_chunks
 
 
 def _blocks(rows, cols, tile):
@@ -226,6 +241,6 @@ def weight_grad(dg2, src2, h0, T, shift, out, ws=None, key="partial"):
 def matmul(a, w, out):
     """``out = a @ w`` on the device."""
     tile = tile_size()
-    _, nn, _ = kernels(np.dtype(a.dtype).name, tile, MICRO_M, 4)
+    nn, _ = _plain_kernels(np.dtype(a.dtype).name, tile)
     grid, block = _blocks(out.shape[0], out.shape[1], tile)
     nn[grid, block](a, w, out)
