@@ -261,7 +261,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     input_size : int or None, default=None
         Past steps the network reads; None means ``2 * horizon``. Two or three seasons
         are a good choice for seasonal data.
-    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    cell : {"gru", "lstm", "rnn"}, default="gru"
+        The recurrent cell. GRU by default: on the 21 series of
+        ``benchmarks/bench_accuracy.py`` (two origins, six seeds) it forecast 8% better
+        than an LSTM of the same width on the shipped nine (yearly sunspots 0.64
+        against 0.95 MASE) and 1.5% worse on the twelve held out from tuning, with a
+        quarter fewer weights to fit.
     hidden_size : int, default=32
     num_layers : int, default=1
     strategy : {"direct", "recursive", "encoder_decoder"}, default="direct"
@@ -441,7 +446,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self,
         horizon=1,
         input_size=None,
-        cell="lstm",
+        cell="gru",
         hidden_size=32,
         num_layers=1,
         strategy="direct",
