@@ -144,3 +144,85 @@ def test_serial_predict_matches_pytorch(rng, cell):
         for i, n in enumerate(lengths):
             out, _ = body(torch.from_numpy(X[i:i + 1, :n]))
             np.testing.assert_allclose(ours[i], dense(out[0, -1]).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _fused_calls(model, monkeypatch):
+    """Count the head's fused (checked) predict calls that produced outputs."""
+    calls = []
+    original = type(model.network_).predict_checked
+
+    def spy(self, X, limit):
+        out = original(self, X, limit)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(type(model.network_), "predict_checked", spy)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("cell,nonlinearity", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "relu")])
+def test_fused_predict_of_full_length_samples(rng, monkeypatch, cell, nonlinearity, dtype):
+    X = rng.normal(size=(40, 11, 2))
+    y = rng.normal(size=(40, 3))
+    model = RNNRegressor(cell=cell, hidden_size=10, num_layers=2, nonlinearity=nonlinearity, max_epochs=2,
+                         random_state=0, dtype=dtype).fit(X, y)
+    calls = _fused_calls(model, monkeypatch)
+    small = X[:6]
+    got = model.predict(small)
+    other_dtype = model.predict(small.astype(np.float32 if dtype == "float64" else np.float64))
+    assert calls == [True, True]  # both went through the one compiled call
+    expected = _batched(model, small)
+    np.testing.assert_allclose(got, expected, rtol=TOL[dtype], atol=TOL[dtype])
+    np.testing.assert_allclose(other_dtype, expected, rtol=2e-5, atol=2e-5)
+
+
+def test_fused_predict_sends_bad_values_to_full_validation(rng, monkeypatch):
+    X = rng.normal(size=(30, 8, 1))
+    y = rng.normal(size=30)
+    model = RNNRegressor(cell="gru", hidden_size=5, max_epochs=1, random_state=0).fit(X, y)
+    calls = _fused_calls(model, monkeypatch)
+    bad = X[:2].copy()
+    bad[1, 3, 0] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        model.predict(bad)
+    padded = X[:2].copy()
+    padded[0, 5:] = np.nan  # trailing NaN: padding, handled by the full path
+    np.testing.assert_allclose(model.predict(padded)[0], model.predict(X[:1, :5])[0], rtol=1e-6)
+    univariate = model.predict(X[:3, :, 0][:, :, None])
+    assert calls[:2] == [False, False] and univariate.shape == (3,)
+
+
+def test_fused_predict_refuses_non_finite_outputs(rng):
+    X = rng.normal(size=(30, 8, 1))
+    y = rng.normal(size=30)
+    model = RNNRegressor(cell="lstm", hidden_size=5, max_epochs=1, random_state=0).fit(X, y)
+    model.network_.out.flat_params[0] = np.nan
+    with pytest.raises(FloatingPointError, match="NaN or infinite outputs"):
+        model.predict(X[:1])
+
+
+def test_checked_kernel_status_codes():
+    from tsrnn.kernels.cpu import last_state
+
+    rng = np.random.default_rng(0)
+    params = rng.normal(size=4 * 3 * (2 + 3) + 2 * 4 * 3)  # LSTM, 2 inputs, 3 hidden
+    weights = last_state.stack_weights(params, 2, 3, 12, 1)
+    dense = rng.normal(size=3 + 1)
+    x = rng.normal(size=(2, 5, 2))
+    out = np.full((2, 1), -7.0)
+    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == last_state.PREDICTED
+    expected = np.empty_like(out)
+    last_state.predict_last("lstm", "tanh", x, np.full(2, 5), weights, dense, expected)
+    np.testing.assert_array_equal(out, expected)
+    out[...] = -7.0
+    x[1, 2, 1] = np.nan
+    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == \
+        last_state.INPUT_OUT_OF_RANGE
+    assert (out == -7.0).all()  # untouched
+    x[1, 2, 1] = 5.0
+    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 4.0) == \
+        last_state.INPUT_OUT_OF_RANGE
+    dense[-1] = np.inf
+    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == \
+        last_state.OUTPUT_NOT_FINITE

@@ -288,9 +288,10 @@ def _input_limit(dtype):
     return limit
 
 
-def _fast_path(estimator, X, dtype):
-    """Prediction on a finite float ndarray shaped as in fit: skip sklearn's validation,
-    which costs more than a one-sample forward pass. None when the full path is needed."""
+def shaped_as_fitted(estimator, X, dtype):
+    """A float ndarray shaped as in fit, as a C-contiguous (n, T, F) array of ``dtype``
+    (its values unchecked); None for anything else (lists, frames, other shapes), which
+    the full validation handles."""
     if type(X) is not np.ndarray or X.dtype.kind != "f" or X.ndim != getattr(estimator, "_input_ndim", None):
         return None
     if hasattr(estimator, "feature_names_in_") or X.shape[0] == 0 or X.shape[1] == 0:
@@ -298,11 +299,19 @@ def _fast_path(estimator, X, dtype):
     n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
     if n_features != estimator.n_features_in_:
         return None
-    largest = float(np.abs(X).max())  # NaN when X holds NaN: one reduction for both checks
-    if not largest <= _input_limit(dtype):
+    return np.ascontiguousarray(X[:, :, None] if X.ndim == 2 else X, dtype=dtype)
+
+
+def _fast_path(estimator, X, dtype):
+    """Prediction on a finite float ndarray shaped as in fit: skip sklearn's validation,
+    which costs more than a one-sample forward pass. None when the full path is needed."""
+    X3 = shaped_as_fitted(estimator, X, dtype)
+    if X3 is None:
+        return None
+    # X, not X3: values beyond dtype's range became inf in X3; NaN makes the max NaN
+    if not float(np.abs(X).max()) <= _input_limit(dtype):
         return None  # NaN padding, inf or values too large: the full path handles or explains them
-    X3 = X[:, :, None] if X.ndim == 2 else X
-    return np.ascontiguousarray(X3, dtype=dtype), np.full(X.shape[0], X.shape[1], dtype=np.int64)
+    return X3, np.full(X3.shape[0], X3.shape[1], dtype=np.int64)
 
 
 def check_vectors(estimator, X, dtype, reset):

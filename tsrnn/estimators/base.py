@@ -8,18 +8,21 @@ import numpy as np
 
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
+from ..heads.base import NON_FINITE_OUTPUTS
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn import clip_grad_norm, get_optimizer, get_schedule
 from ..nn._device import DEVICES, check_device
 from ..nn.recurrent import CELLS, NONLINEARITIES, resolve_dtype
 from ._sklearn_base import EstimatorBase, check_is_fitted, check_random_state
 from ._validation import (
+    _input_limit,
     check_float,
     check_option,
     check_positive_int,
     check_sequences,
     check_tokens,
     check_vectors,
+    shaped_as_fitted,
 )
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
@@ -536,16 +539,21 @@ class BaseRNN(EstimatorBase):
             ]
             out = np.concatenate(parts)
         if not np.isfinite(out).all():
-            raise FloatingPointError(
-                "the network produced NaN or infinite outputs; the weights or inputs are out of range "
-                "(refit with a lower learning_rate or scale X)"
-            )
+            raise FloatingPointError(NON_FINITE_OUTPUTS)
         return out
 
     def _raw_predict(self, X, lengths=None):
+        """Network outputs and the lengths used (None: every sample's full length)."""
         if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
             check_is_fitted(self, "network_")
         head = self.network_
+        if lengths is None:
+            # a few samples as an array shaped as in fit: the head's fused call checks the
+            # values (None sends NaN padding, inf and huge values to the full path below)
+            X3 = shaped_as_fitted(self, X, self._dtype)
+            out = None if X3 is None else head.predict_checked(X3, _input_limit(self._dtype))
+            if out is not None:
+                return out, None
         X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
         output_length = None
         if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:

@@ -190,8 +190,10 @@ class RNNRegressor(BaseRNN):
             raise ValueError("this RNNRegressor is a network trained by RNNForecaster on scaled windows (e.g. "
                              "loaded from a forecaster's checkpoint); forecast with the RNNForecaster")
         out, lengths = self._raw_predict(X, lengths)
-        out = out.astype(np.float64) * self.y_scale_ + self.y_mean_
-        if self.network_.output_kind == "sequence" and self.network_.aligned and lengths.min() < out.shape[1]:
+        out = np.multiply(out, self.y_scale_, dtype=np.float64)
+        out += self.y_mean_
+        if (lengths is not None and self.network_.output_kind == "sequence" and self.network_.aligned
+                and lengths.min() < out.shape[1]):
             out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = np.nan
         if self._y_ndim < out.ndim:
             out = out[..., 0]

@@ -32,6 +32,12 @@ from ..nn._device import check_device
 from ..nn.recurrent import Recurrent
 
 
+NON_FINITE_OUTPUTS = (
+    "the network produced NaN or infinite outputs; the weights or inputs are out of range "
+    "(refit with a lower learning_rate or scale X)"
+)
+
+
 @dataclass
 class ModelSpec:
     """What an estimator tells a head when it builds the model.
@@ -191,6 +197,13 @@ class Head:
     def predict(self, X, lengths):
         """Outputs for new data (no teacher forcing)."""
         return self.forward(X, lengths, training=False)
+
+    def predict_checked(self, X, limit):
+        """Outputs for finite-looking full-length input ``X`` (n, T, F) through a fused
+        fast path, or None where the head has none (the default) or ``X`` holds a value
+        that is NaN, infinite or beyond ``limit`` (the caller then validates X in full).
+        Raises FloatingPointError when the outputs are not finite."""
+        return None
 
     def predicts_serially(self, batch_size):
         """Whether :meth:`predict` on ``batch_size`` samples runs on the calling thread

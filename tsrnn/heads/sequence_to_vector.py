@@ -5,7 +5,7 @@ import numpy as np
 from ..kernels.cpu import last_state
 from ..nn import _device
 from ..nn.dense import Dense
-from .base import Head
+from .base import NON_FINITE_OUTPUTS, Head
 
 POOLINGS = ("last", "mean", "max")
 
@@ -80,6 +80,30 @@ class LastStepHead(Head):
         out = np.empty((B, self.out.out_features), dtype=X.dtype)
         last_state.predict_last(self.rnn.cell, self.rnn.nonlinearity, X, lengths, self._serial_weights(),
                                 self.out.flat_params, out)
+        return out
+
+    def predict_checked(self, X, limit):
+        """Outputs for a few full-length samples in one compiled call (see
+        :func:`tsrnn.kernels.cpu.last_state.predict_last_checked`), or None where that
+        call does not apply (GPU, pooling other than "last", token input, X not
+        C-contiguous in the network's dtype, more than SERIAL_MAX_BATCH samples) or
+        where a value of X is NaN, infinite or beyond ``limit``.
+
+        Raises
+        ------
+        FloatingPointError
+            When the network's outputs are not finite.
+        """
+        if (self.embedding is not None or not self.predicts_serially(X.shape[0]) or X.dtype != self.rnn.dtype
+                or X.ndim != 3 or not X.flags.c_contiguous):
+            return None
+        out = np.empty((X.shape[0], self.out.out_features), dtype=X.dtype)
+        status = last_state.predict_last_checked(self.rnn.cell, self.rnn.nonlinearity, X, self._serial_weights(),
+                                                 self.out.flat_params, out, limit)
+        if status == last_state.INPUT_OUT_OF_RANGE:
+            return None
+        if status == last_state.OUTPUT_NOT_FINITE:
+            raise FloatingPointError(NON_FINITE_OUTPUTS)
         return out
 
     def _serial_weights(self):

@@ -249,6 +249,75 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, dense, out):
         _dense(h, dense, out[b])
 
 
+# Status codes of the checked kernels below.
+PREDICTED = 0
+INPUT_OUT_OF_RANGE = 1  # NaN, inf or |x| > limit: the caller's full validation explains it
+OUTPUT_NOT_FINITE = 2
+
+
+@njit(**KERNEL_OPTIONS)
+def _within(x, limit):
+    """Whether every value of ``x`` (C-contiguous) is finite with ``|v| <= limit``."""
+    flat = x.reshape(-1)
+    ok = True
+    for i in range(flat.shape[0]):
+        ok &= abs(flat[i]) <= limit  # False for NaN
+    return ok
+
+
+@njit(**KERNEL_OPTIONS)
+def _finite(out):
+    flat = out.reshape(-1)
+    ok = True
+    for i in range(flat.shape[0]):
+        ok &= np.isfinite(flat[i])
+    return ok
+
+
+# One compiled call per predict for a few full-length samples: the input check, the
+# network and the output check cost less inside than as separate NumPy calls (each a
+# few microseconds, like the kernel itself at H=32). One function per cell, so a
+# model compiles only its own kernel.
+@njit(**KERNEL_OPTIONS)
+def lstm_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit):
+    """:func:`lstm_last_state` on full-length samples, between checks of ``x`` and
+    ``out``; returns PREDICTED, INPUT_OUT_OF_RANGE (``out`` untouched) or OUTPUT_NOT_FINITE."""
+    if not _within(x, limit):
+        return INPUT_OUT_OF_RANGE
+    lstm_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, dense, out)
+    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+
+
+@njit(**KERNEL_OPTIONS)
+def gru_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit):
+    """As :func:`lstm_predict_checked`, for :func:`gru_last_state`."""
+    if not _within(x, limit):
+        return INPUT_OUT_OF_RANGE
+    gru_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, dense, out)
+    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+
+
+@njit(**KERNEL_OPTIONS)
+def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, dense, out, limit):
+    """As :func:`lstm_predict_checked`, for :func:`rnn_last_state`."""
+    if not _within(x, limit):
+        return INPUT_OUT_OF_RANGE
+    rnn_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, nonlinearity, dense, out)
+    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+
+
+def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit):
+    """Checked whole-network predict of full-length samples ``x`` (B, T, I),
+    C-contiguous in the weights' dtype; writes ``out`` (B, O) and returns a status code
+    (PREDICTED, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE)."""
+    w_t, bias_ih, bias_hh = weights
+    if cell == "lstm":
+        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit)
+    if cell == "gru":
+        return gru_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit)
+    return rnn_predict_checked(x, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, dense, out, limit)
+
+
 def predict_last(cell, nonlinearity, x, lengths, weights, dense, out):
     """Run the kernel of ``cell`` ("lstm", "gru", "rnn"; ``nonlinearity`` "tanh"/"relu"
     for "rnn") with ``weights`` from :func:`stack_weights`; writes ``out`` (B, O)."""
