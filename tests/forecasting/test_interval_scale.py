@@ -1,5 +1,6 @@
-"""Conformal interval scale: the step-to-step spread of each window's levels, whatever the
-network reads; model files of tsrnn 0.1.0 (another scale) are recalibrated."""
+"""Conformal interval scale: the geometric mean of the step-to-step spread of each
+window's levels and the network's scale; model files written with another scale
+(tsrnn 0.1.0, or before the geometric mean) are recalibrated."""
 
 import numpy as np
 import pandas as pd
@@ -10,14 +11,19 @@ from tsrnn.forecasting.forecaster import _interval_scale
 FAST = dict(hidden_size=8, max_steps=15, batch_size=16, n_models=1, random_state=0)
 
 
-def test_interval_scale_is_the_mean_absolute_deviation_of_the_steps():
-    levels = np.array([[0.0, 1.0, 3.0, 6.0, 10.0], [5.0, 5.0, 5.0, 5.0, 5.0], [1.0, -1.0, 1.0, -1.0, 1.0]])
-    fallback = np.array([7.0, 8.0, 9.0])
+def test_interval_scale_is_the_geometric_mean_of_step_spread_and_network_scale():
+    levels = np.array([[0.0, 1.0, 3.0, 6.0, 10.0], [5.0, 5.0, 5.0, 5.0, 5.0], [1.0, -1.0, 1.0, -1.0, 1.0],
+                       [1.0, -1.0, 1.0, -1.0, 1.0]])
+    network = np.array([7.0, 8.0, 9.0, 0.0])
     steps = np.diff(levels, axis=1)
-    expected0 = np.abs(steps[0] - np.median(steps[0])).mean()
-    np.testing.assert_allclose(_interval_scale(levels, fallback), [expected0, 8.0, 2.0])
-    # a steady trend adds nothing: only the deviations of the steps count
-    np.testing.assert_allclose(_interval_scale(levels[2:] + 3.0 * np.arange(5), fallback[2:]), [2.0])
+    spread0 = np.abs(steps[0] - np.median(steps[0])).mean()
+    # flat window: the network's scale alone; zero network scale: the step spread alone
+    np.testing.assert_allclose(_interval_scale(levels, network), [np.sqrt(spread0 * 7.0), 8.0, np.sqrt(18.0), 2.0])
+    # a steady trend adds nothing to the step spread: only the deviations of the steps count
+    np.testing.assert_allclose(_interval_scale(levels[2:3] + 3.0 * np.arange(5), [2.0]), [2.0])
+    # huge values: no overflow of the product
+    big = _interval_scale(levels[:1] * 1e300, [1e300])
+    assert np.isfinite(big).all() and big[0] > 1e299
 
 
 def _seasonal_trend(n=120, swing=10.0, seed=0, unit=1.0, uid="a"):
@@ -59,3 +65,13 @@ def test_a_file_with_an_unknown_scaler_is_refused():
     state["fitted"]["scaler_"] = "auto"  # never a fitted choice
     with pytest.raises(ValueError, match="scaler_ must be one of"):
         RNNForecaster._from_state(state, arrays)
+
+
+def test_files_with_scores_of_another_interval_scale_are_recalibrated():
+    f = RNNForecaster(horizon=4, input_size=12, **FAST).fit(_seasonal_trend(n=80))
+    before = f.predict(level=[80])
+    state, arrays = f._get_state()
+    del state["interval_scale"]  # as files written before the geometric-mean scale
+    old = RNNForecaster._from_state(state, arrays)
+    assert not hasattr(old, "conformal_scores_")
+    pd.testing.assert_frame_equal(old.predict(level=[80]), before)  # recalibrated to the same scores

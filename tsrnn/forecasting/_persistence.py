@@ -75,8 +75,10 @@ def _panel_from_state(state, arrays):
 
 def _networks_state(forecaster, prefix=""):
     """JSON state + arrays of a forecaster's fitted attributes and networks (not its data)."""
+    from .forecaster import INTERVAL_SCALE
+
     state = {"models": [], "fitted": {k: _jsonable(getattr(forecaster, k)) for k in FITTED_SCALARS
-                                      if hasattr(forecaster, k)}}
+                                      if hasattr(forecaster, k)}, "interval_scale": INTERVAL_SCALE}
     arrays = {f"{prefix}attr.{k}": getattr(forecaster, k) for k in FITTED_ARRAYS if hasattr(forecaster, k)}
     for i, model in enumerate(getattr(forecaster, "models_", [])):
         model_state, model_arrays = get_state(model)
@@ -100,11 +102,13 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         if not isinstance(forecaster.differences_, list):
             raise ValueError("differences_ must be a list of lags")
         check_differences(forecaster.differences_ or None)
+    from .forecaster import INTERVAL_SCALE
+
+    # conformal scores normalised by another interval scale (older files): recalibrate
+    stale_scores = state.get("interval_scale") != INTERVAL_SCALE
     if not hasattr(forecaster, "scaler_"):  # files of tsrnn 0.1.0 scaled as the parameter said
         forecaster.scaler_ = forecaster.scaler
-        stale_scores = True  # ... and normalised conformal scores by another scale: recalibrate
-    else:
-        stale_scores = False
+        stale_scores = True
     if forecaster.scaler_ not in SCALERS + ("series",):
         raise ValueError(f"scaler_ must be one of {list(SCALERS + ('series',))}, got {forecaster.scaler_!r:.50}")
     names = getattr(forecaster, "covariate_names_", [])
