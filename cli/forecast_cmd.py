@@ -27,7 +27,7 @@ MODEL_OPTIONS = {
     "--cell": (str, "lstm, gru or rnn"),
     "--hidden-size": (int, "hidden units"),
     "--num-layers": (int, "stacked recurrent layers"),
-    "--max-steps": (_steps, "optimizer steps, or auto (the default: five epochs over the windows, 100-1000 steps)"),
+    "--max-steps": (_steps, "optimizer steps, or auto (the default: five epochs over the windows, 100-1000 steps, at most 25 epochs)"),
     "--learning-rate": (float, "Adam learning rate"),
     "--batch-size": (int, "windows per mini-batch"),
     "--n-models": (int, "ensemble size (networks from different seeds, averaged)"),

@@ -180,17 +180,22 @@ def test_early_stopping_holds_out_last_horizon():
     assert len(f.models_[0].validation_loss_curve_) == f.models_[0].n_iter_
 
 
-@pytest.mark.parametrize("n_windows,steps", [(10, 100), (32, 100), (33 * 32, 165), (10**6, 1000)])
-def test_auto_max_steps_is_five_epochs_between_100_and_1000(n_windows, steps):
+@pytest.mark.parametrize("n_windows,steps", [
+    (10, 25), (32, 25), (33, 50), (96, 75), (97, 100), (33 * 32, 165), (10**6, 1000),
+])
+def test_auto_max_steps_is_five_epochs_between_100_and_1000_and_at_most_25_epochs(n_windows, steps):
     assert RNNForecaster(horizon=2)._training_steps(n_windows) == steps
     assert RNNForecaster(horizon=2, max_steps=7)._training_steps(n_windows) == 7
 
 
 def test_auto_max_steps_in_a_fit():
-    df = _panel([60])  # 60 - 6 - 3 + 1 = 52 windows: two batches of 32, 100 steps = 50 epochs
+    df = _panel([60])  # 60 - 6 - 3 + 1 = 52 windows: two batches of 32, capped at 25 epochs = 50 steps
     f = RNNForecaster(horizon=3, input_size=6, hidden_size=4, n_models=1, differences=None, random_state=0).fit(df)
     assert f.get_params()["max_steps"] == "auto"
-    assert f.n_windows_ == 52 and f.max_epochs_ == 50 and f.models_[0].t_ == 100
+    assert f.n_windows_ == 52 and f.max_epochs_ == 25 and f.models_[0].t_ == 50
+    long = RNNForecaster(horizon=3, input_size=6, hidden_size=4, n_models=1, differences=None,
+                         random_state=0).fit(_panel([300]))  # 292 windows, 10 batches: 100 steps
+    assert long.max_epochs_ == 10 and long.models_[0].t_ == 100
 
 
 # ---------------------------------------------------------------- errors

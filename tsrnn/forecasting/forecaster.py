@@ -27,10 +27,12 @@ from ._transforms import TARGET_TRANSFORMS
 
 STRATEGIES = ("direct", "recursive", "encoder_decoder")
 # max_steps="auto": AUTO_STEPS_EPOCHS passes over the training windows, at least
-# AUTO_STEPS_MIN and at most AUTO_STEPS_MAX optimizer steps (see RNNForecaster).
+# AUTO_STEPS_MIN and at most AUTO_STEPS_MAX optimizer steps, and never more than
+# AUTO_STEPS_MAX_EPOCHS passes (see RNNForecaster).
 AUTO_STEPS_MIN = 100
 AUTO_STEPS_EPOCHS = 5
 AUTO_STEPS_MAX = 1000
+AUTO_STEPS_MAX_EPOCHS = 25
 
 
 def quantile_grid(levels):
@@ -342,10 +344,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         When the windows fill more than ``max_steps`` batches (long or many series), a
         random subset of ``max_steps * batch_size`` windows is used: one epoch of
         exactly ``max_steps`` steps. "auto": five epochs over the training windows, at
-        least 100 and at most 1000 steps. Small data overfits quickly: on 21 series
-        (the shipped ones and 12 classic R series held out from tuning) 100-150
-        steps forecast 10% better than 500 (``benchmarks/results/accuracy.md``);
-        large panels get up to 1000.
+        least 100 and at most 1000 steps, and never more than 25 epochs (a series of
+        a few dozen windows, one or two batches, gets 25-50 steps). Small data
+        overfits quickly: on 21 series (the shipped ones and 12 classic R series held
+        out from tuning) 100-150 steps forecast 10% better than 500, and the 25-epoch
+        cap another 6% better on the 12 short R series
+        (``benchmarks/results/accuracy.md``); large panels get up to 1000.
     batch_size : int, default=32
     learning_rate : float, default=1e-2
         Adam step size (1e-2 fits small series in a few hundred steps; gradients are
@@ -539,7 +543,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if self.max_steps != "auto":
             return self.max_steps
         batches = math.ceil(n_windows / self.batch_size)
-        return int(min(AUTO_STEPS_MAX, max(AUTO_STEPS_MIN, AUTO_STEPS_EPOCHS * batches)))
+        return int(min(AUTO_STEPS_MAX, max(AUTO_STEPS_MIN, AUTO_STEPS_EPOCHS * batches),
+                       AUTO_STEPS_MAX_EPOCHS * batches))
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
