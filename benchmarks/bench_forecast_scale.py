@@ -62,8 +62,8 @@ y = np.load(sys.argv[1])
 df = pd.DataFrame({"unique_id": "s", "ds": np.arange(y.size), "y": y})  # integer steps: 5M hours overflow datetime64[ns]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.perf_counter()
-model = RNNForecaster(horizon=24, input_size=168, hidden_size=32, max_steps=int(sys.argv[2]), n_models=1, random_state=0,
-                      n_jobs=1)
+model = RNNForecaster(horizon=24, input_size=168, cell="lstm", hidden_size=32, max_steps=int(sys.argv[2]), n_models=1,
+                      random_state=0, n_jobs=1)
 model.fit(df)
 pred = model.predict()
 print(json.dumps({"baseline_mb": base, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -82,7 +82,8 @@ def run_panel_tsrnn(df):
     numba.set_num_threads(1)
 
     def make(steps):
-        return RNNForecaster(horizon=PANEL["horizon"], input_size=PANEL["input_size"], hidden_size=PANEL["hidden"],
+        return RNNForecaster(horizon=PANEL["horizon"], input_size=PANEL["input_size"], cell="lstm",
+                             hidden_size=PANEL["hidden"],
                              max_steps=steps, batch_size=PANEL["batch"], n_models=1, random_state=0, n_jobs=1)
 
     with threadpool_limits(1):
