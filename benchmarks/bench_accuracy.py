@@ -6,6 +6,9 @@ seasonal naive, and Holt-Winters / AutoReg when statsmodels is importable. Then 
 backtest of the conformal intervals (empirical coverage of the 80% / 95% intervals).
 
 Run: ``python benchmarks/bench_accuracy.py [--quick]``; writes benchmarks/results/accuracy.json.
+Compare a variant of the defaults on the same sweeps (its own output file)::
+
+    python benchmarks/bench_accuracy.py --params '{"cell": "lstm"}' --seeds 3,4,5 --no-intervals
 """
 
 import argparse
@@ -90,7 +93,7 @@ def score(test, pred, train, m):
     return {"mase": metrics.mase(test, pred, train, m), "smape": metrics.smape(test, pred)}
 
 
-def holdout(name, loader, h, input_size, m, seeds):
+def holdout(name, loader, h, input_size, m, seeds, params=None):
     df = loader()
     train, test = df.iloc[:-h], df.iloc[-h:]
     ytr, yte = train["y"].to_numpy(), test["y"].to_numpy()
@@ -103,7 +106,7 @@ def holdout(name, loader, h, input_size, m, seeds):
     runs = []
     for seed in seeds:
         t0 = time.perf_counter()
-        f = RNNForecaster(horizon=h, input_size=input_size, random_state=seed).fit(train)
+        f = RNNForecaster(horizon=h, input_size=input_size, random_state=seed, **(params or {})).fit(train)
         fit_s = time.perf_counter() - t0
         pred = f.predict()["yhat"].to_numpy()
         runs.append({"seed": seed, "fit_s": fit_s, **score(yte, pred, ytr, m)})
@@ -136,7 +139,7 @@ def load_r_series(dataset, freq):
     return pd.DataFrame({"unique_id": dataset, "ds": ds, "y": y})
 
 
-def generality(seeds, origins=(0, 1), tasks=None):
+def generality(seeds, origins=(0, 1), tasks=None, params=None):
     """MASE (geometric mean over series) of the defaults and the baselines on every
     task at two origins; then the geometric mean over the tasks.
 
@@ -164,7 +167,7 @@ def generality(seeds, origins=(0, 1), tasks=None):
                 scores.setdefault(model, []).append(_geomean(
                     [metrics.mase(test[u], fn(hist[u], h, m), hist[u], m) for u in test]))
             for seed in seeds:
-                fc = RNNForecaster(horizon=h, input_size=L, random_state=seed).fit(train).predict()
+                fc = RNNForecaster(horizon=h, input_size=L, random_state=seed, **(params or {})).fit(train).predict()
                 pred = {u: g["yhat"].to_numpy() for u, g in fc.groupby("unique_id", sort=False)}
                 scores.setdefault("RNNForecaster", []).append(_geomean(
                     [metrics.mase(test[u], pred[u], hist[u], m) for u in test]))
@@ -174,12 +177,12 @@ def generality(seeds, origins=(0, 1), tasks=None):
             "geomean": {model: _geomean([t[model] for t in per_task.values()]) for model in models}}
 
 
-def interval_backtest(name, loader, h, input_size, n_windows, seeds):
+def interval_backtest(name, loader, h, input_size, n_windows, seeds, params=None):
     df = loader()
     out = []
     for seed in seeds:
         t0 = time.perf_counter()
-        cv = RNNForecaster(horizon=h, input_size=input_size, random_state=seed).cross_validation(
+        cv = RNNForecaster(horizon=h, input_size=input_size, random_state=seed, **(params or {})).cross_validation(
             df, n_windows=n_windows, level=[80, 95])
         out.append({"seed": seed, "seconds": time.perf_counter() - t0, "n_points": len(cv),
                     **{f"coverage_{k}": v for k, v in cv.attrs["coverage"].items()}})
@@ -193,16 +196,27 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one seed")
     parser.add_argument("--no-intervals", action="store_true", help="skip the interval backtests")
     parser.add_argument("--no-generality", action="store_true", help="skip the shipped-series sweep")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "accuracy.json"))
+    parser.add_argument("--seeds", help="comma-separated seeds (default 0,1,2; --quick: 0)")
+    parser.add_argument("--params", default="{}",
+                        help='JSON of RNNForecaster parameters to evaluate instead of the defaults, e.g. '
+                             '\'{"cell": "lstm"}\' (written to results/accuracy_variant.json unless --out)')
+    parser.add_argument("--out", help="JSON file to write (default results/accuracy.json)")
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
+    if args.seeds:
+        seeds = tuple(int(v) for v in args.seeds.split(","))
+    params = json.loads(args.params)
+    if not isinstance(params, dict):
+        parser.error("--params must be a JSON object of RNNForecaster parameters")
+    RNNForecaster(**params)  # unknown names fail here, before any fit
     result = {"tsrnn": tsrnn.__version__, "python": platform.python_version(), "seeds": list(seeds),
+              "params": params,
               "forecaster_defaults": {k: v for k, v in RNNForecaster().get_params().items()
                                       if k not in ("horizon", "input_size")},
               "holdout": {}, "intervals": {}}
     print(f"{'dataset':<18}{'model':<16}{'MASE':>8}{'sMAPE':>8}   notes")
     for name, loader, h, L, m in TASKS:
-        res = holdout(name, loader, h, L, m, seeds)
+        res = holdout(name, loader, h, L, m, seeds, params)
         result["holdout"][name] = res
         for model, r in res["models"].items():
             note = ""
@@ -211,7 +225,7 @@ def main():
                         + f"; fit {np.mean(r['fit_s_per_seed']):.1f}s")
             print(f"{name:<18}{model:<16}{r['mase']:>8.3f}{r['smape']:>8.2f}   {note}")
     if not args.no_generality:
-        res = generality(seeds)
+        res = generality(seeds, params=params)
         result["generality"] = res
         print(f"\n{'series (2 origins)':<18}" + "".join(f"{m:>16}" for m in res["geomean"]))
         for name, row in res["tasks"].items():
@@ -224,7 +238,7 @@ def main():
         else:
             tasks = [(name, lambda d=d, f=f: load_r_series(d, f), h, L, m)
                      for name, d, f, h, L, m in VALIDATION_TASKS]
-            res = generality(seeds, tasks=tasks)
+            res = generality(seeds, tasks=tasks, params=params)
             result["validation"] = res
             print(f"\n{'held-out series':<18}" + "".join(f"{m:>16}" for m in res["geomean"]))
             for name, row in res["tasks"].items():
@@ -233,10 +247,11 @@ def main():
     if not args.no_intervals:
         print(f"\n{'backtest':<18}{'n_windows':>10}{'cov80':>8}{'cov95':>8}")
         for name, loader, h, L, n_windows in COVERAGE_TASKS:
-            res = interval_backtest(name, loader, h, L, n_windows, seeds)
+            res = interval_backtest(name, loader, h, L, n_windows, seeds, params)
             result["intervals"][name] = res
             print(f"{name:<18}{n_windows:>10}{res['coverage_80']:>8.3f}{res['coverage_95']:>8.3f}")
-    out = Path(args.out)
+    default_name = "accuracy.json" if not params else "accuracy_variant.json"  # never overwrite the defaults' record
+    out = Path(args.out or Path(__file__).parent / "results" / default_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, default=str))
     print(f"\nwrote {out}")
