@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tsrnn import RNNForecaster
-from tsrnn.forecasting.forecaster import _interval_scale
+from tsrnn.forecasting._intervals import _interval_scale
 
 FAST = dict(hidden_size=8, max_steps=15, batch_size=16, n_models=1, random_state=0)
 

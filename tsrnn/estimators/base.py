@@ -547,9 +547,10 @@ class BaseRNN(EstimatorBase):
         if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
             check_is_fitted(self, "network_")
         head = self.network_
-        if lengths is None:
+        if lengths is None and type(X) is np.ndarray and X.ndim and head.predicts_serially(len(X)):
             # a few samples as an array shaped as in fit: the head's fused call checks the
-            # values (None sends NaN padding, inf and huge values to the full path below)
+            # values (None sends NaN padding, inf and huge values to the full path below;
+            # larger batches go there directly, converted once)
             X3 = shaped_as_fitted(self, X, self._dtype)
             out = None if X3 is None else head.predict_checked(X3, _input_limit(self._dtype))
             if out is not None:

@@ -8,6 +8,7 @@ from ..estimators import RNNRegressor
 from ..estimators._persistence import _jsonable, from_state, get_state
 from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
+from ._intervals import INTERVAL_SCALE
 
 FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_", "scaler_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
@@ -75,8 +76,6 @@ def _panel_from_state(state, arrays):
 
 def _networks_state(forecaster, prefix=""):
     """JSON state + arrays of a forecaster's fitted attributes and networks (not its data)."""
-    from .forecaster import INTERVAL_SCALE
-
     state = {"models": [], "fitted": {k: _jsonable(getattr(forecaster, k)) for k in FITTED_SCALARS
                                       if hasattr(forecaster, k)}, "interval_scale": INTERVAL_SCALE}
     arrays = {f"{prefix}attr.{k}": getattr(forecaster, k) for k in FITTED_ARRAYS if hasattr(forecaster, k)}
@@ -102,8 +101,6 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         if not isinstance(forecaster.differences_, list):
             raise ValueError("differences_ must be a list of lags")
         check_differences(forecaster.differences_ or None)
-    from .forecaster import INTERVAL_SCALE
-
     # conformal scores normalised by another interval scale (older files): recalibrate
     stale_scores = state.get("interval_scale") != INTERVAL_SCALE
     if not hasattr(forecaster, "scaler_"):  # files of tsrnn 0.1.0 scaled as the parameter said

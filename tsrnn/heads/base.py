@@ -202,7 +202,8 @@ class Head:
         """Outputs for finite-looking full-length input ``X`` (n, T, F) through a fused
         fast path, or None where the head has none (the default) or ``X`` holds a value
         that is NaN, infinite or beyond ``limit`` (the caller then validates X in full).
-        Raises FloatingPointError when the outputs are not finite."""
+        Estimators ask only for batches the head :meth:`predicts_serially`. Raises
+        FloatingPointError when the outputs are not finite."""
         return None
 
     def predicts_serially(self, batch_size):
