@@ -230,3 +230,19 @@ def test_interrupt_during_a_write_is_delivered_after_it(saved, monkeypatch):
     monkeypatch.undo()
     assert np.array_equal(tsrnn.load(path).network_.flat_params, model.network_.flat_params)
     assert [p.name for p in path.parent.iterdir()] == ["model.tsrnn"]
+
+
+@pytest.mark.parametrize("value", [{"offset": None}, {"offset": "not a frequency"}, {"int": 0}, {"int": True},
+                                   {"int": 1.5}, {"int": 1, "offset": "D"}, None, "D", {}])
+def test_a_forged_series_frequency_is_refused(value):
+    from tsrnn.forecasting._persistence import _freq_from_json
+
+    with pytest.raises(ValueError, match="frequency"):
+        _freq_from_json(value)
+
+
+def test_series_frequencies_round_trip():
+    from tsrnn.forecasting._persistence import _freq_from_json, _freq_to_json
+
+    assert _freq_from_json(_freq_to_json(3)) == 3
+    assert _freq_from_json(_freq_to_json("MS")).freqstr == "MS"

@@ -10,7 +10,7 @@ from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
 from ._intervals import INTERVAL_SCALE
 
-FITTED_SCALARS = ("input_size_", "n_windows_", "max_epochs_", "covariate_names_", "differences_", "scaler_")
+FITTED_SCALARS = ("input_size_", "n_windows_", "max_steps_", "max_epochs_", "covariate_names_", "differences_", "scaler_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
 
 
@@ -21,7 +21,16 @@ def _freq_to_json(freq):
 
 
 def _freq_from_json(value):
-    return value["int"] if "int" in value else pd.tseries.frequencies.to_offset(value["offset"])
+    """A series' frequency as written by :func:`_freq_to_json` (else ValueError)."""
+    if isinstance(value, dict) and set(value) == {"int"}:
+        step = value["int"]
+        if isinstance(step, int) and not isinstance(step, bool) and step >= 1:
+            return step
+    elif isinstance(value, dict) and set(value) == {"offset"} and isinstance(value["offset"], str):
+        offset = pd.tseries.frequencies.to_offset(value["offset"])  # ValueError when not a frequency
+        if offset is not None:
+            return offset
+    raise ValueError(f"a series frequency must be {{'int': step}} or {{'offset': alias}}, got {value!r:.60}")
 
 
 def _panel_state(panel):

@@ -156,9 +156,9 @@ def _fit_copy(template, panel, input_size):
     return model._fit_panel(panel, input_size)
 
 
-def _fit_local_model(template, panel, input_size, seed):
+def _fit_local_model(template, panel, input_size, seed, max_steps):
     """Fit a copy of ``template`` (a global forecaster) on a one-series panel (a joblib task)."""
-    model = clone(template).set_params(random_state=int(seed))
+    model = clone(template).set_params(random_state=int(seed), max_steps=max_steps)
     model._fit_panel(panel, input_size)
     del model.panel_  # the parent keeps the data; the local model ships as its networks only
     return model
@@ -395,10 +395,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         The scaling used; ``scaler="auto"`` chooses it.
     n_windows_ : int
         Training windows used (at most the optimizer steps times ``batch_size``).
+    max_steps_ : int
+        Optimizer steps the networks were trained for: ``max_steps``, or the count
+        "auto" chose from the training windows. The conformal calibration copy trains
+        for as many (per series with ``local=True``). Backtest copies of
+        :meth:`cross_validation` choose for their own windows, as a fit on that data
+        would.
     max_epochs_ : int
-        Epochs run for the optimizer steps (``max_steps``, or the count "auto" chose
-        from the training windows; copies fitted on less data, such as the conformal
-        calibration model, choose for their own windows).
+        Epochs run for the optimizer steps.
     conformal_scores_ : ndarray of shape (n_calibration, horizon)
         Absolute calibration errors divided by each window's interval scale (computed
         on the first ``predict`` with ``level``).
@@ -695,7 +699,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             return None
         return str(self.checkpoint) if self.n_models == 1 else f"{self.checkpoint}.{i}"
 
-    def _fit_panel(self, panel, input_size, resume=False):
+    def _fit_panel(self, panel, input_size, resume=False, local_steps=None):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
         z = _transforms.forward(panel.y, self.target_transform)
@@ -708,7 +712,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if len(known_idx):
             self._check_static(panel)
         if self.local:
-            return self._fit_local(panel, input_size)
+            return self._fit_local(panel, input_size, local_steps)
         z = self._network_target(panel, z)
         if panel.X is not None:
             self.cov_mean_ = panel.X.mean(axis=0)
@@ -794,28 +798,36 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             self.models_.append(reg)
             if error is not None:
                 # stay usable, as the estimators do: this network keeps its last finite weights
-                self.panel_, self.input_size_, self.n_windows_, self.max_epochs_ = panel, input_size, n, epochs
+                self._set_fitted(panel, input_size, n, steps, epochs)
                 raise error
-        self.panel_ = panel
-        self.input_size_ = input_size
-        self.n_windows_ = n
-        self.max_epochs_ = epochs
+        self._set_fitted(panel, input_size, n, steps, epochs)
         return self
 
-    def _fit_local(self, panel, input_size):
-        """One forecaster per series, fitted by joblib tasks (any backend)."""
+    def _set_fitted(self, panel, input_size, n_windows, steps, epochs):
+        self.panel_ = panel
+        self.input_size_ = input_size
+        self.n_windows_ = n_windows
+        self.max_steps_ = int(steps)
+        self.max_epochs_ = epochs
+
+    def _fit_local(self, panel, input_size, local_steps=None):
+        """One forecaster per series, fitted by joblib tasks (any backend).
+
+        ``local_steps``: optimizer steps per series (default: each model's ``max_steps``).
+        """
         template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0,
                                           differences=list(self.differences_) or None,
                                           scaler=self.scaler_)  # one choice for all
         seeds = series_seeds(self.random_state, panel.ids)
-        tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed)
-                 for i, seed in enumerate(seeds))
+        if local_steps is None:
+            local_steps = [self.max_steps] * panel.n_series
+        tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed, steps)
+                 for i, (seed, steps) in enumerate(zip(seeds, local_steps)))
         self.local_models_ = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(tasks)
         self.covariate_names_ = list(panel.covariate_names)
-        self.panel_ = panel
-        self.input_size_ = input_size
-        self.n_windows_ = int(sum(m.n_windows_ for m in self.local_models_))
-        self.max_epochs_ = int(max(m.max_epochs_ for m in self.local_models_))
+        self._set_fitted(panel, input_size, int(sum(m.n_windows_ for m in self.local_models_)),
+                         max(m.max_steps_ for m in self.local_models_),
+                         int(max(m.max_epochs_ for m in self.local_models_)))
         return self
 
     # ------------------------------------------------------------------ forecasting core
@@ -1158,8 +1170,17 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 + ". Lower conformal_windows or input_size."
             )
         cal = clone(self).set_params(checkpoint=None, differences=list(self._lags()) or None, scaler=self.scaler_)
+        # The copy trains as long as this model did. Left to choose for its fewer windows,
+        # "auto" trained it less (at most 25 epochs of fewer batches), its errors overstated
+        # the model's and the intervals over-covered: over 21 series and four seeds the mean
+        # distance from nominal coverage was 0.21 / 0.16 (80% / 95%) that way, 0.19 / 0.14 this one.
+        local_steps = None
+        if self.local:
+            local_steps = [getattr(m, "max_steps_", self.max_steps) for m in self.local_models_]
+        else:
+            cal.set_params(max_steps=getattr(self, "max_steps_", self.max_steps))  # older model files lack it
         cal._check_params()
-        cal._fit_panel(panel.truncate(held), self.input_size_)
+        cal._fit_panel(panel.truncate(held), self.input_size_, local_steps=local_steps)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
         z = _transforms.forward(panel.y, self.target_transform)
         hist, cov_hist, known, history = cal._windows_at(panel, z, cal._cov(panel), starts + self.input_size_,
