@@ -75,3 +75,19 @@ def test_files_with_scores_of_another_interval_scale_are_recalibrated():
     old = RNNForecaster._from_state(state, arrays)
     assert not hasattr(old, "conformal_scores_")
     pd.testing.assert_frame_equal(old.predict(level=[80]), before)  # recalibrated to the same scores
+
+
+def test_conformal_quantiles_per_step_with_enough_windows_pooled_with_few():
+    from tsrnn.forecasting._intervals import MIN_POOLED_SCORES, conformal_quantiles
+
+    rng = np.random.default_rng(0)
+    many = rng.exponential(size=(MIN_POOLED_SCORES, 6)) * np.arange(1, 7)
+    # enough windows: each step's own scores, one rank above the ceil((n + 1) * level)-th smallest
+    np.testing.assert_array_equal(conformal_quantiles(many, 80), np.sort(many, axis=0)[17])  # 18th of 20
+    np.testing.assert_array_equal(conformal_quantiles(many, 95), many.max(axis=0))
+    # one window of 30 steps: each step pools 21 neighbouring steps (10 each side, clipped at the ends)
+    one = rng.exponential(size=(1, 30))
+    q80, q95 = conformal_quantiles(one, 80), conformal_quantiles(one, 95)
+    assert q80[15] == np.sort(one[0, 5:26])[18] and q95[15] == one[0, 5:26].max()
+    assert q80[0] == np.sort(one[0, :11])[10]  # 11 pooled at the first step: k = ceil(12 * 0.8) = 10, the 11th
+    assert (q80 <= q95).all() and (q80 < q95).any()

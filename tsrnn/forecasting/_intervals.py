@@ -1,6 +1,11 @@
-"""Conformal interval scale: how each forecast window's calibration errors are normalised."""
+"""Conformal intervals: how calibration errors are normalised and turned into quantiles."""
+
+import math
 
 import numpy as np
+
+# Fewer calibration errors than this per horizon step: neighbouring steps are pooled.
+MIN_POOLED_SCORES = 20
 
 
 def _interval_scale(levels, network_scale):
@@ -39,3 +44,39 @@ def _interval_scale(levels, network_scale):
 # How conformal scores are normalised (see _interval_scale); stored in model files, whose
 # scores are recomputed when they were normalised another way.
 INTERVAL_SCALE = "sqrt(step spread * network scale)"
+
+
+def conformal_quantiles(scores, level):
+    """Split-conformal quantile of the normalised calibration errors, per horizon step.
+
+    The score one rank above split-conformal's ``k = ceil((n + 1) * level / 100)``-th
+    smallest of ``n``, the ``(k + 1)``-th (the largest when that passes ``n``): the
+    forecast windows of a series are not exchangeable (later errors run larger), and
+    at the textbook rank the 21 series below covered 0.78 / 0.89 on average at 80% /
+    95% (0.17 / 0.10 from nominal), one rank up 0.82 / 0.90 (0.16 / 0.09). With fewer than :data:`MIN_POOLED_SCORES` calibration
+    windows (a short series leaves room for few, down to one), step ``s`` pools the
+    scores of steps ``s - w .. s + w`` (clipped to the horizon), ``w`` the fewest
+    that gather that many: one window's errors alone made the 80% and 95% intervals
+    the same and covered 30-90% of a backtest. Over the 21 series of
+    ``benchmarks/bench_accuracy.py`` (two-window backtests, four seeds) pooling
+    brought the mean distance from nominal coverage from 0.19 / 0.14 to 0.16 / 0.09
+    (80% / 95%); pooling to 40 was no better.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n, horizon)
+        Absolute calibration errors divided by their windows' interval scales.
+    level : float
+        Coverage in percent, in (0, 100).
+
+    Returns
+    -------
+    ndarray of shape (horizon,)
+    """
+    n, horizon = scores.shape
+    half = max(0, math.ceil((MIN_POOLED_SCORES / n - 1) / 2))
+    out = np.empty(horizon)
+    for step in range(horizon):
+        pool = np.sort(scores[:, max(0, step - half): step + half + 1].ravel())
+        out[step] = pool[min(pool.size - 1, math.ceil((pool.size + 1) * level / 100))]
+    return out

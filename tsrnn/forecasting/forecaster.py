@@ -21,7 +21,7 @@ from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, fut
                        window_starts, window_stats)
 from ..windows._panel import _listing
 from . import _transforms
-from ._intervals import _interval_scale
+from ._intervals import _interval_scale, conformal_quantiles
 from ._persistence import ForecasterPersistence
 from ._seasonality import season_length
 from ._transforms import TARGET_TRANSFORMS
@@ -413,7 +413,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     last ``horizon + conformal_windows - 1`` steps of every series and forecasts the
     ``conformal_windows`` last windows; the per-horizon-step quantile of the absolute
     errors, normalised by each window's interval scale, times the forecast window's
-    scale gives the interval half-width. The interval scale is the geometric mean of the
+    scale gives the interval half-width. Where fewer than 20 windows calibrate (short
+    series), each step's quantile pools the errors of its neighbouring steps up to 20
+    values (see :func:`conformal_quantiles`). The interval scale is the geometric mean of the
     spread of the window's step-to-step changes (levels, whatever the network reads: so
     seasonally differenced series get intervals that reflect their monthly swings, not
     only a calm year's growth) and the network's own input scale. Intervals are
@@ -1193,12 +1195,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
 
     def _conformal_quantiles(self, levels):
         scores = self.conformal_scores_ if hasattr(self, "conformal_scores_") else self._calibrate()
-        n = scores.shape[0]
-        out = {}
-        for lv in levels:
-            rank = min(1.0, math.ceil((n + 1) * lv / 100) / n)
-            out[lv] = np.quantile(scores, rank, axis=0, method="higher")
-        return out
+        return {lv: conformal_quantiles(scores, lv) for lv in levels}
 
     # ------------------------------------------------------------------ backtesting
     def cross_validation(self, df, n_windows=1, step_size=None, refit=False, level=None):
