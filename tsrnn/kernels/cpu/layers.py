@@ -28,14 +28,16 @@ def batch_chunk(batch_size):
     Keeping it independent of the thread count makes every result bitwise
     identical whatever ``numba.set_num_threads`` says.
     """
-    # Small batches: chunks of 16 rows (two tasks at B=32). Larger ones: four tasks
-    # of 32 to 128 rows. The per-step GEMM gets faster with more rows (OpenBLAS sgemm
-    # at K=40..136: ~30 GFLOP/s with 16 rows, ~45 with 32, ~55 with 64 and more),
-    # four tasks still share two cores evenly.
-    if batch_size <= 16:
+    # Up to 32 rows: one task; up to 64: tasks of 32. Larger: four tasks of 32 to 128
+    # rows. The per-step GEMM gets faster with more rows (OpenBLAS sgemm at K=40..136:
+    # ~30 GFLOP/s with 16 rows, ~45 with 32, ~55 with 64 and more) and each task reads
+    # all the recurrent weights every step, so at B=32 two tasks of 16 rows were
+    # 10-30% slower on one thread and no faster on two (2026-12-07, every cell, H 32
+    # and 128); four tasks of B/4 rows still share two cores evenly.
+    if batch_size <= 32:
         return batch_size
     if batch_size <= 64:
-        return 16
+        return 32
     return min(128, max(32, -(-batch_size // 4)))
 
 
