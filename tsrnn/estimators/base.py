@@ -516,7 +516,7 @@ class BaseRNN(EstimatorBase):
         finally:
             progress.close()
             self._loop_state = None
-            net.release_device_buffers()  # training buffers on a GPU: gone with the fit
+            net.release_training_buffers()  # scratch arrays, last cache and GPU buffers: gone with the fit
         if best_params is not None:
             net.flat_params[...] = best_params
             self.best_validation_score_ = max(self.validation_scores_)

@@ -273,6 +273,13 @@ class Head:
             if isinstance(component, Recurrent):
                 component.release_device_buffers()
 
+    def release_training_buffers(self):
+        """Free what the recurrent components keep between training passes (see
+        :meth:`tsrnn.nn.Recurrent.release_training_buffers`)."""
+        for component in self.components:
+            if isinstance(component, Recurrent):
+                component.release_training_buffers()
+
     def set_device(self, device):
         """Run every recurrent component on ``device`` ("cpu", "cuda" or "auto") from now
         on; the weights do not move (they live in the host ``flat_params`` either way)."""

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._memory import SMALL, check_allocation, check_parameters
-from ..kernels.cpu.layers import LAYERS
+from ..kernels.cpu.layers import LAYERS, Workspace
 from . import _device
 from .init import as_generator, init_layer
 
@@ -349,7 +349,7 @@ class Recurrent:
             w_ih, w_hh, b_ih, b_hh = self._layer(k, self.weights)
             x, h_n[k], c_k, cache = self._ops.forward(
                 x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k], lengths, self.nonlinearity,
-                need_cache=training,
+                need_cache=training, ws=self._workspace(k) if training else None,
             )
             if c_n is not None:
                 c_n[k] = c_k
@@ -407,19 +407,36 @@ class Recurrent:
                 self._layer(k, self.grads),
                 self.nonlinearity,
                 need_dx=k > 0 or need_input_grad,
+                ws=self._workspace(k),
             )
             if dc0 is not None:
                 dc0[k] = dc_k
         return dy, ((dh0, dc0) if self.cell == "lstm" else dh0)
+
+    def _workspace(self, layer):
+        """Layer ``layer``'s scratch arrays for training passes (see :class:`Workspace`)."""
+        spaces = self.__dict__.get("_cpu_ws")
+        if spaces is None:
+            spaces = self._cpu_ws = [Workspace() for _ in range(self.num_layers)]
+        return spaces[layer]
 
     def release_device_buffers(self):
         """Free the device buffers kept between training passes on "cuda" (the weights
         uploaded for inference stay). A no-op on the CPU."""
         _device.release_buffers(self)
 
+    def release_training_buffers(self):
+        """Free what training passes keep between them: the last forward's cache, the
+        CPU scratch arrays reused from pass to pass and, on "cuda", the device buffers
+        (the weights uploaded for inference stay). A following :meth:`backward` needs
+        a new :meth:`forward`."""
+        self._cache = None
+        self.__dict__.pop("_cpu_ws", None)
+        _device.release_buffers(self)
+
     def __getstate__(self):
         # Views and the forward cache are rebuilt, not pickled: views would unpickle as copies.
-        dropped = ("weights", "grads", "_cache", "_ops", "_dev_weights", "_cuda_ws")  # device buffers too
+        dropped = ("weights", "grads", "_cache", "_ops", "_dev_weights", "_cuda_ws", "_cpu_ws")  # buffers too
         state = {k: v for k, v in self.__dict__.items() if k not in dropped}
         return state
 

@@ -191,7 +191,7 @@ class RNNLanguageModel(EstimatorBase):
                     if self.verbose:
                         print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}")
             finally:
-                self.network_.release_device_buffers()  # training buffers on a GPU
+                self.network_.release_training_buffers()  # scratch arrays, last cache, GPU buffers
         return self
 
     def _build(self, dtype, seed):
