@@ -56,3 +56,15 @@ def test_a_model_file_calibrates_as_the_model_would(tmp_path):
     loaded = tsrnn.load(path)
     assert loaded.max_steps_ == f.max_steps_ and not hasattr(loaded, "conformal_scores_")
     pd.testing.assert_frame_equal(loaded.predict(level=[80]), f.predict(level=[80]))
+
+
+@pytest.mark.parametrize("forged", [0, -3, "100", 2.5, True, None])
+def test_a_model_file_with_a_bad_step_count_is_refused(forged):
+    f = RNNForecaster(**TINY).fit(make_random_walk_panel(1, 40, random_state=0))
+    state, arrays = f._get_state()
+    state["fitted"]["max_steps_"] = forged
+    with pytest.raises(ValueError, match="max_steps_ must be a positive integer"):
+        RNNForecaster._from_state(state, arrays)
+    del state["fitted"]["max_steps_"]  # as files before max_steps_ was kept: calibrates with max_steps
+    old = RNNForecaster._from_state(state, arrays)
+    assert not hasattr(old, "max_steps_") and len(old.predict(level=[80])) == 3

@@ -104,6 +104,9 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
     size = getattr(forecaster, "input_size_", None)
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise ValueError(f"input_size_ must be a positive integer, got {size!r:.50}")
+    steps = getattr(forecaster, "max_steps_", 1)  # absent in files before 2026-12-07
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"max_steps_ must be a positive integer, got {steps!r:.50}")
     if hasattr(forecaster, "differences_"):
         from ._transforms import check_differences
 
