@@ -59,6 +59,25 @@ def test_auto_differences_difference_trending_seasonal_series_at_the_season():
     assert _transforms.auto_differences(walk, offsets[:2], 12) == (1,)  # a trend without a season
 
 
+def test_multiplicative_seasonality_is_measured_on_the_log_scale():
+    # exponential growth times seasonal factors: the swings grow with the level, and the
+    # additive decomposition counts them as remainder (strength 0.47 < 0.64; 0.97 in logs)
+    rng = np.random.default_rng(0)
+    t = np.arange(100)
+    y = np.exp(0.04 * t) * (1 + 0.3 * np.array([1, -0.5, -1, 0.5])[t % 4]) * np.exp(rng.normal(0, 0.05, t.size))
+    offsets = np.array([0, 100])
+    assert seasonal_strength(y, 4) < SEASONAL_STRENGTH_THRESHOLD < seasonal_strength(np.log(y), 4)
+    assert _transforms.auto_differences(y, offsets, 4) == (4,)
+    assert _transforms.auto_differences(y, offsets, 4, multiplicative=False) == (1,)
+    assert _transforms.auto_differences(y - y.max() - 1, offsets, 4) == (1,)  # not positive: own scale only
+    assert RNNForecaster(horizon=4, input_size=8, max_steps=1).fit(
+        pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=100, freq="QS"), "y": y})
+    ).differences_ == [4]
+    assert RNNForecaster(horizon=4, input_size=8, max_steps=1, target_transform="log").fit(
+        pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=100, freq="QS"), "y": y})
+    ).differences_ == [4]  # log targets: seasonal on their own scale already
+
+
 def test_forecaster_chooses_seasonal_differences_and_series_scaling():
     rng = np.random.default_rng(2)
     t = np.arange(96)

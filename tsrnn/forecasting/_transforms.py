@@ -186,7 +186,16 @@ def _sampled_bounds(offsets, min_length):
     return bounds
 
 
-def auto_differences(z, offsets, season_length=1):
+def _strength(y, m, multiplicative):
+    """:func:`seasonal_strength` of ``y``; with ``multiplicative``, the larger of that and
+    the strength of ``log(y)`` when every value is positive."""
+    strength = seasonal_strength(y, m)
+    if multiplicative and y.size and y.min() > 0:
+        strength = max(strength, seasonal_strength(np.log(y), m))
+    return strength
+
+
+def auto_differences(z, offsets, season_length=1, multiplicative=True):
     """``differences="auto"``: difference when most series are not level-stationary.
 
     Each series of at least :data:`KPSS_MIN_LENGTH` observations takes a KPSS test at
@@ -194,7 +203,10 @@ def auto_differences(z, offsets, season_length=1):
     majority. Trending series that are also seasonal (most series of three seasons or
     more have a :func:`seasonal_strength` above its threshold, as ``nsdiffs`` decides)
     are differenced at the season instead of the step: a seasonal difference removes
-    the trend and the seasonal pattern together.
+    the trend and the seasonal pattern together. A positive series whose seasonal swings
+    grow with its level (multiplicative seasonality, common in sales and demand) is
+    measured on the log scale too: the additive decomposition counts the growing swings
+    as remainder (UKgas: strength 0.59 on its own scale, above the threshold in logs).
 
     Parameters
     ----------
@@ -203,6 +215,9 @@ def auto_differences(z, offsets, season_length=1):
     offsets : ndarray of int64 of shape (n_series + 1,)
     season_length : int, default=1
         The season of the data's frequency (:func:`season_length`); 1: none.
+    multiplicative : bool, default=True
+        Also measure the seasonality of positive series on the log scale (off when the
+        targets are already log-transformed).
 
     Returns
     -------
@@ -213,7 +228,7 @@ def auto_differences(z, offsets, season_length=1):
     if not (votes and 2 * sum(votes) > len(votes)):
         return ()
     if season_length > 1:
-        seasonal = [seasonal_strength(z[a:b], season_length) > SEASONAL_STRENGTH_THRESHOLD
+        seasonal = [_strength(z[a:b], season_length, multiplicative) > SEASONAL_STRENGTH_THRESHOLD
                     for a, b in _sampled_bounds(offsets, 3 * season_length)]
         if seasonal and 2 * sum(seasonal) > len(seasonal):
             return (season_length,)

@@ -278,8 +278,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         a KPSS test of level stationarity at the 5% level (trends, random walks; as
         ``ndiffs`` decides for ARIMA), at the season of the frequency (12 for monthly,
         4 for quarterly, 7 for daily, 24 for hourly data, ...) when most series are
-        also strongly seasonal (seasonal strength above 0.64, as ``nsdiffs`` decides),
-        else at lag 1; and only when every series is long enough to spare the
+        also strongly seasonal (seasonal strength above 0.64, as ``nsdiffs`` decides;
+        positive series are measured on the log scale too, so multiplicative
+        seasons count), else at lag 1; and only when every series is long enough to spare the
         observations. The choice is ``differences_``. The network
         reads and forecasts differences; forecasts are integrated back from each
         window's own last observations, so intervals, backtests and
@@ -632,7 +633,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         lags = _transforms.check_differences(self.differences, allow_auto=True)
         if lags == "auto":
             # never difference series too short to spare an observation
-            lags = _transforms.auto_differences(z, panel.offsets, self._season_length(panel))
+            lags = _transforms.auto_differences(z, panel.offsets, self._season_length(panel),
+                                                multiplicative=self.target_transform is None)
             if lags and panel.lengths.min() < need + lags[0]:  # too short to spare a season
                 lags = (1,)
             if lags and panel.lengths.min() < need + lags[0]:
