@@ -10,7 +10,8 @@ from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
 from ._intervals import INTERVAL_SCALE
 
-FITTED_SCALARS = ("input_size_", "n_windows_", "max_steps_", "max_epochs_", "covariate_names_", "differences_", "scaler_")
+FITTED_SCALARS = ("input_size_", "n_windows_", "max_steps_", "max_epochs_", "covariate_names_", "differences_",
+                  "scaler_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
 
 
