@@ -81,6 +81,15 @@ class Recurrent:
         ``weight_hh_l0`` (G*H, H), ``bias_ih_l0`` and ``bias_hh_l0`` (G*H,), with
         G = 4 (LSTM), 3 (GRU), 1 (RNN).
 
+    Notes
+    -----
+    A training ``forward`` keeps its cache for the next :meth:`backward` in scratch
+    arrays reused by later passes (they grow to the largest batch seen); the arrays it
+    returns are always new. :meth:`release_training_buffers` frees the scratch arrays
+    (the estimators' fit loops call it when they end). A network is not meant to be
+    trained from two threads at once; inference (``training=False``) keeps nothing
+    and may run from several.
+
     Examples
     --------
     >>> net = Recurrent("lstm", input_size=3, hidden_size=8, random_state=0)
