@@ -83,11 +83,13 @@ def test_conformal_quantiles_per_step_with_enough_windows_pooled_with_few():
     rng = np.random.default_rng(0)
     many = rng.exponential(size=(MIN_POOLED_SCORES, 6)) * np.arange(1, 7)
     # enough windows: each step's own scores, one rank above the ceil((n + 1) * level)-th smallest
-    np.testing.assert_array_equal(conformal_quantiles(many, 80), np.sort(many, axis=0)[17])  # 18th of 20
-    np.testing.assert_array_equal(conformal_quantiles(many, 95), many.max(axis=0))
+    q = conformal_quantiles(many, [80, 95])
+    np.testing.assert_array_equal(q[80], np.sort(many, axis=0)[17])  # 18th of 20
+    np.testing.assert_array_equal(q[95], many.max(axis=0))
     # one window of 30 steps: each step pools 21 neighbouring steps (10 each side, clipped at the ends)
     one = rng.exponential(size=(1, 30))
-    q80, q95 = conformal_quantiles(one, 80), conformal_quantiles(one, 95)
+    q = conformal_quantiles(one, [80, 95])
+    q80, q95 = q[80], q[95]
     assert q80[15] == np.sort(one[0, 5:26])[18] and q95[15] == one[0, 5:26].max()
     assert q80[0] == np.sort(one[0, :11])[10]  # 11 pooled at the first step: k = ceil(12 * 0.8) = 10, the 11th
     assert (q80 <= q95).all() and (q80 < q95).any()

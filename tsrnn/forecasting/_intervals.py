@@ -46,8 +46,8 @@ def _interval_scale(levels, network_scale):
 INTERVAL_SCALE = "sqrt(step spread * network scale)"
 
 
-def conformal_quantiles(scores, level):
-    """Split-conformal quantile of the normalised calibration errors, per horizon step.
+def conformal_quantiles(scores, levels):
+    """Split-conformal quantiles of the normalised calibration errors, per horizon step.
 
     With ``n`` scores at a step, the ``(k + 1)``-th smallest, ``k = ceil((n + 1) *
     level / 100)`` (the largest when that passes ``n``): one rank above textbook split
@@ -67,17 +67,25 @@ def conformal_quantiles(scores, level):
     ----------
     scores : ndarray of shape (n, horizon)
         Absolute calibration errors divided by their windows' interval scales.
-    level : float
-        Coverage in percent, in (0, 100).
+    levels : sequence of float
+        Coverages in percent, in (0, 100).
 
     Returns
     -------
-    ndarray of shape (horizon,)
+    dict of float -> ndarray of shape (horizon,)
+        The quantiles of each level.
     """
     n, horizon = scores.shape
     half = max(0, math.ceil((MIN_POOLED_SCORES / n - 1) / 2))
-    out = np.empty(horizon)
-    for step in range(horizon):
-        pool = np.sort(scores[:, max(0, step - half): step + half + 1].ravel())
-        out[step] = pool[min(pool.size - 1, math.ceil((pool.size + 1) * level / 100))]
-    return out
+    # one sort for every step and level: row s holds the scores of steps
+    # s - half .. s + half, +inf where that runs past the horizon (sorted last)
+    pools = np.full((horizon, 2 * half + 1, n), np.inf)
+    for shift in range(-half, half + 1):
+        lo, hi = max(0, -shift), min(horizon, horizon - shift)
+        if lo < hi:
+            pools[lo:hi, shift + half] = scores[:, lo + shift:hi + shift].T
+    pools = np.sort(pools.reshape(horizon, -1), axis=1)
+    steps = np.arange(horizon)
+    sizes = n * (np.minimum(horizon - 1, steps + half) - np.maximum(0, steps - half) + 1)
+    return {level: pools[steps, np.minimum(sizes - 1, np.ceil((sizes + 1) * level / 100).astype(np.int64))]
+            for level in levels}

@@ -96,18 +96,20 @@ def _networks_state(forecaster, prefix=""):
     return state, arrays
 
 
+def _check_positive_int(name, value):
+    # a model file's value: the message shows at most 50 characters of it
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r:.50}")
+
+
 def _networks_from_state(forecaster, state, arrays, prefix=""):
     unknown = sorted(set(state["fitted"]) - set(FITTED_SCALARS))
     if unknown:  # a model file never sets arbitrary attributes
         raise ValueError(f"unknown fitted attributes {unknown[:5]}")
     for k, v in state["fitted"].items():
         setattr(forecaster, k, v)
-    size = getattr(forecaster, "input_size_", None)
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"input_size_ must be a positive integer, got {size!r:.50}")
-    steps = getattr(forecaster, "max_steps_", 1)  # absent in files before 2026-12-07
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"max_steps_ must be a positive integer, got {steps!r:.50}")
+    _check_positive_int("input_size_", getattr(forecaster, "input_size_", None))
+    _check_positive_int("max_steps_", getattr(forecaster, "max_steps_", 1))  # absent in files before 2026-12-07
     if hasattr(forecaster, "differences_"):
         from ._transforms import check_differences
 

@@ -1197,7 +1197,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
 
     def _conformal_quantiles(self, levels):
         scores = self.conformal_scores_ if hasattr(self, "conformal_scores_") else self._calibrate()
-        return {lv: conformal_quantiles(scores, lv) for lv in levels}
+        return conformal_quantiles(scores, levels)
 
     # ------------------------------------------------------------------ backtesting
     def cross_validation(self, df, n_windows=1, step_size=None, refit=False, level=None):
