@@ -1,6 +1,8 @@
 """Helpers shared by the CLI commands: output files that are never overwritten by
 surprise and always written atomically."""
 
+import io
+import sys
 from pathlib import Path
 
 from tsrnn.io import atomic_write_bytes
@@ -10,19 +12,63 @@ class UsageError(Exception):
     """Bad usage or bad input: reported in one line, exit code 2."""
 
 
-def check_output_path(path, force):
-    """Refuse an existing output unless --force; refuse a missing parent folder."""
+# What each output suffix is written as (anything else is refused: a file named
+# out.xlsx must not silently hold CSV text).
+CSV_SUFFIXES = ("", ".csv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+STDOUT = "-"
+
+
+def check_output_path(path, force, suffixes=None):
+    """Refuse an existing output unless --force, a folder, a missing parent folder and
+    (with ``suffixes``) a file type this command does not write. ``-`` is stdout."""
+    if suffixes is not None and str(path) == STDOUT:
+        return path
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a file name")
     if path.exists() and not force:
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     if not path.parent.exists():
         raise UsageError(f"folder {path.parent} does not exist")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        kinds = ", ".join(s for s in suffixes if s)
+        raise UsageError(f"cannot write {path.suffix!r} files; name the output {path.stem}.csv ({kinds} are written)")
     return path
+
+
+def check_distinct_outputs(**paths):
+    """Refuse two outputs of one command that name the same file."""
+    seen = {}
+    for option, path in paths.items():
+        if path is None or str(path) == STDOUT:
+            continue
+        key = Path(path).resolve()
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {option} name the same file {path}")
+        seen[key] = option
 
 
 def write_text(path, text, force):
     atomic_write_bytes(check_output_path(path, force), text.encode(), overwrite=True)
 
 
-def write_frame_csv(path, frame, force):
-    write_text(path, frame.to_csv(index=False), force)
+def write_frame(path, frame, force):
+    """A result table as CSV, or Parquet for ``.parquet``/``.pq``; ``-`` prints CSV to stdout."""
+    if str(path) == STDOUT:
+        sys.stdout.write(frame.to_csv(index=False))
+        sys.stdout.flush()
+        return
+    path = check_output_path(path, force, CSV_SUFFIXES + PARQUET_SUFFIXES)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        buffer = io.BytesIO()
+        try:
+            frame.to_parquet(buffer, index=False)
+        except ImportError:
+            raise UsageError("writing Parquet needs pyarrow: pip install pyarrow") from None
+        atomic_write_bytes(path, buffer.getvalue(), overwrite=True)
+    else:
+        atomic_write_bytes(path, frame.to_csv(index=False).encode(), overwrite=True)
+
+
+TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES

@@ -19,7 +19,7 @@ def add_data_arguments(parser, required=True):
                         help="long: one row per (id, time); wide: a time column and one column per series")
 
 
-def _read_file(path):
+def _read_file(path, id_col):
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
@@ -30,7 +30,8 @@ def _read_file(path):
                 return pd.read_parquet(path)
             except ImportError:
                 raise UsageError("reading Parquet needs pyarrow: pip install pyarrow") from None
-        return pd.read_csv(path)
+        # ids are labels, not numbers: "007" must stay "007" (and distinct from "7")
+        return pd.read_csv(path, dtype={id_col: str})
     except pd.errors.EmptyDataError:
         raise UsageError(f"{path} is empty") from None
     except UnicodeDecodeError as exc:
@@ -54,7 +55,7 @@ def read_series(args):
         if not isinstance(frame, pd.DataFrame):
             raise UsageError(f"dataset {args.dataset!r} is not a forecasting dataset")
         return frame.rename(columns={"unique_id": args.id_col, "ds": args.time_col, "y": args.target_col})
-    frame = _read_file(args.data)
+    frame = _read_file(args.data, args.id_col)
     if frame.empty:
         raise UsageError(f"{args.data} has no rows")
     fmt = args.format
@@ -68,6 +69,11 @@ def read_series(args):
             raise UsageError(f"{args.data} has no series columns besides {args.time_col!r}")
         frame = frame.melt(id_vars=[args.time_col], value_vars=value_cols, var_name=args.id_col,
                            value_name=args.target_col)
+        from tsrnn.windows._panel import trim_wide_padding
+
+        frame[args.time_col] = _parse_times(frame[args.time_col], args.time_col)
+        # series starting or ending on other dates than the rest are padded with empty cells
+        frame = trim_wide_padding(frame, args.id_col, args.time_col, args.target_col)
     else:
         missing = [c for c in (args.target_col,) if c not in frame.columns]
         if missing:

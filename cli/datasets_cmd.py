@@ -1,11 +1,13 @@
 """``tsrnn datasets list | show NAME | export NAME -o FILE``."""
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._common import UsageError, write_frame_csv, write_text
+from ._common import UsageError, write_frame, write_text
 
 
 def add_parser(subparsers):
@@ -59,9 +61,13 @@ def run(args):
             print(data[:500])
         return 0
     if isinstance(data, pd.DataFrame):
-        write_frame_csv(args.output, data, args.force)
+        write_frame(args.output, data, args.force)
     elif isinstance(data, tuple):
-        write_frame_csv(args.output, _classification_frame(data), args.force)
+        write_frame(args.output, _classification_frame(data), args.force)
+    elif str(args.output) == "-":
+        sys.stdout.write(data)
     else:
+        if Path(args.output).suffix.lower() in (".csv", ".parquet", ".pq"):
+            raise UsageError(f"{args.name} is a text, not a table; name the output {Path(args.output).stem}.txt")
         write_text(args.output, data, args.force)
     return 0

@@ -7,7 +7,7 @@ import time
 
 from tsrnn.io import atomic_write_bytes
 
-from ._common import UsageError, check_output_path, write_frame_csv
+from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
 from ._data import add_data_arguments, read_series
 
 
@@ -48,8 +48,9 @@ def add_parser(subparsers):
     p = subparsers.add_parser("forecast", help="fit on DATA and forecast the next --horizon steps")
     add_data_arguments(p)
     add_model_arguments(p)
-    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
-    p.add_argument("-o", "--output", required=True, help="forecast CSV to write")
+    p.add_argument("--level", type=float, nargs="+", action="extend",
+                   help="prediction-interval levels in percent, e.g. 80 95")
+    p.add_argument("-o", "--output", required=True, help="forecast file to write: CSV, Parquet for .parquet, - for stdout")
     p.add_argument("--plot", help="PNG file of history + forecast")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=run)
@@ -97,9 +98,12 @@ def _status(args, text):
 
 def run(args):
     # Check outputs before any work: a long fit must not end in "file exists".
-    check_output_path(args.output, args.force)
+    check_output_path(args.output, args.force, TABLE_SUFFIXES)
     if args.plot:
+        if args.plot == "-":
+            raise UsageError("--plot needs a file name (the PNG is not written to stdout)")
         check_output_path(args.plot, args.force)
+    check_distinct_outputs(**{"--output": args.output, "--plot": args.plot})
     frame = read_series(args)
     forecaster = build_forecaster(args)
     start = time.perf_counter()
@@ -109,7 +113,7 @@ def run(args):
         _status(args, "calibrating the intervals: a second fit without the last windows...")
     forecast = forecaster.predict(level=args.level)
     _status(args, f"fitted and forecast in {time.perf_counter() - start:.1f} s")
-    write_frame_csv(args.output, forecast, args.force)
+    write_frame(args.output, forecast, args.force)
     if args.plot:
         from tsrnn.plotting import plot_forecast
 

@@ -3,7 +3,7 @@
 import sys
 import time
 
-from ._common import UsageError, check_output_path, write_frame_csv
+from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
 from ._data import add_data_arguments, read_series
 from .forecast_cmd import add_model_arguments, build_forecaster
 
@@ -23,8 +23,9 @@ def add_parser(subparsers):
     add_data_arguments(predict)
     predict.add_argument("-m", "--model", required=True, help="model file written by `tsrnn fit`")
     predict.add_argument("--horizon", type=int, help="steps to forecast (default: the model's horizon)")
-    predict.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent")
-    predict.add_argument("-o", "--output", required=True, help="forecast CSV to write")
+    predict.add_argument("--level", type=float, nargs="+", action="extend", help="prediction-interval levels in percent")
+    predict.add_argument("-o", "--output", required=True,
+                         help="forecast file to write: CSV, Parquet for .parquet, - for stdout")
     predict.add_argument("--force", action="store_true", help="overwrite an existing output")
     predict.set_defaults(func=run_predict)
 
@@ -32,16 +33,22 @@ def add_parser(subparsers):
 def run_fit(args):
     from pathlib import Path
 
+    from tsrnn.io import is_checkpoint
+
     check_output_path(args.model, args.force)
     frame = read_series(args)
     forecaster = build_forecaster(args)
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
+    check_distinct_outputs(**{"--model": args.model, "--checkpoint": checkpoint})
     forecaster.set_params(checkpoint=checkpoint)
     if args.resume and not Path(checkpoint).exists() and not Path(f"{checkpoint}.0").exists():
         raise UsageError(f"no checkpoint {checkpoint} to resume from")
+    paths = [Path(checkpoint)] + [Path(f"{checkpoint}.{i}") for i in range(forecaster.n_models)]
+    existing = [p for p in paths if p.exists()]
+    for path in existing:  # replaced and then deleted below: only ever a checkpoint
+        if not is_checkpoint(path):
+            raise UsageError(f"{path} exists and is not a tsrnn checkpoint; choose another --checkpoint")
     if not args.resume and not args.force:  # never overwrite (and later delete) a file by surprise
-        paths = [Path(checkpoint)] + [Path(f"{checkpoint}.{i}") for i in range(forecaster.n_models)]
-        existing = [p for p in paths if p.exists()]
         if existing:
             raise UsageError(f"{existing[0]} exists (the checkpoint of an interrupted fit?); pass --resume to "
                              "continue that fit or --force to start over")
@@ -60,7 +67,7 @@ def run_predict(args):
     import tsrnn
     from tsrnn.io import ModelFileError
 
-    check_output_path(args.output, args.force)
+    check_output_path(args.output, args.force, TABLE_SUFFIXES)
     try:
         forecaster = tsrnn.load(args.model)
     except ModelFileError as exc:
@@ -72,5 +79,5 @@ def run_predict(args):
         args.id_col, args.time_col, args.target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
         frame = read_series(args)
     forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level)
-    write_frame_csv(args.output, forecast, args.force)
+    write_frame(args.output, forecast, args.force)
     return 0

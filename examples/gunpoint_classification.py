@@ -8,6 +8,9 @@ Documented configuration (>= 0.95 test accuracy on every seed tried, 0..5):
 each series z-normalised, every 2nd step kept (75 steps), GRU with 32 units,
 max pooling over time (``head_params={"pooling": "max"}``), Adam lr 1e-2, batch 16,
 150 epochs with no early stop (``patience=150``). About 2 s per fit on 2 cores.
+RNNClassifier's defaults took the cell, pooling, rate and batch size from this
+configuration (see ``benchmarks/results/classification.md``); they are spelled out
+here so the example stays as documented.
 
 Run: ``python examples/gunpoint_classification.py``
 """

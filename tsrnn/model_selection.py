@@ -95,6 +95,10 @@ def forecast_score(forecaster, X):
     missing = [c for c in (id_col, time_col, target_col) if c not in X.columns]
     if missing:
         raise ValueError(f"score needs the test rows with column(s) {missing}")
+    actual = pd.to_numeric(X[target_col], errors="coerce") if X[target_col].dtype == object else X[target_col]
+    if not pd.api.types.is_numeric_dtype(actual) or not np.isfinite(actual.to_numpy(np.float64)).all():
+        raise ValueError(f"score needs finite numeric {target_col!r} values in the test rows (NaN, infinite or "
+                         "non-numeric values found)")
     steps = int(X.groupby(id_col).size().max())
     future = X if forecaster.future_covariates else None
     pred = forecaster.predict(steps, X_future=future)
@@ -102,7 +106,8 @@ def forecast_score(forecaster, X):
 
     panel = forecaster.panel_
     truth = _to_key_frame(X[[id_col, time_col, target_col]], id_col, time_col, panel.is_datetime)
-    merged = truth.merge(pred[[id_col, time_col, "yhat"]], on=[id_col, time_col], how="left")
+    pred = _to_key_frame(pred[[id_col, time_col, "yhat"]], id_col, time_col, panel.is_datetime)
+    merged = truth.merge(pred, on=[id_col, time_col], how="left")
     if merged["yhat"].isna().any():
         raise ValueError("test rows do not follow the training data of their series (no forecast for "
                          f"{int(merged['yhat'].isna().sum())} rows); split with SeriesTimeSplit")
@@ -110,4 +115,7 @@ def forecast_score(forecaster, X):
              zip(panel.ids.tolist(), panel.offsets[:-1], panel.offsets[1:])}
     mae = (merged[target_col] - merged["yhat"]).abs().groupby(merged[id_col]).mean()
     per_series = (mae / pd.Series(scale).reindex(mae.index)).replace([np.inf], np.nan)  # flat history: skipped
+    if per_series.isna().all():
+        raise ValueError("MASE is undefined here: every test series has a constant training history "
+                         "(no one-step change to scale the errors by)")
     return -float(per_series.mean())

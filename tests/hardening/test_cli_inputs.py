@@ -182,10 +182,12 @@ def test_existing_outputs_are_never_overwritten(tmp_path):
         assert (tmp_path / name).read_text() == "user data"
     assert not (tmp_path / "new.csv").exists()
     # the checkpoint `tsrnn fit` writes next to the model (and deletes when done) is a user file too
+    # (with --force too: --force replaces outputs, never a file that is not a checkpoint)
     (tmp_path / "new.tsrnn.ckpt").write_text("user data")
-    code, err = run_main(["fit", "data.csv", "--horizon", "2", "-m", "new.tsrnn", *FAST], tmp_path)
-    assert code == 2 and "--resume" in err and "--force" in err
-    assert (tmp_path / "new.tsrnn.ckpt").read_text() == "user data" and not (tmp_path / "new.tsrnn").exists()
+    for force in ([], ["--force"]):
+        code, err = run_main(["fit", "data.csv", "--horizon", "2", "-m", "new.tsrnn", *force, *FAST], tmp_path)
+        assert code == 2 and "not a tsrnn checkpoint" in err
+        assert (tmp_path / "new.tsrnn.ckpt").read_text() == "user data" and not (tmp_path / "new.tsrnn").exists()
     code, err = run_main(["fit", "data.csv", "--horizon", "2", "-m", "other.tsrnn", "--checkpoint", "out.csv", *FAST],
                          tmp_path)
     assert code == 2 and (tmp_path / "out.csv").read_text() == "user data"

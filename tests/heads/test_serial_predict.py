@@ -32,15 +32,15 @@ def _padded(rng, n, T, F, min_len):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("cell,num_layers,nonlinearity", [
-    ("lstm", 1, "tanh"), ("lstm", 2, "tanh"), ("gru", 1, "tanh"), ("gru", 2, "tanh"),
-    ("rnn", 1, "tanh"), ("rnn", 2, "relu"),
+@pytest.mark.parametrize("cell,num_layers,nonlinearity,pooling", [
+    ("lstm", 1, "tanh", "last"), ("lstm", 2, "tanh", "max"), ("gru", 1, "tanh", "last"), ("gru", 2, "tanh", "mean"),
+    ("rnn", 1, "tanh", "max"), ("rnn", 2, "relu", "last"), ("lstm", 1, "tanh", "mean"), ("gru", 1, "tanh", "max"),
 ])
-def test_serial_predict_matches_batched_kernels(rng, cell, num_layers, nonlinearity, dtype):
+def test_serial_predict_matches_batched_kernels(rng, cell, num_layers, nonlinearity, pooling, dtype):
     X = _padded(rng, 40, 12, 3, 4)
     y = rng.normal(size=(40, 2))
     model = RNNRegressor(cell=cell, hidden_size=9, num_layers=num_layers, nonlinearity=nonlinearity,
-                         max_epochs=2, random_state=0, dtype=dtype).fit(X, y)
+                         head_params={"pooling": pooling}, max_epochs=2, random_state=0, dtype=dtype).fit(X, y)
     small = X[:5]  # padded rows: each sample stops at its own length
     assert model.network_.predicts_serially(len(small))
     np.testing.assert_allclose(model.predict(small), _batched(model, small), rtol=TOL[dtype], atol=TOL[dtype])
@@ -106,7 +106,8 @@ def test_batches_above_the_limit_use_the_batched_kernels(rng):
     assert model.network_.predicts_serially(SERIAL_MAX_BATCH)
     mean_pooled = RNNRegressor(cell="rnn", hidden_size=4, max_epochs=1, random_state=0,
                                head_params={"pooling": "mean"}).fit(X, y)
-    assert not mean_pooled.network_.predicts_serially(1)
+    assert mean_pooled.network_.predicts_serially(1)  # every pooling has a serial kernel
+    assert not mean_pooled.network_.predicts_serially(SERIAL_MAX_BATCH + 1)
 
 
 def test_classifier_probabilities_through_serial_path(rng):
@@ -114,13 +115,7 @@ def test_classifier_probabilities_through_serial_path(rng):
     y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
     model = RNNClassifier(cell="gru", hidden_size=8, max_epochs=2, random_state=0).fit(X, y)
     proba = model.predict_proba(X[:3])
-    saved = sequence_to_vector.SERIAL_MAX_BATCH
-    sequence_to_vector.SERIAL_MAX_BATCH = 0
-    try:
-        reference = model.predict_proba(X[:3])
-    finally:
-        sequence_to_vector.SERIAL_MAX_BATCH = saved
-    np.testing.assert_allclose(proba, reference, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(proba, _batched_proba(model, X[:3]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
@@ -226,3 +221,23 @@ def test_checked_kernel_status_codes():
     dense[-1] = np.inf
     assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == \
         last_state.OUTPUT_NOT_FINITE
+
+
+@pytest.mark.parametrize("pooling", ["max", "mean"])
+def test_pooled_serial_predict_of_full_length_samples(rng, pooling):
+    """The checked one-call path (full-length samples, as the classifier's default max
+    pooling predicts them) against the batched kernels."""
+    X = rng.normal(size=(40, 15, 2))
+    y = (X[:, :, 0].max(axis=1) > 1).astype(int)
+    model = RNNClassifier(hidden_size=7, head_params={"pooling": pooling}, max_epochs=2, random_state=0).fit(X, y)
+    small = np.ascontiguousarray(X[:3], dtype=np.float32)
+    np.testing.assert_allclose(model.predict_proba(small), _batched_proba(model, small), rtol=2e-5, atol=2e-6)
+
+
+def _batched_proba(model, X):
+    saved = sequence_to_vector.SERIAL_MAX_BATCH
+    sequence_to_vector.SERIAL_MAX_BATCH = 0
+    try:
+        return model.predict_proba(X)
+    finally:
+        sequence_to_vector.SERIAL_MAX_BATCH = saved

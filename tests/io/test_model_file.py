@@ -246,3 +246,14 @@ def test_series_frequencies_round_trip():
 
     assert _freq_from_json(_freq_to_json(3)) == 3
     assert _freq_from_json(_freq_to_json("MS")).freqstr == "MS"
+
+
+def test_atomic_write_names_the_path_the_user_gave(tmp_path):
+    """Not the hidden temporary file: a folder, or a missing parent folder, is named as such."""
+    from tsrnn.io import atomic_write_bytes
+
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        atomic_write_bytes(tmp_path, b"x", overwrite=True)
+    with pytest.raises(FileNotFoundError, match="folder .*missing.* does not exist"):
+        atomic_write_bytes(tmp_path / "missing" / "m.tsrnn", b"x")
+    assert list(tmp_path.iterdir()) == []

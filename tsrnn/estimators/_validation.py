@@ -117,12 +117,23 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         ndim = np.asarray(X, dtype=object).ndim
     name = type(estimator).__name__
     if ndim < 2:
-        check_array(X)  # raises sklearn's own "Expected 2D array, got 1D array instead" message
+        try:
+            check_array(X)  # raises sklearn's own "Expected 2D array, got 1D array instead" message
+        except ValueError as exc:
+            raise ValueError(f"{exc} {name} takes 2-D X (n_samples, n_timesteps) of univariate sequences or "
+                             "3-D X (n_samples, n_timesteps, n_features).") from None
     fitted_ndim = getattr(estimator, "_input_ndim", None)
     if not reset and fitted_ndim is not None and ndim in (2, 3) and ndim != fitted_ndim:
         raise ValueError(f"{name} was fitted on {fitted_ndim}-D X, got {ndim}-D X")
     if ndim == 2 or hasattr(X, "columns"):
-        X = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        try:
+            X = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        except ValueError as exc:
+            if reset or "features, but" not in str(exc):
+                raise
+            raise ValueError(f"{exc} (2-D X holds univariate sequences: its columns are time steps; for sequences "
+                             "of another length, pass trailing-NaN padding, or fit on 3-D X (n_samples, "
+                             "n_timesteps, 1), which accepts any length)") from None
         X = X[:, :, None]
         input_ndim = 2
     elif ndim == 3:

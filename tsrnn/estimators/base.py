@@ -183,8 +183,12 @@ class BaseRNN(EstimatorBase):
             check_float("clip_norm", self.clip_norm, low=0, low_open=True)
         resolve_n_jobs(self.n_jobs)
         self._dtype = resolve_dtype(self.dtype)
-        head = get_head(self.head, self.head_params)
+        head = get_head(self.head, self._head_options())
         return head
+
+    def _head_options(self):
+        """The head's options: ``head_params`` (estimators may choose defaults for None)."""
+        return self.head_params
 
     def _check_X(self, X, head, reset, lengths=None):
         if self._token_input(reset):
@@ -256,6 +260,27 @@ class BaseRNN(EstimatorBase):
         if best_params is not None:
             arrays["checkpoint.best_params"] = best_params
         write_state(self.checkpoint, type(self).__name__, state, arrays, overwrite=True)
+
+    def _check_checkpoint_target(self):
+        """Refuse, before any training, a ``checkpoint`` path that holds something else.
+
+        Checkpoints replace the file at that path; an earlier checkpoint (of any tsrnn
+        estimator) may be replaced, but never a folder or a file the user wrote.
+        """
+        from pathlib import Path
+
+        from ..io import is_checkpoint
+
+        if self.checkpoint is None:
+            return
+        path = Path(self.checkpoint)
+        if path.is_dir():
+            raise ValueError(f"checkpoint={str(path)!r} is a folder; give a file path")
+        if not path.parent.is_dir():
+            raise ValueError(f"checkpoint={str(path)!r}: folder {str(path.parent)!r} does not exist")
+        if path.exists() and not is_checkpoint(path):
+            raise ValueError(f"checkpoint={str(path)!r} exists and is not a tsrnn checkpoint; refusing to overwrite "
+                             "it: choose another path or remove the file")
 
     def _resume_from_checkpoint(self, epochs):
         """Load the checkpoint (if any) into self; return the epochs left to run."""
@@ -368,6 +393,8 @@ class BaseRNN(EstimatorBase):
         self._loop_state = {"no_improve": 0, "finished": False}
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
+        elif reset:  # continued training replaces its own checkpoint
+            self._check_checkpoint_target()
         # Overflow during a diverging fit is reported once, as TrainingDivergedError.
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             self._train(X, y, lengths, sample_weight, val, epochs, incremental)
@@ -395,6 +422,8 @@ class BaseRNN(EstimatorBase):
         self._loop_state = {"no_improve": 0, "finished": False}
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
+        else:
+            self._check_checkpoint_target()
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             self._train_batches(data, val, epochs, incremental=False, loss_fn=loss_fn, score_fn=score_fn,
                                 cancel=cancel)

@@ -40,7 +40,7 @@ def _panel_state(panel):
         ids = ids.astype(str)
     state = {"freqs": [_freq_to_json(f) for f in panel.freqs], "covariate_names": list(panel.covariate_names),
              "id_col": panel.id_col, "time_col": panel.time_col, "target_col": panel.target_col,
-             "ds_datetime": bool(panel.is_datetime)}
+             "ds_datetime": bool(panel.is_datetime), "tz": None if panel.tz is None else str(panel.tz)}
     ds = panel.ds.astype("datetime64[ns]").view(np.int64) if panel.is_datetime else panel.ds
     arrays = {"panel.ids": ids, "panel.offsets": panel.offsets, "panel.y": panel.y, "panel.ds": ds}
     if panel.X is not None:
@@ -81,7 +81,19 @@ def _panel_from_state(state, arrays):
     return Panel(ids=arrays["panel.ids"], offsets=arrays["panel.offsets"], y=arrays["panel.y"],
                  X=arrays.get("panel.X"), ds=ds, freqs=[_freq_from_json(f) for f in state["freqs"]],
                  covariate_names=state["covariate_names"], id_col=state["id_col"], time_col=state["time_col"],
-                 target_col=state["target_col"])
+                 target_col=state["target_col"], tz=_tz_from_json(state.get("tz"), state["ds_datetime"]))
+
+
+def _tz_from_json(value, ds_datetime):
+    """The time zone of a model file's training timestamps (None: naive), validated."""
+    if value is None:
+        return None
+    if not (ds_datetime and isinstance(value, str) and len(value) <= 64):
+        raise ValueError(f"the panel's time zone must be a zone name of datetime timestamps, got {value!r:.60}")
+    try:
+        return pd.api.types.pandas_dtype(f"datetime64[ns, {value}]").tz
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"unknown time zone {value!r} in the model file ({type(exc).__name__})") from None
 
 
 def _networks_state(forecaster, prefix=""):

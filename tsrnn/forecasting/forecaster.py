@@ -225,6 +225,20 @@ def _to_key_frame(frame, id_col, time_col, is_datetime):
     return out
 
 
+def _check_future_values(X_future, names, id_col, time_col):
+    """X_future's covariates: numeric (as in training), finite where given, one row per (id, time)."""
+    for col in names:
+        values = X_future[col]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            raise TypeError(f"X_future column {col!r} must be numeric, as in training; got dtype {values.dtype}")
+        if np.isinf(values.to_numpy(np.float64)).any():
+            raise ValueError(f"X_future column {col!r} has infinite values")
+    dup = X_future.duplicated([id_col, time_col])
+    if dup.any():
+        rows = X_future.loc[dup, [id_col, time_col]].astype(str).agg(" ".join, axis=1)
+        raise ValueError(f"X_future has several rows for {int(dup.sum())} (id, time) pair(s): {_listing(list(rows))}")
+
+
 class RNNForecaster(ForecasterPersistence, EstimatorBase):
     """Global recurrent forecaster for many series in long format (``unique_id, ds, y``).
 
@@ -1002,10 +1016,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 raise ValueError(f"predict needs X_future: a frame with {self.id_col!r}, {self.time_col!r} and the "
                                  f"future covariates {future_names} for the {steps} steps after each series' end "
                                  "(make_future_frame(h) lists the rows)")
-            expected = self.make_future_frame(steps, panel)  # steps is a whole number of blocks
+            expected = _to_key_frame(self.make_future_frame(steps, panel), self.id_col, self.time_col,
+                                     panel.is_datetime)  # steps is a whole number of blocks
+            if not isinstance(X_future, pd.DataFrame):
+                raise TypeError(f"X_future must be a pandas DataFrame with columns {self.id_col!r}, "
+                                f"{self.time_col!r} and {future_names}; got {type(X_future).__name__}")
             missing = [c for c in [self.id_col, self.time_col] + future_names if c not in X_future.columns]
             if missing:
                 raise ValueError(f"X_future lacks column(s) {missing}")
+            _check_future_values(X_future, future_names, self.id_col, self.time_col)
             got = _to_key_frame(X_future, self.id_col, self.time_col, panel.is_datetime)
             merged = expected.merge(got, on=[self.id_col, self.time_col], how="left", validate="one_to_one")
             absent = merged[future_names].isna().any(axis=1).to_numpy()
@@ -1041,7 +1060,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         check_int("h", h)
         h = _blocks(h, self._out_steps())
         panel = self.panel_ if panel is None else panel
-        return pd.DataFrame({self.id_col: np.repeat(panel.ids, h), self.time_col: panel.future_timestamps(h)})
+        return pd.DataFrame({self.id_col: np.repeat(panel.ids, h),
+                             self.time_col: panel.user_times(panel.future_timestamps(h))})
 
     # ------------------------------------------------------------------ prediction
     def predict(self, h=None, df=None, X_future=None, level=None):
@@ -1128,7 +1148,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         ids = np.repeat(panel.ids, h)
         if ds is None:
             ds = panel.future_timestamps(h)
-        out = pd.DataFrame({self.id_col: ids, self.time_col: ds,
+        out = pd.DataFrame({self.id_col: ids, self.time_col: panel.user_times(ds),
                             "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
         if levels and quantile_out is not None:
             learned = [float(v) for v in _check_levels(self.quantile_levels)]
@@ -1229,6 +1249,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         """
         input_size = self._check_params()
         check_int("n_windows", n_windows)
+        if not isinstance(refit, (bool, np.bool_)):
+            raise ValueError(f"refit must be True or False, got {refit!r}")
         step = self.horizon if step_size is None else step_size
         check_int("step_size", step)
         levels = _check_levels(level)
@@ -1251,7 +1273,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             yhat, scale = model._forecast(hist, cov_hist, H, history, series, known)
             tpos = (ends[:, None] + np.arange(H)).ravel()
             frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
-            frame.insert(2, "cutoff", np.repeat(panel.ds[ends - 1], H))
+            frame.insert(2, "cutoff", panel.user_times(np.repeat(panel.ds[ends - 1], H)))
             frame.insert(3, self.target_col, panel.y[tpos])
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)

@@ -9,7 +9,7 @@ from .base import NON_FINITE_OUTPUTS, Head
 
 POOLINGS = ("last", "mean", "max")
 
-# Up to this many samples, pooling="last" predicts through one compiled call per batch
+# Up to this many samples, the head predicts through one compiled call per batch
 # (tsrnn.kernels.cpu.last_state: matrix-vector products, no Python per layer). Measured
 # against the batched kernels (2 cores, T=24): 2-4x faster at B=4, still ahead at B=16
 # for H=32..128; from B=32 the batched kernels run chunks on parallel threads.
@@ -68,8 +68,7 @@ class LastStepHead(Head):
         return self.out.forward(np.ascontiguousarray(feats))
 
     def predicts_serially(self, batch_size):
-        return (self.pooling == "last" and batch_size <= SERIAL_MAX_BATCH
-                and not _device.use_cuda(self.rnn.device, batch_size))
+        return batch_size <= SERIAL_MAX_BATCH and not _device.use_cuda(self.rnn.device, batch_size)
 
     def predict(self, X, lengths):
         if not (self.predicts_serially(X.shape[0]) and X.dtype == self.rnn.dtype and X.ndim == 3):
@@ -79,13 +78,13 @@ class LastStepHead(Head):
         X = np.ascontiguousarray(X)
         out = np.empty((B, self.out.out_features), dtype=X.dtype)
         last_state.predict_last(self.rnn.cell, self.rnn.nonlinearity, X, lengths, self._serial_weights(),
-                                self.out.flat_params, out)
+                                self.out.flat_params, out, self.pooling)
         return out
 
     def predict_checked(self, X, limit):
         """Outputs for a few full-length samples in one compiled call (see
         :func:`tsrnn.kernels.cpu.last_state.predict_last_checked`), or None where that
-        call does not apply (GPU, pooling other than "last", token input, X not
+        call does not apply (GPU, token input, X not
         C-contiguous in the network's dtype, more than SERIAL_MAX_BATCH samples) or
         where a value of X is NaN, infinite or beyond ``limit``.
 
@@ -99,7 +98,7 @@ class LastStepHead(Head):
             return None
         out = np.empty((X.shape[0], self.out.out_features), dtype=X.dtype)
         status = last_state.predict_last_checked(self.rnn.cell, self.rnn.nonlinearity, X, self._serial_weights(),
-                                                 self.out.flat_params, out, limit)
+                                                 self.out.flat_params, out, limit, self.pooling)
         if status == last_state.INPUT_OUT_OF_RANGE:
             return None
         if status == last_state.OUTPUT_NOT_FINITE:

@@ -5,6 +5,7 @@ from .model_file import (
     MODEL_CLASSES,
     ModelFileError,
     atomic_write_bytes,
+    is_checkpoint,
     load_model,
     read_model_file,
     register_model_class,
@@ -13,6 +14,6 @@ from .model_file import (
 )
 
 __all__ = [
-    "save_model", "write_state", "load_model", "read_model_file", "register_model_class", "atomic_write_bytes",
+    "save_model", "write_state", "load_model", "read_model_file", "register_model_class", "atomic_write_bytes", "is_checkpoint",
     "ModelFileError", "MODEL_CLASSES", "FORMAT_VERSION",
 ]

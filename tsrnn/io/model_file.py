@@ -103,8 +103,12 @@ def atomic_write_bytes(path, data, overwrite=False):
     Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; give a file name")
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (or --force) to replace it")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -248,6 +252,16 @@ def read_model_file(path):
     if claimed != _checksum(meta, arrays):
         raise ModelFileError(f"{path}: checksum mismatch, the file was modified or corrupted")
     return meta, arrays
+
+
+def is_checkpoint(path):
+    """Whether ``path`` is a readable training checkpoint written by a tsrnn estimator
+    (a file that may be replaced by the next checkpoint)."""
+    try:
+        meta, _ = read_model_file(path)
+    except (ModelFileError, OSError):
+        return False
+    return isinstance(meta.get("state"), dict) and "checkpoint" in meta["state"]
 
 
 def load_model(path):

@@ -55,7 +55,7 @@ def make_windows(df, input_size, horizon=1, stride=1, covariates=None, id_col="u
         raise ValueError(f"no series has the input_size + horizon = {input_size + horizon} observations a window needs")
     X = _gather(panel, starts, input_size, dtype)
     y = panel.y[starts[:, None] + input_size + np.arange(horizon)].astype(dtype)
-    index = pd.DataFrame({id_col: panel.ids[sid], "cutoff": panel.ds[starts + input_size - 1]})
+    index = pd.DataFrame({id_col: panel.ids[sid], "cutoff": panel.user_times(panel.ds[starts + input_size - 1])})
     return X, y, index
 
 

@@ -58,6 +58,7 @@ class Panel:
     id_col: str = "unique_id"
     time_col: str = "ds"
     target_col: str = "y"
+    tz: object = None  # time zone of tz-aware input: ds holds its instants as naive UTC
     _future: dict = field(default_factory=dict, repr=False, compare=False)  # h -> future_timestamps(h)
 
     @property
@@ -88,7 +89,8 @@ class Panel:
         keep = np.concatenate([np.arange(a, a + n) for a, n in zip(self.offsets[:-1], lengths)])
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids, offsets, self.y[keep], None if self.X is None else self.X[keep], self.ds[keep],
-                     list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col)
+                     list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col,
+                     self.tz)
 
     def select(self, indices):
         """A new panel with the series at positions ``indices`` (in that order; copies)."""
@@ -99,7 +101,7 @@ class Panel:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids[indices], offsets, self.y[keep], None if self.X is None else self.X[keep],
                      self.ds[keep], [self.freqs[i] for i in indices], list(self.covariate_names),
-                     self.id_col, self.time_col, self.target_col)
+                     self.id_col, self.time_col, self.target_col, self.tz)
 
     def future_timestamps(self, h):
         """The ``h`` timestamps after every series' end: ndarray of shape (n_series * h,).
@@ -120,11 +122,18 @@ class Panel:
         last = ds[-1] if start is None else start
         return future_timestamps(last, self.freqs[i], h)
 
+    def user_times(self, ds):
+        """Timestamps of this panel's representation (e.g. ``ds``, forecast times) as the
+        user gave them: back in their time zone when the input was tz-aware."""
+        if self.tz is None or not np.issubdtype(np.asarray(ds).dtype, np.datetime64):
+            return ds
+        return pd.DatetimeIndex(ds).tz_localize("UTC").tz_convert(self.tz)
+
     def to_frame(self):
         """The panel as a long DataFrame (id, ds, y[, covariates])."""
         out = pd.DataFrame({
             self.id_col: np.repeat(self.ids, self.lengths),
-            self.time_col: self.ds,
+            self.time_col: self.user_times(self.ds),
             self.target_col: self.y,
         })
         for k, name in enumerate(self.covariate_names):
@@ -197,13 +206,27 @@ def _as_long(data, id_col, time_col, target_col):
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame or Series, got {type(data).__name__}")
     if isinstance(data.index, pd.DatetimeIndex) and time_col not in data.columns:
+        if target_col in data.columns and id_col in data.columns:  # long, with the times as the index
+            return data.reset_index(names=time_col)
         if target_col in data.columns:  # one series, the other columns are covariates
             out = data.reset_index(names=time_col)
             out.insert(0, id_col, "series_0")
             return out
         wide = data.reset_index(names=time_col)  # wide: one series per column
-        return wide.melt(id_vars=time_col, var_name=id_col, value_name=target_col)[[id_col, time_col, target_col]]
+        long = wide.melt(id_vars=time_col, var_name=id_col, value_name=target_col)[[id_col, time_col, target_col]]
+        return trim_wide_padding(long, id_col, time_col, target_col)
     return data
+
+
+def trim_wide_padding(long, id_col, time_col, target_col):
+    """Drop the NaN rows before each series' first value and after its last: a wide table
+    pads series that start or end on other dates than the rest with NaN. NaN between a
+    series' values stays (and is reported as missing data)."""
+    long = long.sort_values([id_col, time_col], kind="stable")
+    valid = long[target_col].notna()
+    started = valid.groupby(long[id_col], sort=False).cummax()
+    not_ended = valid[::-1].groupby(long[id_col][::-1], sort=False).cummax()[::-1]
+    return long[started & not_ended].reset_index(drop=True)
 
 
 def _pd_infer_freq(index):
@@ -284,6 +307,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         )
     if covariates == "auto":
         covariates = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    if isinstance(covariates, str):
+        raise ValueError(f"covariates must be 'auto' or a list of column names, got {covariates!r} "
+                         f"(a single column: [{covariates!r}])")
     covariates = list(covariates or [])
     absent = [c for c in covariates if c not in df.columns]
     if absent:
@@ -294,8 +320,10 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         if not (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])):
             raise TypeError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
     t = df[time_col]
+    tz = None
     if pd.api.types.is_datetime64_any_dtype(t):
-        if getattr(t.dt, "tz", None) is not None:
+        tz = getattr(t.dt, "tz", None)
+        if tz is not None:  # instants, as naive UTC (outputs go back to tz: Panel.user_times)
             t = t.dt.tz_convert(None)
         times = _as_ns(t.to_numpy(), time_col)
     elif pd.api.types.is_integer_dtype(t):
@@ -331,7 +359,8 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             where.setdefault(uniques[codes[r]], []).append(times[r])
         text = "; ".join(f"series {uid!r} at {_listing(ts, 3)}" for uid, ts in list(where.items())[:_MAX_LISTED])
         raise ValueError(f"NaN or infinite values in {bad_cols}: {text}" + (
-            f" (and {len(where) - _MAX_LISTED} more series)" if len(where) > _MAX_LISTED else ""))
+            f" (and {len(where) - _MAX_LISTED} more series)" if len(where) > _MAX_LISTED else "")
+            + "; drop or impute them (fill= fills missing timestamps only)")
 
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     ends = np.r_[starts[1:], len(codes)]
@@ -344,7 +373,10 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
                 raise ValueError(f"integer timestamps need an integer freq > 0, got {freq!r}")
             user_freq = int(freq)
         else:
-            user_freq = pd.tseries.frequencies.to_offset(freq)
+            try:
+                user_freq = pd.tseries.frequencies.to_offset(freq)
+            except (ValueError, TypeError):
+                raise ValueError(f"freq={freq!r} is not a pandas frequency (e.g. 'D', 'MS', 'h', '15min')") from None
 
     step_min, step_max = _step_range(t_all, starts, ends)
     is_int = np.issubdtype(t_all.dtype, np.integer)
@@ -362,7 +394,14 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         else:
             f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
             if f is not None and b - a >= 2:
-                ds, y = _on_grid(ds, y, f, uid, fill, gaps)
+                try:
+                    ds, y = _on_grid(ds, y, f, uid, fill, gaps)
+                except ValueError as exc:
+                    if tz is None:
+                        raise
+                    raise ValueError(f"{exc} (timestamps in UTC: the {time_col!r} column is in time zone {tz}, "
+                                     "whose daylight-saving changes make daily or longer steps uneven in UTC; "
+                                     f"pass local dates instead: df[{time_col!r}].dt.tz_localize(None))") from None
         ys.append(y[:, 0])
         xs.append(y[:, 1:])
         dss.append(ds)
@@ -386,7 +425,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     X = np.ascontiguousarray(np.concatenate(xs)) if covariates else None
     return Panel(ids=ids, offsets=offsets, y=np.ascontiguousarray(np.concatenate(ys)), X=X,
                  ds=np.concatenate(dss), freqs=freqs, covariate_names=covariates,
-                 id_col=id_col, time_col=time_col, target_col=target_col)
+                 id_col=id_col, time_col=time_col, target_col=target_col, tz=tz)
 
 
 _DAY_NS = 86_400 * 10**9

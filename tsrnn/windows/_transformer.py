@@ -66,5 +66,5 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
         starts, sid = _panel_windows(panel, self.input_size, self.horizon, self.stride, self.last_only)
         if starts.size == 0:
             raise ValueError(f"no series has the {self.input_size + self.horizon} observations a window needs")
-        self.index_ = pd.DataFrame({self.id_col: panel.ids[sid], "cutoff": panel.ds[starts + self.input_size - 1]})
+        self.index_ = pd.DataFrame({self.id_col: panel.ids[sid], "cutoff": panel.user_times(panel.ds[starts + self.input_size - 1])})
         return _gather(panel, starts, self.input_size, np.dtype(self.dtype))

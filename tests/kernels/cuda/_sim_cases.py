@@ -223,7 +223,8 @@ def test_seq2vec_head_on_cuda_reads_final_states():
     X = rng.standard_normal((8, T, 2))
     X[1, 2:] = np.nan  # a shorter sequence (trailing NaN padding)
     y = (np.nansum(X, axis=(1, 2)) > 0).astype(int)
-    kw = dict(cell="gru", hidden_size=H, num_layers=2, max_epochs=2, batch_size=4, random_state=0, dtype="float64")
+    kw = dict(cell="gru", hidden_size=H, num_layers=2, max_epochs=2, batch_size=4, random_state=0, dtype="float64",
+              head_params={"pooling": "last"})
     gpu = RNNClassifier(device="cuda", **kw).fit(X, y)
     cpu = RNNClassifier(device="cpu", **kw).fit(X, y)
     assert gpu.network_._from_states  # the GPU path skipped the (B, T, H) outputs

@@ -1,5 +1,6 @@
-"""Whole-network inference for a few sequences: every recurrent layer and the dense
-output of the ``"last"`` head in one compiled call.
+"""Whole-network inference for a few sequences: every recurrent layer, the ``"last"``
+head's pooling (last state, mean or max of the top layer's outputs) and its dense
+output in one compiled call.
 
 The batched kernels (lstm.py, gru.py, rnn.py) run one GEMM per step over the batch.
 With one sample that GEMM is a matrix-vector product, and the Python around each
@@ -27,6 +28,12 @@ from .._math import relu, sigmoid, tanh
 
 TANH = 0
 RELU = 1
+
+# How the top layer's outputs become the dense layer's input (LastStepHead's pooling).
+POOL_LAST = 0
+POOL_MEAN = 1
+POOL_MAX = 2
+POOLINGS = {"last": POOL_LAST, "mean": POOL_MEAN, "max": POOL_MAX}
 
 
 TILE = 16
@@ -121,6 +128,29 @@ def _accumulate(w_t, row0, v, acc):
 
 
 @njit(**KERNEL_OPTIONS)
+def _pool_step(h, t, pooling, pool):
+    """Fold the top layer's output ``h`` at valid step ``t`` into ``pool`` (mean: a sum)."""
+    if pooling == POOL_MAX:
+        for j in range(h.shape[0]):
+            pool[j] = h[j] if t == 0 else max(pool[j], h[j])
+    elif pooling == POOL_MEAN:
+        for j in range(h.shape[0]):
+            pool[j] = h[j] if t == 0 else pool[j] + h[j]
+
+
+@njit(**KERNEL_OPTIONS)
+def _pooled(h, pooling, pool, length):
+    """The dense layer's input: the last state, or the pooled outputs of ``length`` steps."""
+    if pooling == POOL_LAST:
+        return h
+    if pooling == POOL_MEAN:
+        n = pool.dtype.type(length)
+        for j in range(pool.shape[0]):
+            pool[j] = pool[j] / n
+    return pool
+
+
+@njit(**KERNEL_OPTIONS)
 def _dense(h, dense, out_row):
     """``out_row = weight @ h + bias``; ``dense`` holds weight (O, H) then bias (O,)."""
     O = out_row.shape[0]
@@ -133,8 +163,9 @@ def _dense(h, dense, out_row):
 
 
 @njit(**KERNEL_OPTIONS)
-def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
-    """LSTM stack + dense on each sample's state after its last valid step.
+def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
+    """LSTM stack + dense on each sample's state after its last valid step (or on its
+    top-layer outputs pooled over the valid steps).
 
     Parameters
     ----------
@@ -143,6 +174,8 @@ def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
         Valid steps per sample, 1..T.
     w_t, bias_ih, bias_hh : ndarray
         The stack's weights from :func:`stack_weights` (gates i, f, g, o).
+    pooling : int
+        POOL_LAST, POOL_MEAN or POOL_MAX.
     dense : ndarray of shape (O * H + O,)
         The output layer's flat parameters.
     out : ndarray of shape (B, O), output
@@ -156,6 +189,7 @@ def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
     c = np.empty(H, dtype=dt)
     pre = np.empty(G, dtype=dt)
     gate = pre.reshape((4, H))
+    pool = np.empty(H, dtype=dt)
     for b in range(B):
         for layer in range(num_layers):
             h[:] = 0
@@ -179,11 +213,13 @@ def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
                     h[j] = gate[3, j] * tanh(c[j])
                 if layer + 1 < num_layers:
                     seq[t] = h
-        _dense(h, dense, out[b])
+                else:
+                    _pool_step(h, t, pooling, pool)
+        _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
+def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
     """GRU stack + dense on each sample's last valid state (gates r, z, n); as
     :func:`lstm_last_state`."""
     B, T, I = x.shape
@@ -197,6 +233,7 @@ def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
     from_h = np.empty(G, dtype=dt)
     gx = from_x.reshape((3, H))
     gh = from_h.reshape((3, H))
+    pool = np.empty(H, dtype=dt)
     for b in range(B):
         for layer in range(num_layers):
             h[:] = 0
@@ -217,11 +254,13 @@ def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out):
                     h[j] = (one - gx[1, j]) * gx[2, j] + gx[1, j] * h[j]
                 if layer + 1 < num_layers:
                     seq[t] = h
-        _dense(h, dense, out[b])
+                else:
+                    _pool_step(h, t, pooling, pool)
+        _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, dense, out):
+def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out):
     """Elman RNN stack (0 tanh, 1 relu) + dense on each sample's last valid state; as
     :func:`lstm_last_state`."""
     B, T, I = x.shape
@@ -230,6 +269,7 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, dense, out):
     seq = np.empty((T, H), dtype=dt)
     h = np.empty(H, dtype=dt)
     pre = np.empty(H, dtype=dt)
+    pool = np.empty(H, dtype=dt)
     for b in range(B):
         for layer in range(num_layers):
             h[:] = 0
@@ -246,7 +286,9 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, dense, out):
                         h[j] = relu(pre[j])
                 if layer + 1 < num_layers:
                     seq[t] = h
-        _dense(h, dense, out[b])
+                else:
+                    _pool_step(h, t, pooling, pool)
+        _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])
 
 
 # Status codes of the checked kernels below.
@@ -279,52 +321,58 @@ def _finite(out):
 # few microseconds, like the kernel itself at H=32). One function per cell, so a
 # model compiles only its own kernel.
 @njit(**KERNEL_OPTIONS)
-def lstm_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit):
+def lstm_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit):
     """:func:`lstm_last_state` on full-length samples, between checks of ``x`` and
     ``out``; returns PREDICTED, INPUT_OUT_OF_RANGE (``out`` untouched) or OUTPUT_NOT_FINITE."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
-    lstm_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, dense, out)
+    lstm_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
     return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit):
+def gru_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit):
     """As :func:`lstm_predict_checked`, for :func:`gru_last_state`."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
-    gru_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, dense, out)
+    gru_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
     return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, dense, out, limit):
+def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit):
     """As :func:`lstm_predict_checked`, for :func:`rnn_last_state`."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
-    rnn_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, nonlinearity, dense, out)
+    rnn_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, nonlinearity, pooling, dense,
+                   out)
     return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
 
 
-def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit):
+def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit, pooling="last"):
     """Checked whole-network predict of full-length samples ``x`` (B, T, I),
     C-contiguous in the weights' dtype; writes ``out`` (B, O) and returns a status code
-    (PREDICTED, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE)."""
+    (PREDICTED, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE). ``pooling``: "last", "mean"
+    or "max" (LastStepHead's)."""
     w_t, bias_ih, bias_hh = weights
+    pool = POOLINGS[pooling]
     if cell == "lstm":
-        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit)
+        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit)
     if cell == "gru":
-        return gru_predict_checked(x, w_t, bias_ih, bias_hh, dense, out, limit)
-    return rnn_predict_checked(x, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, dense, out, limit)
+        return gru_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit)
+    return rnn_predict_checked(x, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, pool, dense, out,
+                               limit)
 
 
-def predict_last(cell, nonlinearity, x, lengths, weights, dense, out):
+def predict_last(cell, nonlinearity, x, lengths, weights, dense, out, pooling="last"):
     """Run the kernel of ``cell`` ("lstm", "gru", "rnn"; ``nonlinearity`` "tanh"/"relu"
-    for "rnn") with ``weights`` from :func:`stack_weights`; writes ``out`` (B, O)."""
+    for "rnn") with ``weights`` from :func:`stack_weights`; writes ``out`` (B, O).
+    ``pooling``: "last", "mean" or "max" over each sample's valid steps."""
     w_t, bias_ih, bias_hh = weights
+    pool = POOLINGS[pooling]
     if cell == "lstm":
-        lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out)
+        lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, pool, dense, out)
     elif cell == "gru":
-        gru_last_state(x, lengths, w_t, bias_ih, bias_hh, dense, out)
+        gru_last_state(x, lengths, w_t, bias_ih, bias_hh, pool, dense, out)
     else:
-        rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, dense, out)
+        rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, pool, dense, out)

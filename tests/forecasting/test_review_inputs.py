@@ -1,0 +1,88 @@
+"""Forecaster inputs found wanting by a new-user review: time zones come back as given,
+X_future is checked like the training data, score never returns NaN, and a few
+options and shapes get clear messages."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import RNNForecaster
+
+SMALL = dict(horizon=3, input_size=6, max_steps=3, hidden_size=4, random_state=0)
+
+
+def series(n=40, freq="D", tz=None, **covariates):
+    ds = pd.date_range("2000-01-01", periods=n, freq=freq, tz=tz)
+    return pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.sin(np.arange(n) / 3) + 0.05 * np.arange(n),
+                         **covariates})
+
+
+@pytest.mark.parametrize("tz, freq", [("Asia/Tokyo", "D"), ("US/Eastern", "h"), ("UTC", "MS")])
+def test_time_zones_come_back_as_given(tmp_path, tz, freq):
+    df = series(freq=freq, tz=tz)
+    f = RNNForecaster(**SMALL).fit(df)
+    fc = f.predict()
+    expected = pd.date_range(df["ds"].iloc[-1], periods=4, freq=freq)[1:]
+    assert str(fc["ds"].dt.tz) == tz and (fc["ds"].to_numpy() == expected.to_numpy()).all()
+    assert (f.make_future_frame()["ds"].to_numpy() == expected.to_numpy()).all()
+    cv = f.cross_validation(df, n_windows=2)
+    assert str(cv["ds"].dt.tz) == tz and str(cv["cutoff"].dt.tz) == tz
+    assert set(cv["ds"]) <= set(df["ds"])  # backtest rows join back to the input
+    f.save(tmp_path / "m.tsrnn")
+    again = tsrnn.load(tmp_path / "m.tsrnn").predict()
+    pd.testing.assert_frame_equal(again, fc)
+    test = series(n=43, freq=freq, tz=tz).iloc[-3:]
+    assert np.isfinite(f.score(test))
+
+
+def test_daylight_saving_dates_get_a_hint():
+    df = series(n=200, freq="D", tz="US/Eastern")  # local midnights: uneven steps in UTC
+    with pytest.raises(ValueError, match="tz_localize"):
+        RNNForecaster(**SMALL).fit(df)
+    RNNForecaster(**SMALL).fit(df.assign(ds=df["ds"].dt.tz_localize(None)))  # the way out works
+
+
+def test_future_covariates_are_checked_like_training_data():
+    df = series(n=40, x=np.cos(np.arange(40.0)))
+    f = RNNForecaster(future_covariates=["x"], **SMALL).fit(df)
+    future = f.make_future_frame().assign(x=0.5)
+    assert np.isfinite(f.predict(X_future=future)["yhat"]).all()
+    with pytest.raises(ValueError, match="infinite"):
+        f.predict(X_future=future.assign(x=np.inf))
+    with pytest.raises(TypeError, match="must be numeric"):
+        f.predict(X_future=future.assign(x="abc"))
+    with pytest.raises(TypeError, match="must be numeric"):
+        f.predict(X_future=future.assign(x=True))
+    with pytest.raises(ValueError, match="several rows"):
+        f.predict(X_future=pd.concat([future, future.iloc[:1]]))
+    with pytest.raises(TypeError, match="must be a pandas DataFrame"):
+        f.predict(X_future=future.to_numpy())
+
+
+def test_score_refuses_missing_actuals():
+    df = series(n=43)
+    f = RNNForecaster(**SMALL).fit(df.iloc[:40])
+    assert np.isfinite(f.score(df.iloc[40:]))
+    with pytest.raises(ValueError, match="finite numeric 'y'"):
+        f.score(df.iloc[40:].assign(y=np.nan))
+
+
+def test_option_and_shape_messages():
+    df = series()
+    with pytest.raises(ValueError, match="refit must be True or False"):
+        RNNForecaster(**SMALL).cross_validation(df, refit="yes")
+    with pytest.raises(ValueError, match="is not a pandas frequency"):
+        RNNForecaster(freq="Z", **SMALL).fit(df)
+    with pytest.raises(ValueError, match="a single column: \\['x'\\]"):
+        tsrnn.windows.build_panel(df.assign(x=1.0), covariates="x")
+    # a long frame with the times as its index is read as long
+    fc_index = RNNForecaster(**SMALL).fit(df.set_index("ds")).predict()
+    pd.testing.assert_frame_equal(fc_index, RNNForecaster(**SMALL).fit(df).predict())
+
+
+def test_ragged_wide_frame_is_trimmed():
+    t = pd.date_range("2000-01-01", periods=30, freq="D")
+    wide = pd.DataFrame({"a": np.arange(30.0), "b": np.r_[[np.nan] * 4, np.arange(26.0)]}, index=t)
+    fc = RNNForecaster(**SMALL).fit(wide).predict()
+    assert sorted(fc["unique_id"].unique()) == ["a", "b"]
