@@ -1108,6 +1108,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_ + sum(self._lags()), "prediction")
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
+        panel.future_timestamps(h)  # memoised for _frame; timestamps past year 2262 fail before the network runs
         hist, cov_hist, known, history = self._last_windows(panel, X_future, h)
         yhat_t, scale = self._forecast(hist, cov_hist, h, history, self._series_index(panel), known)
         return self._frame(panel, yhat_t, scale, levels)

@@ -224,6 +224,9 @@ def trim_wide_padding(long, id_col, time_col, target_col):
     series' values stays (and is reported as missing data)."""
     long = long.sort_values([id_col, time_col], kind="stable")
     valid = long[target_col].notna()
+    empty = ~valid.groupby(long[id_col], sort=False).any()
+    if empty.any():
+        raise ValueError(f"series {_listing(list(empty.index[empty]))} of the wide table have no values")
     started = valid.groupby(long[id_col], sort=False).cummax()
     not_ended = valid[::-1].groupby(long[id_col][::-1], sort=False).cummax()[::-1]
     return long[started & not_ended].reset_index(drop=True)
