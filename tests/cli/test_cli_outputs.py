@@ -2,33 +2,19 @@
 output formats chosen by suffix (or refused), stdout, one file never named twice,
 ragged wide tables, repeated options. In-process ``main([...])`` for speed."""
 
-import contextlib
-import io
 import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.cli.main import main
+from hardening._support import run_cli_in_process
 
 FAST = ["--max-steps", "2", "--hidden-size", "2", "--input-size", "4", "--quiet"]
 
 
 def run_main(args, cwd):
-    """main(args) in-process in ``cwd``: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as exc:  # argparse errors
-                code = exc.code
-    finally:
-        os.chdir(here)
-    return code, out.getvalue(), err.getvalue()
+    return run_cli_in_process(args, cwd)
 
 
 @pytest.fixture

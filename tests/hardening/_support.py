@@ -1,6 +1,7 @@
 """Shared checks of the hardening tests (imported as ``hardening._support``)."""
 
 import contextlib
+import io
 import os
 
 import numpy as np
@@ -57,3 +58,21 @@ def assert_finite(values, what="output"):
 
 
 __all__ = ["HARDENING", "CLEAN", "ModelFileError", "assert_clean_message", "works_or_clean_error", "assert_finite"]
+
+
+def run_cli_in_process(args, cwd):
+    """``tsrnn.cli.main.main(args)`` in-process in ``cwd``: (exit code, stdout, stderr)."""
+    from tsrnn.cli.main import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            try:
+                code = main([str(a) for a in args])
+            except SystemExit as exc:  # argparse errors
+                code = exc.code
+    finally:
+        os.chdir(here)
+    return code, out.getvalue(), err.getvalue()

@@ -2,20 +2,15 @@
 subprocess runs): every run exits 0 with finite forecasts, or 2 with a one-line message
 that names the problem, never a traceback, and never touches an existing output."""
 
-import contextlib
-import io
-import os
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hardening._support import HARDENING, LEAKS
-from tsrnn.cli.main import main
+from hardening._support import HARDENING, LEAKS, run_cli_in_process
 
 FAST = ["--max-steps", "2", "--hidden-size", "2", "--quiet"]
 IDS = ["a", "é", "日本", "two words", "a,b", "Ω😀", "x\"y", "0"]
@@ -96,18 +91,8 @@ def _quote(cell):
 
 def run_main(args, cwd):
     """main(args) in-process in ``cwd``: (exit code, stderr)."""
-    err = io.StringIO()
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            try:
-                code = main([str(a) for a in args])
-            except SystemExit as exc:  # argparse errors
-                code = exc.code
-    finally:
-        os.chdir(here)
-    return code, err.getvalue()
+    code, _, err = run_cli_in_process(args, cwd)
+    return code, err
 
 
 def check_outcome(code, stderr):

@@ -14,12 +14,12 @@ from tsrnn.heads.sequence_to_vector import SERIAL_MAX_BATCH
 TOL = {"float32": 2e-5, "float64": 1e-12}
 
 
-def _batched(model, X):
-    """Predictions through the batched kernels (the serial path switched off)."""
+def _batched(model, X, method="predict"):
+    """``model.<method>(X)`` through the batched kernels (the serial path switched off)."""
     saved = sequence_to_vector.SERIAL_MAX_BATCH
     sequence_to_vector.SERIAL_MAX_BATCH = 0
     try:
-        return model.predict(X)
+        return getattr(model, method)(X)
     finally:
         sequence_to_vector.SERIAL_MAX_BATCH = saved
 
@@ -115,7 +115,7 @@ def test_classifier_probabilities_through_serial_path(rng):
     y = (X[:, :, 0].sum(axis=1) > 0).astype(int)
     model = RNNClassifier(cell="gru", hidden_size=8, max_epochs=2, random_state=0).fit(X, y)
     proba = model.predict_proba(X[:3])
-    np.testing.assert_allclose(proba, _batched_proba(model, X[:3]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(proba, _batched(model, X[:3], "predict_proba"), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
 
 
@@ -231,13 +231,4 @@ def test_pooled_serial_predict_of_full_length_samples(rng, pooling):
     y = (X[:, :, 0].max(axis=1) > 1).astype(int)
     model = RNNClassifier(hidden_size=7, head_params={"pooling": pooling}, max_epochs=2, random_state=0).fit(X, y)
     small = np.ascontiguousarray(X[:3], dtype=np.float32)
-    np.testing.assert_allclose(model.predict_proba(small), _batched_proba(model, small), rtol=2e-5, atol=2e-6)
-
-
-def _batched_proba(model, X):
-    saved = sequence_to_vector.SERIAL_MAX_BATCH
-    sequence_to_vector.SERIAL_MAX_BATCH = 0
-    try:
-        return model.predict_proba(X)
-    finally:
-        sequence_to_vector.SERIAL_MAX_BATCH = saved
+    np.testing.assert_allclose(model.predict_proba(small), _batched(model, small, "predict_proba"), rtol=2e-5, atol=2e-6)
