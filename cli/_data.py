@@ -107,3 +107,27 @@ def _parse_times(column, name):
         except (ValueError, TypeError):
             pass
     raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(first_error).split())}")
+
+
+def read_future(path, args):
+    """Future covariate values (``--future FILE``): long rows of id, time and the
+    covariates over the forecast steps, read like DATA (ids as text, times parsed)."""
+    frame = _read_file(path, args.id_col)
+    missing = [c for c in (args.id_col, args.time_col) if c not in frame.columns]
+    if missing:
+        raise UsageError(f"{path} has no column(s) {missing} (columns: {list(frame.columns)})")
+    frame[args.time_col] = _parse_times(frame[args.time_col], args.time_col)
+    frame[args.id_col] = frame[args.id_col].astype(str)
+    return frame
+
+
+def future_values(args, forecaster):
+    """The ``X_future`` for predict: --future's rows, required exactly when the forecaster
+    has future covariates."""
+    names = list(forecaster.future_covariates or [])
+    if names and args.future is None:
+        raise UsageError(f"the forecaster reads future covariates {names}: pass --future FILE with columns "
+                         f"{args.id_col!r}, {args.time_col!r} and {names} for the steps after each series' end")
+    if not names and args.future is not None:
+        raise UsageError("--future is for forecasters with future_covariates (set them in --config)")
+    return None if args.future is None else read_future(args.future, args)

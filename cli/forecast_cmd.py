@@ -8,7 +8,7 @@ import time
 from tsrnn.io import atomic_write_bytes
 
 from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
-from ._data import add_data_arguments, read_series
+from ._data import add_data_arguments, future_values, read_series
 
 
 def _steps(text):
@@ -52,6 +52,8 @@ def add_parser(subparsers):
                    help="prediction-interval levels in percent, e.g. 80 95")
     p.add_argument("-o", "--output", required=True, help="forecast file to write: CSV, Parquet for .parquet, - for stdout")
     p.add_argument("--plot", help="PNG file of history + forecast")
+    p.add_argument("--future", help="CSV/Parquet of future covariate values (id, time and the future_covariates "
+                                    "of --config, for the forecast steps)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
     p.set_defaults(func=run)
 
@@ -106,12 +108,13 @@ def run(args):
     check_distinct_outputs(**{"--output": args.output, "--plot": args.plot})
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    future = future_values(args, forecaster)  # before the fit: a missing file must not end a long fit
     start = time.perf_counter()
     _status(args, f"fitting {forecaster.cell} forecaster on {frame[args.id_col].nunique()} series...")
     forecaster.fit(frame)
     if args.level and forecaster.quantile_levels is None:
         _status(args, "calibrating the intervals: a second fit without the last windows...")
-    forecast = forecaster.predict(level=args.level)
+    forecast = forecaster.predict(level=args.level, X_future=future)
     _status(args, f"fitted and forecast in {time.perf_counter() - start:.1f} s")
     write_frame(args.output, forecast, args.force)
     if args.plot:

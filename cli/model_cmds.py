@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
-from ._data import add_data_arguments, read_series
+from ._data import add_data_arguments, future_values, read_series
 from .forecast_cmd import add_model_arguments, build_forecaster
 
 
@@ -26,6 +26,8 @@ def add_parser(subparsers):
     predict.add_argument("--level", type=float, nargs="+", action="extend", help="prediction-interval levels in percent")
     predict.add_argument("-o", "--output", required=True,
                          help="forecast file to write: CSV, Parquet for .parquet, - for stdout")
+    predict.add_argument("--future", help="CSV/Parquet of future covariate values (id, time and the model's "
+                                          "future_covariates, for the forecast steps)")
     predict.add_argument("--force", action="store_true", help="overwrite an existing output")
     predict.set_defaults(func=run_predict)
 
@@ -75,9 +77,9 @@ def run_predict(args):
     if not isinstance(forecaster, tsrnn.RNNForecaster):
         raise UsageError(f"{args.model} holds a {type(forecaster).__name__}, not a forecaster")
     frame = None
+    args.id_col, args.time_col, args.target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
     if args.data is not None or args.dataset is not None:
-        args.id_col, args.time_col, args.target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
         frame = read_series(args)
-    forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level)
+    forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level, X_future=future_values(args, forecaster))
     write_frame(args.output, forecast, args.force)
     return 0

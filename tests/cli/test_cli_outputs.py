@@ -115,3 +115,31 @@ def test_fit_checkpoint_paths(tmp_path, long_csv):
     code, _, err = run_main(["fit", long_csv, "--horizon", "2", "-m", "n.tsrnn", "--checkpoint", "left.ckpt",
                              "--force", *FAST], tmp_path)
     assert code == 2 and "not a tsrnn checkpoint" in err and (tmp_path / "left.ckpt").exists()
+
+
+def test_future_covariates_from_a_file(tmp_path):
+    t = pd.date_range("2021-01-01", periods=30, freq="D")
+    x = np.cos(np.arange(33.0))
+    pd.DataFrame({"unique_id": "007", "ds": t, "y": np.sin(np.arange(30.0)) + x[:30], "x": x[:30]}).to_csv(
+        tmp_path / "data.csv", index=False)
+    pd.DataFrame({"unique_id": "007", "ds": pd.date_range("2021-01-31", periods=3, freq="D"), "x": x[30:]}).to_csv(
+        tmp_path / "future.csv", index=False)
+    (tmp_path / "cfg.toml").write_text('future_covariates = ["x"]\n')
+    args = ["forecast", "data.csv", "--horizon", "3", "--config", "cfg.toml", *FAST]
+    code, _, err = run_main([*args, "-o", "missing.csv"], tmp_path)
+    assert code == 2 and "--future" in err and not (tmp_path / "missing.csv").exists()
+    code, _, err = run_main([*args, "--future", "future.csv", "-o", "fc.csv"], tmp_path)
+    assert code == 0, err
+    fc = pd.read_csv(tmp_path / "fc.csv", dtype={"unique_id": str})
+    assert list(fc["unique_id"]) == ["007"] * 3 and np.isfinite(fc["yhat"]).all()
+    # the same through a model file
+    code, _, err = run_main(["fit", "data.csv", "--horizon", "3", "--config", "cfg.toml", "-m", "m.tsrnn", *FAST],
+                            tmp_path)
+    assert code == 0, err
+    code, _, err = run_main(["predict", "-m", "m.tsrnn", "--future", "future.csv", "-o", "fc2.csv"], tmp_path)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "fc2.csv", dtype={"unique_id": str}), fc)
+    # a forecaster without future covariates takes no --future
+    code, _, err = run_main(["forecast", "data.csv", "--horizon", "3", "--future", "future.csv", "-o", "x.csv", *FAST],
+                            tmp_path)
+    assert code == 2 and "future_covariates" in err
