@@ -105,8 +105,8 @@ def forecast_score(forecaster, X):
     from .forecasting.forecaster import _to_key_frame
 
     panel = forecaster.panel_
-    truth = _to_key_frame(X[[id_col, time_col, target_col]], id_col, time_col, panel.is_datetime)
-    pred = _to_key_frame(pred[[id_col, time_col, "yhat"]], id_col, time_col, panel.is_datetime)
+    truth = _to_key_frame(X[[id_col, time_col, target_col]], id_col, time_col, panel)
+    pred = _to_key_frame(pred[[id_col, time_col, "yhat"]], id_col, time_col, panel)
     merged = truth.merge(pred, on=[id_col, time_col], how="left")
     if merged["yhat"].isna().any():
         raise ValueError("test rows do not follow the training data of their series (no forecast for "

@@ -36,11 +36,26 @@ def test_time_zones_come_back_as_given(tmp_path, tz, freq):
     assert np.isfinite(f.score(test))
 
 
-def test_daylight_saving_dates_get_a_hint():
-    df = series(n=200, freq="D", tz="US/Eastern")  # local midnights: uneven steps in UTC
-    with pytest.raises(ValueError, match="tz_localize"):
+@pytest.mark.parametrize("freq", ["D", "MS", "W-MON"])
+def test_calendar_data_across_daylight_saving_changes(tmp_path, freq):
+    """Local midnights are one calendar step apart even when the day has 23 or 25 hours."""
+    df = series(n=60, freq=freq, tz="US/Eastern")
+    f = RNNForecaster(**SMALL).fit(df)
+    fc = f.predict()
+    expected = pd.date_range(df["ds"].iloc[-1], periods=4, freq=freq)[1:]
+    assert (fc["ds"] == expected).all() and (fc["ds"].dt.hour == 0).all()
+    cv = f.cross_validation(df, n_windows=2)
+    assert set(cv["ds"]) <= set(df["ds"])
+    f.save(tmp_path / "m.tsrnn")
+    pd.testing.assert_frame_equal(tsrnn.load(tmp_path / "m.tsrnn").predict(), fc)
+
+
+def test_times_of_day_uneven_in_utc_get_a_hint():
+    ds = pd.date_range("2000-03-01", periods=80, freq="12h", tz="US/Eastern")  # 00:00 and 12:00, local
+    df = pd.DataFrame({"unique_id": "a", "ds": ds.tz_localize(None).tz_localize("US/Eastern"), "y": np.arange(80.0)})
+    df = df.assign(ds=pd.DatetimeIndex([t.replace(hour=0 if i % 2 == 0 else 12) for i, t in enumerate(df["ds"])]))
+    with pytest.raises(ValueError, match="times of day differ"):
         RNNForecaster(**SMALL).fit(df)
-    RNNForecaster(**SMALL).fit(df.assign(ds=df["ds"].dt.tz_localize(None)))  # the way out works
 
 
 def test_future_covariates_are_checked_like_training_data():

@@ -40,7 +40,8 @@ def _panel_state(panel):
         ids = ids.astype(str)
     state = {"freqs": [_freq_to_json(f) for f in panel.freqs], "covariate_names": list(panel.covariate_names),
              "id_col": panel.id_col, "time_col": panel.time_col, "target_col": panel.target_col,
-             "ds_datetime": bool(panel.is_datetime), "tz": None if panel.tz is None else str(panel.tz)}
+             "ds_datetime": bool(panel.is_datetime), "tz": None if panel.tz is None else str(panel.tz),
+             "tz_wall": bool(panel.tz_wall)}
     ds = panel.ds.astype("datetime64[ns]").view(np.int64) if panel.is_datetime else panel.ds
     arrays = {"panel.ids": ids, "panel.offsets": panel.offsets, "panel.y": panel.y, "panel.ds": ds}
     if panel.X is not None:
@@ -81,7 +82,8 @@ def _panel_from_state(state, arrays):
     return Panel(ids=arrays["panel.ids"], offsets=arrays["panel.offsets"], y=arrays["panel.y"],
                  X=arrays.get("panel.X"), ds=ds, freqs=[_freq_from_json(f) for f in state["freqs"]],
                  covariate_names=state["covariate_names"], id_col=state["id_col"], time_col=state["time_col"],
-                 target_col=state["target_col"], tz=_tz_from_json(state.get("tz"), state["ds_datetime"]))
+                 target_col=state["target_col"], tz=_tz_from_json(state.get("tz"), state["ds_datetime"]),
+                 tz_wall=state.get("tz_wall") is True)
 
 
 def _tz_from_json(value, ds_datetime):

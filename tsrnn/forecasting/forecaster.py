@@ -212,16 +212,10 @@ def _networks_bytes(forecaster, n_features):
     return forecaster.n_models * params * np.dtype(forecaster.dtype).itemsize * 8
 
 
-def _to_key_frame(frame, id_col, time_col, is_datetime):
-    """``frame`` with its time column in the panel's representation (for joins)."""
+def _to_key_frame(frame, id_col, time_col, panel):
+    """``frame`` with its time column in ``panel``'s representation (for joins)."""
     out = frame.copy()
-    t = out[time_col]
-    if is_datetime:
-        if getattr(getattr(t, "dt", None), "tz", None) is not None:
-            t = t.dt.tz_convert(None)
-        out[time_col] = pd.to_datetime(t).to_numpy().astype("datetime64[ns]")
-    else:
-        out[time_col] = t.to_numpy().astype(np.int64)
+    out[time_col] = panel.key_times(out[time_col])
     return out
 
 
@@ -1017,7 +1011,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                  f"future covariates {future_names} for the {steps} steps after each series' end "
                                  "(make_future_frame(h) lists the rows)")
             expected = _to_key_frame(self.make_future_frame(steps, panel), self.id_col, self.time_col,
-                                     panel.is_datetime)  # steps is a whole number of blocks
+                                     panel)  # steps is a whole number of blocks
             if not isinstance(X_future, pd.DataFrame):
                 raise TypeError(f"X_future must be a pandas DataFrame with columns {self.id_col!r}, "
                                 f"{self.time_col!r} and {future_names}; got {type(X_future).__name__}")
@@ -1025,7 +1019,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             if missing:
                 raise ValueError(f"X_future lacks column(s) {missing}")
             _check_future_values(X_future, future_names, self.id_col, self.time_col)
-            got = _to_key_frame(X_future, self.id_col, self.time_col, panel.is_datetime)
+            got = _to_key_frame(X_future, self.id_col, self.time_col, panel)
             merged = expected.merge(got, on=[self.id_col, self.time_col], how="left", validate="one_to_one")
             absent = merged[future_names].isna().any(axis=1).to_numpy()
             if absent.any():

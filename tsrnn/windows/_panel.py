@@ -58,7 +58,8 @@ class Panel:
     id_col: str = "unique_id"
     time_col: str = "ds"
     target_col: str = "y"
-    tz: object = None  # time zone of tz-aware input: ds holds its instants as naive UTC
+    tz: object = None  # time zone of tz-aware input (see user_times)
+    tz_wall: bool = False  # with tz: ds holds local wall times (calendar data), else UTC instants
     _future: dict = field(default_factory=dict, repr=False, compare=False)  # h -> future_timestamps(h)
 
     @property
@@ -90,7 +91,7 @@ class Panel:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids, offsets, self.y[keep], None if self.X is None else self.X[keep], self.ds[keep],
                      list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col,
-                     self.tz)
+                     self.tz, self.tz_wall)
 
     def select(self, indices):
         """A new panel with the series at positions ``indices`` (in that order; copies)."""
@@ -101,7 +102,7 @@ class Panel:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids[indices], offsets, self.y[keep], None if self.X is None else self.X[keep],
                      self.ds[keep], [self.freqs[i] for i in indices], list(self.covariate_names),
-                     self.id_col, self.time_col, self.target_col, self.tz)
+                     self.id_col, self.time_col, self.target_col, self.tz, self.tz_wall)
 
     def future_timestamps(self, h):
         """The ``h`` timestamps after every series' end: ndarray of shape (n_series * h,).
@@ -124,10 +125,27 @@ class Panel:
 
     def user_times(self, ds):
         """Timestamps of this panel's representation (e.g. ``ds``, forecast times) as the
-        user gave them: back in their time zone when the input was tz-aware."""
+        user gave them: back in their time zone when the input was tz-aware.
+
+        Tz-aware input is held as naive UTC instants, or as naive local wall times when
+        every timestamp falls at one local time of day (daily or longer steps: a day
+        across a daylight-saving change is 23 or 25 hours in UTC but one step on the
+        calendar)."""
         if self.tz is None or not np.issubdtype(np.asarray(ds).dtype, np.datetime64):
             return ds
-        return pd.DatetimeIndex(ds).tz_localize("UTC").tz_convert(self.tz)
+        index = pd.DatetimeIndex(ds)
+        if self.tz_wall:  # an hour that repeats is taken in standard time, one that is skipped moves on
+            return index.tz_localize(self.tz, ambiguous=np.zeros(len(index), dtype=bool),
+                                     nonexistent="shift_forward")
+        return index.tz_localize("UTC").tz_convert(self.tz)
+
+    def key_times(self, times):
+        """A user's time column (Series) in this panel's representation, for joins."""
+        if not self.is_datetime:
+            return times.to_numpy().astype(np.int64)
+        if getattr(getattr(times, "dt", None), "tz", None) is not None:
+            times = times.dt.tz_convert(self.tz).dt.tz_localize(None) if self.tz_wall else times.dt.tz_convert(None)
+        return pd.to_datetime(times).to_numpy().astype("datetime64[ns]")
 
     def to_frame(self):
         """The panel as a long DataFrame (id, ds, y[, covariates])."""
@@ -323,11 +341,13 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         if not (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])):
             raise TypeError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
     t = df[time_col]
-    tz = None
+    tz, tz_wall = None, False
     if pd.api.types.is_datetime64_any_dtype(t):
         tz = getattr(t.dt, "tz", None)
-        if tz is not None:  # instants, as naive UTC (outputs go back to tz: Panel.user_times)
-            t = t.dt.tz_convert(None)
+        if tz is not None:  # naive wall times or UTC instants (outputs go back to tz: Panel.user_times)
+            wall = t.dt.tz_localize(None)
+            tz_wall = (wall - wall.dt.normalize()).nunique() == 1
+            t = wall if tz_wall else t.dt.tz_convert(None)
         times = _as_ns(t.to_numpy(), time_col)
     elif pd.api.types.is_integer_dtype(t):
         times = t.to_numpy().astype(np.int64)
@@ -400,11 +420,12 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
                 try:
                     ds, y = _on_grid(ds, y, f, uid, fill, gaps)
                 except ValueError as exc:
-                    if tz is None:
+                    if tz is None or tz_wall:
                         raise
-                    raise ValueError(f"{exc} (timestamps in UTC: the {time_col!r} column is in time zone {tz}, "
-                                     "whose daylight-saving changes make daily or longer steps uneven in UTC; "
-                                     f"pass local dates instead: df[{time_col!r}].dt.tz_localize(None))") from None
+                    raise ValueError(f"{exc} (timestamps compared in UTC: the {time_col!r} column is in time zone "
+                                     f"{tz} and its times of day differ, so daylight-saving changes make steps "
+                                     "uneven; for calendar data pass one time of day, or local times: "
+                                     f"df[{time_col!r}].dt.tz_localize(None))") from None
         ys.append(y[:, 0])
         xs.append(y[:, 1:])
         dss.append(ds)
@@ -428,7 +449,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     X = np.ascontiguousarray(np.concatenate(xs)) if covariates else None
     return Panel(ids=ids, offsets=offsets, y=np.ascontiguousarray(np.concatenate(ys)), X=X,
                  ds=np.concatenate(dss), freqs=freqs, covariate_names=covariates,
-                 id_col=id_col, time_col=time_col, target_col=target_col, tz=tz)
+                 id_col=id_col, time_col=time_col, target_col=target_col, tz=tz, tz_wall=tz_wall)
 
 
 _DAY_NS = 86_400 * 10**9
