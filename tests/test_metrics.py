@@ -75,3 +75,34 @@ def test_evaluate_per_series_and_aggregate():
         metrics.evaluate(cv, metrics=["mase"])
     with pytest.raises(ValueError, match="unknown metrics"):
         metrics.evaluate(cv, metrics=["r2"])
+
+
+def test_nan_is_never_scored():
+    """NaN would count as a miss (coverage), a perfect step (smape) or poison a mean."""
+    for fn in (metrics.mae, metrics.rmse, metrics.smape, metrics.mape):
+        with pytest.raises(ValueError, match="y_true has 1 NaN"):
+            fn([1.0, np.nan], [1.0, 2.0])
+        with pytest.raises(ValueError, match="y_pred has 1 NaN"):
+            fn([1.0, 2.0], [np.inf, 2.0])
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.coverage([1.0, 2.0], [0.0, np.nan], [3.0, 3.0])
+    with pytest.raises(ValueError, match="season_length must be a positive integer"):
+        metrics.mase([1.0], [1.0], [1.0, 2.0, 3.0], season_length=1.7)
+    with pytest.raises(ValueError, match="1-D"):
+        metrics.mase([1.0], [1.0], [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(ValueError, match="quantile must be in"):
+        metrics.pinball_loss([1.0], [1.0], "0.5")
+
+
+def test_evaluate_frames():
+    df = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "y": [1.0, 2.0, 3.0, 4.0], "yhat": [1.0, 2.5, 3.0, 3.0]})
+    single = metrics.evaluate(df, metrics="mae")  # one name, not its letters
+    assert list(single.columns) == ["mae"]
+    with pytest.raises(ValueError, match="no rows"):
+        metrics.evaluate(df.iloc[:0])
+    with pytest.raises(ValueError, match="named '\\(mean\\)'"):
+        metrics.evaluate(df.assign(unique_id="(mean)"))
+    with pytest.raises(ValueError, match="unpaired level"):
+        metrics.evaluate(df.assign(**{"yhat-lo-80": 0.0}), metrics=["coverage"])
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.evaluate(df.assign(y=[1.0, np.nan, 3.0, 4.0]))

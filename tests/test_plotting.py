@@ -77,3 +77,14 @@ def test_no_pyplot_and_backend_untouched():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def test_one_id_and_bad_sizes():
+    hist, fc = _frames(3)
+    fig = plot_forecast(hist, fc, ids="s1")  # one id, not its characters
+    assert len(fig.axes) == 1
+    for kw in ({"max_series": -1}, {"ncols": 0}, {"max_history": -5}):
+        with pytest.raises(ValueError, match="must be a positive integer"):
+            plot_forecast(hist, fc, **kw)
+    with pytest.raises(TypeError, match="history_df must be a long DataFrame"):
+        plot_forecast(hist["y"], fc)

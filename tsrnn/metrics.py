@@ -18,6 +18,11 @@ def _pair(y_true, y_pred):
         raise ValueError(f"y_true and y_pred must have the same shape, got {y_true.shape} and {y_pred.shape}")
     if y_true.size == 0:
         raise ValueError("metrics need at least one value")
+    for name, a in (("y_true", y_true), ("y_pred", y_pred)):
+        bad = ~np.isfinite(a)
+        if bad.any():  # a NaN step would count as a miss, a perfect forecast or poison the mean
+            raise ValueError(f"{name} has {int(bad.sum())} NaN or infinite value(s), e.g. at position "
+                             f"{int(np.flatnonzero(bad.ravel())[0])}; drop those steps first")
     return y_true, y_pred
 
 
@@ -70,7 +75,12 @@ def mase(y_true, y_pred, y_train, season_length=1):
     season_length : int, default=1
     """
     y, p = _pair(y_true, y_pred)
-    train = np.asarray(y_train, dtype=np.float64).ravel()
+    train = np.asarray(y_train, dtype=np.float64)
+    if train.ndim != 1 or not np.isfinite(train).all():
+        raise ValueError(f"y_train must be one finite series (1-D), got shape {train.shape}"
+                         + ("" if train.ndim != 1 else " with NaN or infinite values"))
+    if isinstance(season_length, bool) or not isinstance(season_length, (int, np.integer)):
+        raise ValueError(f"season_length must be a positive integer, got {season_length!r}")
     m = int(season_length)
     if m < 1 or train.size <= m:
         raise ValueError(f"mase needs a training series longer than season_length={m}, got {train.size} values")
@@ -86,7 +96,7 @@ def pinball_loss(y_true, y_quantile, quantile):
     ``mean(max(q (y - yq), (q - 1) (y - yq)))``.
     """
     y, p = _pair(y_true, y_quantile)
-    if not 0 < quantile < 1:
+    if isinstance(quantile, (bool, str)) or not isinstance(quantile, (int, float, np.number)) or not 0 < quantile < 1:
         raise ValueError(f"quantile must be in (0, 1), got {quantile}")
     d = y - p
     return float(np.mean(np.maximum(quantile * d, (quantile - 1) * d)))
@@ -100,6 +110,27 @@ def coverage(y_true, lower, upper):
 
 
 _POINT = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape}
+
+
+def _interval_levels(df, pred_col):
+    """Levels of the ``{pred_col}-lo-{level}`` / ``-hi-`` column pairs of ``df``, sorted."""
+    lo = {c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-lo-")}
+    hi = {c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-hi-")}
+    if lo != hi:
+        raise ValueError(f"interval columns come in pairs {pred_col}-lo-LEVEL / {pred_col}-hi-LEVEL; unpaired "
+                         f"level(s) {sorted(lo ^ hi)}")
+    bad = [lv for lv in lo if not _is_number(lv)]
+    if bad:
+        raise ValueError(f"interval column levels must be numbers, got {sorted(bad)}")
+    return sorted(lo, key=float)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=1,
@@ -129,7 +160,7 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     DataFrame
         One row per series (index ``id_col``), one column per metric.
     """
-    metrics = list(metrics)
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     known = set(_POINT) | {"mase", "coverage", "pinball"}
     unknown = [m for m in metrics if m not in known]
     if unknown:
@@ -139,7 +170,9 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
         raise ValueError(f"missing column(s) {missing} in the forecast frame (columns: {list(df.columns)})")
     if "mase" in metrics and train_df is None:
         raise ValueError("mase needs train_df (the training series)")
-    levels = sorted({c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-lo-")}, key=float)
+    if len(df) == 0:
+        raise ValueError("the forecast frame has no rows")
+    levels = _interval_levels(df, pred_col)
     train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
     rows = {}
     for uid, g in df.groupby(id_col, sort=True):
@@ -170,6 +203,8 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = id_col
     if agg == "mean":
+        if "(mean)" in out.index:
+            raise ValueError("a series is named '(mean)', the name of the aggregate row; pass agg=None")
         out.loc["(mean)"] = out.mean(axis=0)
     elif agg is not None:
         raise ValueError(f"agg must be 'mean' or None, got {agg!r}")

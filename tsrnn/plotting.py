@@ -5,6 +5,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["plot_forecast"]
@@ -47,6 +48,13 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
     """
     from matplotlib.figure import Figure
 
+    for name, value in (("max_series", max_series), ("ncols", ncols), ("max_history", max_history)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1):
+            raise ValueError(f"{name} must be a positive integer{' or None' if name != 'max_series' else ''}, "
+                             f"got {value!r}")
+    for name, frame in (("history_df", history_df), ("forecast_df", forecast_df)):
+        if frame is not None and not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a long DataFrame ({id_col}, {time_col}, ...), got {type(frame).__name__}")
     for name, frame, cols in (("history_df", history_df, (id_col, time_col, target_col)),
                               ("forecast_df", forecast_df, (id_col, time_col, pred_col))):
         if frame is None:
@@ -58,7 +66,7 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
     if ids is None:
         ids = all_ids[:max_series]
     else:
-        ids = list(ids)
+        ids = [ids] if isinstance(ids, str) else list(ids)
         unknown = [i for i in ids if i not in set(all_ids)]
         if unknown:
             raise ValueError(f"ids not in history_df: {unknown}")

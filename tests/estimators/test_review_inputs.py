@@ -71,3 +71,11 @@ def test_two_d_input_of_another_length_says_how_to_pass_it(data):
         reg.predict(X[:, :4, 0])
     with pytest.raises(ValueError, match="(?s)Expected 2D array.*3-D X"):
         reg.predict(X[0, :, 0])
+
+
+def test_token_and_head_options_are_checked(data):
+    X, y = data
+    with pytest.raises(ValueError, match="vocab_size is for token input"):
+        RNNRegressor(vocab_size=10, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="head_params must be a dict"):
+        RNNRegressor(head_params=["mean"], **SMALL).fit(X, y)

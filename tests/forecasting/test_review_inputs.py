@@ -101,3 +101,26 @@ def test_ragged_wide_frame_is_trimmed():
     wide = pd.DataFrame({"a": np.arange(30.0), "b": np.r_[[np.nan] * 4, np.arange(26.0)]}, index=t)
     fc = RNNForecaster(**SMALL).fit(wide).predict()
     assert sorted(fc["unique_id"].unique()) == ["a", "b"]
+
+
+def test_the_target_is_never_a_covariate():
+    df = series(x=np.arange(40.0))
+    for params in (dict(future_covariates=["y"]), dict(covariates=["y"]), dict(static_covariates=["y"])):
+        with pytest.raises(ValueError, match="target column 'y' cannot also be a covariate"):
+            RNNForecaster(**SMALL, **params).fit(df)
+    with pytest.raises(ValueError, match="must not include the id, time or target"):
+        tsrnn.windows.build_panel(df, covariates=["y"])
+
+
+def test_recursive_strategy_refuses_historical_covariates_at_fit():
+    df = series(x=np.cos(np.arange(40.0)))
+    with pytest.raises(ValueError, match="recursive' cannot use historical covariates"):
+        RNNForecaster(strategy="recursive", covariates=["x"], **SMALL).fit(df)
+    RNNForecaster(strategy="recursive", future_covariates=["x"], **SMALL).fit(df)  # known ahead: fine
+
+
+def test_predict_on_new_data_checks_static_covariates():
+    df = series(s=1.0)
+    f = RNNForecaster(static_covariates=["s"], **SMALL).fit(df)
+    with pytest.raises(ValueError, match="static covariate 's' changes within series"):
+        f.predict(df=df.assign(s=np.arange(40.0)))

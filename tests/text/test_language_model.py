@@ -143,3 +143,25 @@ def test_model_file_round_trip(lm, tmp_path):
     assert loaded.perplexity(TEXT[:100]) == lm.perplexity(TEXT[:100])
     with pytest.raises(FileExistsError):
         lm.save(tmp_path / "lm.tsrnn")
+
+
+def test_vocabularies_with_nul_characters_survive_model_files(tmp_path):
+    """numpy str arrays drop trailing NULs: the vocabulary is stored as code points."""
+    import tsrnn
+    from tsrnn.text import RNNLanguageModel
+
+    char = RNNLanguageModel(level="char", hidden_size=8, max_epochs=1, random_state=0).fit(["ab\x00cd"] * 5)
+    char.save(tmp_path / "c.tsrnn")
+    again = tsrnn.load(tmp_path / "c.tsrnn")
+    assert again.tokenizer_.vocab_ == char.tokenizer_.vocab_
+    assert again.perplexity("ab\x00cd") == char.perplexity("ab\x00cd")
+    word = RNNLanguageModel(level="word", hidden_size=8, max_epochs=1, random_state=0).fit(["a a\x00 b", "a b a\x00"] * 3)
+    word.save(tmp_path / "w.tsrnn")
+    assert tsrnn.load(tmp_path / "w.tsrnn").tokenizer_.vocab_ == word.tokenizer_.vocab_
+
+
+def test_a_vocabulary_of_specials_only_is_refused():
+    from tsrnn.text import RNNLanguageModel
+
+    with pytest.raises(ValueError, match="no token occurs min_freq=100 times"):
+        RNNLanguageModel(min_freq=100).fit("abcabc")

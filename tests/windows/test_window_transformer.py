@@ -44,10 +44,14 @@ def test_bad_sizes_and_short_series_are_named():
     df = make_random_walk_panel(2, 5, random_state=0)
     with pytest.raises(ValueError, match="input_size must be a positive integer"):
         WindowTransformer(input_size=0).fit(df)
-    with pytest.raises(ValueError, match="shorter than input_size=9"):
+    with pytest.raises(ValueError, match="shorter than the 9 observations needed: 'rw_0' \\(5\\)"):
         WindowTransformer(input_size=9, last_only=True).fit_transform(df)
-    with pytest.raises(ValueError, match="no series has the input_size \\+ horizon = 7"):
+    # a series too short for one window is named (it used to be dropped without a word)
+    with pytest.raises(ValueError, match="shorter than the 7 observations needed: 'rw_0' \\(5\\), 'rw_1'"):
         make_windows(df, input_size=5, horizon=2)
+    with pytest.raises(ValueError, match="floating-point"):
+        make_windows(df, input_size=2, horizon=1, dtype="int8")
+    WindowTransformer(input_size=2, dtype=np.float32).fit_transform(df)  # a numpy dtype, not only its name
     with pytest.raises(ValueError, match="missing required column"):
         WindowTransformer(input_size=2).fit_transform(pd.DataFrame({"a": [1.0]}))
 

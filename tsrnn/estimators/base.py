@@ -168,6 +168,8 @@ class BaseRNN(EstimatorBase):
         check_positive_int("output_length", self.output_length, allow_none=True)
         check_positive_int("embedding_dim", self.embedding_dim, allow_none=True)
         check_positive_int("vocab_size", self.vocab_size, allow_none=True)
+        if self.vocab_size is not None and self.embedding_dim is None:
+            raise ValueError("vocab_size is for token input, which needs embedding_dim too (X then holds token ids)")
         if self.padding_idx is not None:
             if isinstance(self.padding_idx, bool) or not isinstance(self.padding_idx, numbers.Integral) or self.padding_idx < 0:
                 raise ValueError(f"padding_idx must be a non-negative integer or None, got {self.padding_idx!r}")
@@ -183,6 +185,8 @@ class BaseRNN(EstimatorBase):
             check_float("clip_norm", self.clip_norm, low=0, low_open=True)
         resolve_n_jobs(self.n_jobs)
         self._dtype = resolve_dtype(self.dtype)
+        if not (self.head_params is None or isinstance(self.head_params, dict)):
+            raise ValueError(f"head_params must be a dict of head options or None, got {self.head_params!r:.60}")
         head = get_head(self.head, self._head_options())
         return head
 

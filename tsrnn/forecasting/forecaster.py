@@ -563,6 +563,18 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             if self.strategy == "encoder_decoder":
                 raise ValueError("quantile_levels is not supported with strategy='encoder_decoder'")
         known = self._known_names()
+        if isinstance(self.covariates, str) and self.covariates != "auto":
+            raise ValueError(f"covariates must be 'auto', None or a list of column names, got {self.covariates!r} "
+                             f"(a single column: [{self.covariates!r}])")
+        listed = list(known) + (list(self.covariates) if isinstance(self.covariates, (list, tuple)) else [])
+        if self.target_col in listed:
+            raise ValueError(f"the target column {self.target_col!r} cannot also be a covariate (as a future "
+                             "covariate it would hand the network the values it forecasts)")
+        if (self.strategy == "recursive" and self.horizon > 1 and self.covariates not in (None, "auto")
+                and len(self.covariates)):
+            raise ValueError("strategy='recursive' cannot use historical covariates: their values past the first "
+                             "forecast step are unknown; use strategy='direct' or 'encoder_decoder', or give "
+                             "them as future_covariates when they are known ahead")
         if len(set(known)) != len(known):
             raise ValueError(f"a column is listed twice in future_covariates/static_covariates: {known}")
         if isinstance(self.covariates, (list, tuple)) and set(self.covariates) & set(known):
@@ -1101,6 +1113,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         else:
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_ + sum(self._lags()), "prediction")
+            self._check_static(panel)
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
         panel.future_timestamps(h)  # memoised for _frame; timestamps past year 2262 fail before the network runs
         hist, cov_hist, known, history = self._last_windows(panel, X_future, h)

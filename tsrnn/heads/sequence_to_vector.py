@@ -68,7 +68,9 @@ class LastStepHead(Head):
         return self.out.forward(np.ascontiguousarray(feats))
 
     def predicts_serially(self, batch_size):
-        return batch_size <= SERIAL_MAX_BATCH and not _device.use_cuda(self.rnn.device, batch_size)
+        # a subclass that changes forward (a plugin head) predicts through it, never the fused kernels
+        return (type(self).forward is LastStepHead.forward and batch_size <= SERIAL_MAX_BATCH
+                and not _device.use_cuda(self.rnn.device, batch_size))
 
     def predict(self, X, lengths):
         if not (self.predicts_serially(X.shape[0]) and X.dtype == self.rnn.dtype and X.ndim == 3):

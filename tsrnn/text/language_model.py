@@ -219,14 +219,18 @@ class RNNLanguageModel(EstimatorBase):
                   for k, v in params.items()}
         state = {"params": params, "fitted": {"loss_curve_": [float(v) for v in self.loss_curve_],
                                               "n_iter_": int(self.n_iter_)}}
-        vocab = np.array(self.tokenizer_.vocab_[len(SPECIALS):], dtype=str)
-        return state, {"network.flat_params": self.network_.flat_params, "tokenizer.vocab": vocab}
+        # tokens as code points + offsets: a numpy str array drops trailing NUL characters
+        tokens = self.tokenizer_.vocab_[len(SPECIALS):]
+        codes = np.array([ord(c) for t in tokens for c in t], dtype=np.uint32)
+        offsets = np.cumsum([0] + [len(t) for t in tokens]).astype(np.int64)
+        return state, {"network.flat_params": self.network_.flat_params, "tokenizer.codepoints": codes,
+                       "tokenizer.offsets": offsets}
 
     @classmethod
     def _from_state(cls, state, arrays):
         lm = cls(**state["params"])
         dtype = lm._check_params()
-        vocab = [str(t) for t in arrays["tokenizer.vocab"]]
+        vocab = _vocab_from_arrays(arrays)
         lm.tokenizer_ = Tokenizer.from_vocab(list(SPECIALS) + vocab, level=lm.level, lowercase=lm.lowercase,
                                              min_freq=lm.min_freq, max_vocab=lm.max_vocab, specials=SPECIALS)
         lm._eos = lm.tokenizer_.token_to_id_["<eos>"]
@@ -384,3 +388,16 @@ class RNNLanguageModel(EstimatorBase):
         check_is_fitted(self, "network_")
         total, count = self._nll(texts)
         return -total / count
+
+
+def _vocab_from_arrays(arrays):
+    """The tokens of a model file: code points + offsets (or, in older files, a str array)."""
+    if "tokenizer.codepoints" not in arrays:
+        return [str(t) for t in arrays["tokenizer.vocab"]]
+    codes, offsets = arrays["tokenizer.codepoints"], arrays.get("tokenizer.offsets")
+    if (offsets is None or codes.ndim != 1 or codes.dtype.kind not in "iu" or offsets.ndim != 1
+            or offsets.dtype.kind not in "iu" or offsets.size < 1 or offsets[0] != 0 or offsets[-1] != codes.size
+            or (np.diff(offsets) < 1).any() or (codes > 0x10FFFF).any()):
+        raise ValueError("tokenizer.codepoints / tokenizer.offsets do not hold a vocabulary")
+    text = "".join(map(chr, codes.tolist()))
+    return [text[a:b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]

@@ -92,6 +92,9 @@ class Tokenizer:
                         key=lambda tok: (-counts[tok], tok))
         if self.max_vocab is not None:
             tokens = tokens[: self.max_vocab]
+        if not tokens:
+            raise ValueError(f"no token occurs min_freq={self.min_freq} times (the most frequent occurs "
+                             f"{max(counts.values())} times): the vocabulary would hold only {list(specials)}")
         self.vocab_ = specials + tokens
         self.token_to_id_ = {tok: i for i, tok in enumerate(self.vocab_)}
         self.pad_id_ = self.token_to_id_["<pad>"]

@@ -49,7 +49,11 @@ def make_windows(df, input_size, horizon=1, stride=1, covariates=None, id_col="u
     index : DataFrame of shape (n_windows, 2)
         ``id_col`` and ``"cutoff"`` (timestamp of each window's last input).
     """
-    panel = build_panel(df, id_col, time_col, target_col, covariates=covariates, min_length=1)
+    if np.dtype(dtype).kind != "f":
+        raise ValueError(f"dtype must be a floating-point type (e.g. float64, float32), got {np.dtype(dtype).name}")
+    window_starts(np.array([0, 1]), input_size, horizon, stride)  # validates the sizes first
+    # a series too short for one window is an error naming it, as in RNNForecaster.fit
+    panel = build_panel(df, id_col, time_col, target_col, covariates=covariates, min_length=input_size + horizon)
     starts, sid = _panel_windows(panel, input_size, horizon, stride, last_only=False)
     if starts.size == 0:
         raise ValueError(f"no series has the input_size + horizon = {input_size + horizon} observations a window needs")

@@ -332,6 +332,8 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         raise ValueError(f"covariates must be 'auto' or a list of column names, got {covariates!r} "
                          f"(a single column: [{covariates!r}])")
     covariates = list(covariates or [])
+    if target_col in covariates or id_col in covariates or time_col in covariates:
+        raise ValueError(f"covariates {covariates} must not include the id, time or target column")
     absent = [c for c in covariates if c not in df.columns]
     if absent:
         raise ValueError(f"covariate column(s) {absent} are not in the frame (columns: {list(df.columns)})")

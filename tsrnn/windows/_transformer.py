@@ -56,13 +56,20 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
 
     def _check(self):
         window_starts(np.array([0, 1]), self.input_size, self.horizon, self.stride)  # validates the sizes
-        if self.dtype not in ("float64", "float32"):
+        try:
+            name = np.dtype(self.dtype).name
+        except TypeError:
+            name = None
+        if name not in ("float64", "float32"):
             raise ValueError(f"dtype={self.dtype!r} is not supported; choose 'float64' or 'float32'")
 
     def transform(self, X):
         """Input windows of ``X``: ndarray of shape (n_windows, input_size, 1 + n_covariates)."""
         self._check()
-        panel = build_panel(X, self.id_col, self.time_col, self.target_col, covariates=self.covariates, min_length=1)
+        # training windows need input_size + horizon observations per series; a shorter one is named
+        need = self.input_size + (0 if self.last_only else self.horizon)
+        panel = build_panel(X, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
+                            min_length=need)
         starts, sid = _panel_windows(panel, self.input_size, self.horizon, self.stride, self.last_only)
         if starts.size == 0:
             raise ValueError(f"no series has the {self.input_size + self.horizon} observations a window needs")
