@@ -128,3 +128,13 @@ def test_forecaster_is_the_last_step_of_a_pipeline():
     assert len(pred) == 4 and pred["ds"].iloc[0] == ds[-1] + pd.Timedelta(days=1)
     assert list(CalendarFeatures(["month"]).fit(df).get_feature_names_out()) == [
         "unique_id", "ds", "y", "month_sin", "month_cos"]
+
+
+def test_calendar_features_never_overwrite_a_column():
+    import pandas as pd
+
+    from tsrnn.forecasting.calendar import calendar_features
+
+    df = pd.DataFrame({"ds": pd.date_range("2000-01-01", periods=3, freq="MS"), "month_sin": [7.0, 8.0, 9.0]})
+    with pytest.raises(ValueError, match="already has column\\(s\\) \\['month_sin'\\]"):
+        calendar_features(df, ["month"])

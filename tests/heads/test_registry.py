@@ -63,3 +63,12 @@ def test_a_subclass_of_the_last_head_predicts_through_its_own_forward():
         np.testing.assert_allclose(model.predict(X[:3]), model.predict(X)[:3], rtol=1e-5)
     finally:
         HEADS.pop("shifted_for_test", None)
+
+
+def test_built_in_heads_are_not_replaced():
+    class Mine(LastStepHead):
+        pass
+
+    with pytest.raises(ValueError, match="'last' is a built-in head"):
+        register("last")(Mine)
+    assert HEADS["last"] is LastStepHead

@@ -64,6 +64,10 @@ def calendar_features(df, features=("month", "dayofweek"), time_col="ds", encodi
         raise ValueError(f"unknown calendar feature(s) {unknown}; choose from {list(CALENDAR_FEATURES)}")
     if encoding not in ("cyclic", "ordinal"):
         raise ValueError(f"encoding={encoding!r} is not supported; choose 'cyclic' or 'ordinal'")
+    taken = [c for c in calendar_feature_names(features, encoding) if c in df.columns]
+    if taken:
+        raise ValueError(f"the frame already has column(s) {taken}, which calendar_features would overwrite; "
+                         "drop or rename them")
     t = pd.DatetimeIndex(df[time_col])
     out = df.copy()
     for name in features:

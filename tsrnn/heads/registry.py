@@ -5,6 +5,7 @@ import importlib.metadata
 from .base import Head
 
 HEADS = {}
+BUILTIN_HEADS = frozenset({"last", "sequence", "vec2seq", "encoder_decoder"})  # never replaced by a plugin
 ENTRY_POINT_GROUP = "tsrnn.heads"
 
 
@@ -21,6 +22,8 @@ def register(name):
     def decorator(cls):
         if not (isinstance(cls, type) and issubclass(cls, Head)):
             raise TypeError(f"register({name!r}) expects a Head subclass, got {cls!r}")
+        if name in BUILTIN_HEADS and name in HEADS and HEADS[name] is not cls:
+            raise ValueError(f"{name!r} is a built-in head; register yours under another name")
         HEADS[name] = cls
         cls.name = name
         return cls
