@@ -124,3 +124,19 @@ def test_predict_on_new_data_checks_static_covariates():
     f = RNNForecaster(static_covariates=["s"], **SMALL).fit(df)
     with pytest.raises(ValueError, match="static covariate 's' changes within series"):
         f.predict(df=df.assign(s=np.arange(40.0)))
+
+
+def test_new_series_must_step_like_the_training_series():
+    f = RNNForecaster(**SMALL).fit(series(freq="MS"))
+    daily = series(freq="D").assign(unique_id="b")
+    with pytest.raises(ValueError, match="trained on series of frequency MS; series 'b' \\(D\\) step otherwise"):
+        f.predict(df=daily)
+    assert len(f.predict(df=series(freq="MS").assign(unique_id="c"))) == 3
+
+
+def test_levels_in_percent():
+    f = RNNForecaster(**SMALL).fit(series())
+    with pytest.raises(ValueError, match="for 80% pass 80"):
+        f.predict(level=[0.8])
+    with pytest.raises(ValueError, match="twice"):
+        f.predict(level=[80, 80.0])

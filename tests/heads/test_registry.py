@@ -72,3 +72,28 @@ def test_built_in_heads_are_not_replaced():
     with pytest.raises(ValueError, match="'last' is a built-in head"):
         register("last")(Mine)
     assert HEADS["last"] is LastStepHead
+
+
+def test_a_broken_plugin_head_is_named():
+    import numpy as np
+
+    from tsrnn import RNNRegressor
+    from tsrnn.heads import Head
+
+    X = np.random.default_rng(0).normal(size=(8, 5, 1))
+
+    @register("broken_for_test")
+    class Broken(Head):
+        name = "broken_for_test"
+
+        def build(self, spec):
+            return None
+
+    try:
+        with pytest.raises(TypeError, match="head 'broken_for_test': build\\(spec\\) must return the list"):
+            RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])
+        Broken.build = lambda self, spec: []
+        with pytest.raises(NotImplementedError, match="head 'broken_for_test' \\(Broken\\) must implement forward"):
+            RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])
+    finally:
+        HEADS.pop("broken_for_test", None)

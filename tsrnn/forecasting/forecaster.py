@@ -164,6 +164,11 @@ def _fit_local_model(template, panel, input_size, seed, max_steps):
     return model
 
 
+def _freq_label(freq):
+    """A series frequency as text: a pandas alias ("MS", "D") or an integer step."""
+    return getattr(freq, "freqstr", None) or str(freq)
+
+
 def _check_levels(level):
     if level is None:
         return []
@@ -171,6 +176,11 @@ def _check_levels(level):
     for lv in levels:
         if isinstance(lv, bool) or not isinstance(lv, numbers.Real) or not 0 < lv < 100:
             raise ValueError(f"level must be percentages in (0, 100), got {lv!r}")
+        if lv < 1:  # 0.8 for 80%: a 0.8% interval is almost surely not what was meant
+            raise ValueError(f"level is in percent: got {lv!r}, which would be a {lv}% interval; for "
+                             f"{lv * 100:g}% pass {lv * 100:g}")
+    if len(set(float(lv) for lv in levels)) != len(levels):
+        raise ValueError(f"level lists a level twice: {levels}")
     return levels
 
 
@@ -621,6 +631,17 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             varying = lo != hi
             if varying.any():
                 raise ValueError(f"static covariate {name!r} changes within series {_listing(panel.ids[varying])}")
+
+    def _check_frequencies(self, panel):
+        """New series must step like the training series when those share one frequency
+        (a network trained on months reads days as months without a word)."""
+        trained = {_freq_label(f) for f in self.panel_.freqs}
+        if len(trained) != 1:
+            return
+        other = [(uid, _freq_label(f)) for uid, f in zip(panel.ids, panel.freqs) if _freq_label(f) not in trained]
+        if other:
+            raise ValueError(f"the model was trained on series of frequency {trained.pop()}; series "
+                             + _listing([f"{uid!r} ({label})" for uid, label in other]) + " step otherwise")
 
     def _check_learned_levels(self, levels):
         if self.quantile_levels is None or not levels:
@@ -1114,6 +1135,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             panel = self._panel(df, 1)
             self._check_df_length(panel, self.input_size_ + sum(self._lags()), "prediction")
             self._check_static(panel)
+            self._check_frequencies(panel)
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
         panel.future_timestamps(h)  # memoised for _frame; timestamps past year 2262 fail before the network runs
         hist, cov_hist, known, history = self._last_windows(panel, X_future, h)

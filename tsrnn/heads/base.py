@@ -120,7 +120,7 @@ class Head:
     def build(self, spec):
         """Create the components for ``spec`` and return them as a list (each with
         ``n_params``, ``flat_params``, ``bind``, ``reset_parameters``)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"head {self.name!r} ({type(self).__name__}) must implement build(spec)")
 
     def forward(self, X, lengths, y=None, training=False):
         """Outputs for a batch.
@@ -138,7 +138,8 @@ class Head:
         -------
         out : ndarray of shape (n, k) or (n, T_out, k)
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"head {self.name!r} ({type(self).__name__}) must implement forward(X, lengths, "
+                                  "y=None, training=False)")
 
     def backward(self, dout):
         """Write the gradient of the loss w.r.t. every parameter into ``flat_grad``.
@@ -153,7 +154,7 @@ class Head:
             Gradient w.r.t. the input (needed to train an embedding below the head; a
             head that returns None cannot take token input).
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"head {self.name!r} ({type(self).__name__}) must implement backward(dout)")
 
     # -- defaults --------------------------------------------------------------------
     def initialize(self, spec):
@@ -166,7 +167,19 @@ class Head:
         callers go through :meth:`embed` and :meth:`backward_embedding`.
         """
         self.spec = spec
-        self.components = list(self.build(spec))
+        for attr, allowed in (("input_kind", ("sequence", "vector")), ("output_kind", ("sequence", "vector"))):
+            if getattr(self, attr) not in allowed:
+                raise ValueError(f"head {self.name!r}: {attr}={getattr(self, attr)!r}; it must be one of {allowed}")
+        built = self.build(spec)
+        try:
+            self.components = list(built)
+        except TypeError:
+            raise TypeError(f"head {self.name!r}: build(spec) must return the list of its components, got "
+                            f"{type(built).__name__}") from None
+        bad = [c for c in self.components if not all(hasattr(c, a) for a in ("n_params", "bind", "reset_parameters"))]
+        if bad:
+            raise TypeError(f"head {self.name!r}: build(spec) returned {type(bad[0]).__name__}, not a component "
+                            "(e.g. tsrnn.nn.Recurrent or Dense, with n_params, bind and reset_parameters)")
         self.embedding = None
         if spec.embedding_dim is not None:
             if self.input_kind != "sequence":
