@@ -140,3 +140,10 @@ def test_levels_in_percent():
         f.predict(level=[0.8])
     with pytest.raises(ValueError, match="twice"):
         f.predict(level=[80, 80.0])
+
+
+def test_other_anchors_of_one_frequency_are_accepted():
+    f = RNNForecaster(**SMALL).fit(series(freq="W-SUN"))
+    assert len(f.predict(df=series(freq="W-MON").assign(unique_id="b"))) == 3
+    g = RNNForecaster(**SMALL).fit(series(freq="MS"))
+    assert len(g.predict(df=series(freq="ME").assign(unique_id="b"))) == 3

@@ -169,6 +169,15 @@ def _freq_label(freq):
     return getattr(freq, "freqstr", None) or str(freq)
 
 
+def _nominal_step(freq):
+    """About how long one step of ``freq`` is: days (one step after a first one from a
+    fixed date, so anchors do not count), or the integer step of integer timestamps."""
+    if freq is None or isinstance(freq, (int, np.integer)):
+        return float(freq or 1)
+    first = pd.Timestamp("2001-01-01") + freq
+    return ((first + freq) - first) / pd.Timedelta(days=1)
+
+
 def _check_levels(level):
     if level is None:
         return []
@@ -635,13 +644,16 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     def _check_frequencies(self, panel):
         """New series must step like the training series when those share one frequency
         (a network trained on months reads days as months without a word)."""
-        trained = {_freq_label(f) for f in self.panel_.freqs}
-        if len(trained) != 1:
+        steps = {_nominal_step(f) for f in self.panel_.freqs}
+        if len(steps) != 1:
             return
-        other = [(uid, _freq_label(f)) for uid, f in zip(panel.ids, panel.freqs) if _freq_label(f) not in trained]
+        step = steps.pop()
+        other = [(uid, f) for uid, f in zip(panel.ids, panel.freqs)
+                 if not (step * 0.8 <= _nominal_step(f) <= step * 1.25)]  # W-SUN ~ W-MON, MS ~ ME
         if other:
-            raise ValueError(f"the model was trained on series of frequency {trained.pop()}; series "
-                             + _listing([f"{uid!r} ({label})" for uid, label in other]) + " step otherwise")
+            raise ValueError(f"the model was trained on series of frequency {_freq_label(self.panel_.freqs[0])}; "
+                             "series " + _listing([f"{uid!r} ({_freq_label(f)})" for uid, f in other])
+                             + " step otherwise")
 
     def _check_learned_levels(self, levels):
         if self.quantile_levels is None or not levels:
