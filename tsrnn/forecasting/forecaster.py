@@ -644,14 +644,17 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     def _check_frequencies(self, panel):
         """New series must step like the training series when those share one frequency
         (a network trained on months reads days as months without a word)."""
-        steps = {_nominal_step(f) for f in self.panel_.freqs}
+        trained = self.__dict__.get("panel_")
+        if trained is None:  # shipped without its training series (tsrnn.distributed): nothing to compare
+            return
+        steps = {_nominal_step(f) for f in trained.freqs}
         if len(steps) != 1:
             return
         step = steps.pop()
         other = [(uid, f) for uid, f in zip(panel.ids, panel.freqs)
                  if not (step * 0.8 <= _nominal_step(f) <= step * 1.25)]  # W-SUN ~ W-MON, MS ~ ME
         if other:
-            raise ValueError(f"the model was trained on series of frequency {_freq_label(self.panel_.freqs[0])}; "
+            raise ValueError(f"the model was trained on series of frequency {_freq_label(trained.freqs[0])}; "
                              "series " + _listing([f"{uid!r} ({_freq_label(f)})" for uid, f in other])
                              + " step otherwise")
 
