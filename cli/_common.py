@@ -16,6 +16,7 @@ class UsageError(Exception):
 # out.xlsx must not silently hold CSV text).
 CSV_SUFFIXES = ("", ".csv", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES
 STDOUT = "-"
 
 
@@ -59,7 +60,7 @@ def write_frame(path, frame, force):
         sys.stdout.write(frame.to_csv(index=False))
         sys.stdout.flush()
         return
-    path = check_output_path(path, force, CSV_SUFFIXES + PARQUET_SUFFIXES)
+    path = check_output_path(path, force, TABLE_SUFFIXES)
     if path.suffix.lower() in PARQUET_SUFFIXES:
         buffer = io.BytesIO()
         try:
@@ -70,5 +71,3 @@ def write_frame(path, frame, force):
     else:
         atomic_write_bytes(path, frame.to_csv(index=False).encode(), overwrite=True)
 
-
-TABLE_SUFFIXES = CSV_SUFFIXES + PARQUET_SUFFIXES

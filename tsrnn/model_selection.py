@@ -95,7 +95,7 @@ def forecast_score(forecaster, X):
     missing = [c for c in (id_col, time_col, target_col) if c not in X.columns]
     if missing:
         raise ValueError(f"score needs the test rows with column(s) {missing}")
-    actual = pd.to_numeric(X[target_col], errors="coerce") if X[target_col].dtype == object else X[target_col]
+    actual = X[target_col]
     if not pd.api.types.is_numeric_dtype(actual) or not np.isfinite(actual.to_numpy(np.float64)).all():
         raise ValueError(f"score needs finite numeric {target_col!r} values in the test rows (NaN, infinite or "
                          "non-numeric values found)")

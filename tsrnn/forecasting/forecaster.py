@@ -19,7 +19,7 @@ from ..nn.losses import PinballLoss
 from ..nn._device import check_device, use_cuda
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
-from ..windows._panel import _listing
+from ..windows._panel import _freq_name, _listing
 from . import _transforms
 from ._intervals import _interval_scale, conformal_quantiles
 from ._persistence import ForecasterPersistence
@@ -162,11 +162,6 @@ def _fit_local_model(template, panel, input_size, seed, max_steps):
     model._fit_panel(panel, input_size)
     del model.panel_  # the parent keeps the data; the local model ships as its networks only
     return model
-
-
-def _freq_label(freq):
-    """A series frequency as text: a pandas alias ("MS", "D") or an integer step."""
-    return getattr(freq, "freqstr", None) or str(freq)
 
 
 def _nominal_step(freq):
@@ -647,15 +642,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         trained = self.__dict__.get("panel_")
         if trained is None:  # shipped without its training series (tsrnn.distributed): nothing to compare
             return
-        steps = {_nominal_step(f) for f in trained.freqs}
+        steps = {_nominal_step(f) for f in set(trained.freqs)}  # few distinct offsets, many series
         if len(steps) != 1:
             return
         step = steps.pop()
-        other = [(uid, f) for uid, f in zip(panel.ids, panel.freqs)
-                 if not (step * 0.8 <= _nominal_step(f) <= step * 1.25)]  # W-SUN ~ W-MON, MS ~ ME
+        fits = {f: step * 0.8 <= _nominal_step(f) <= step * 1.25 for f in set(panel.freqs)}  # W-SUN ~ W-MON
+        other = [(uid, f) for uid, f in zip(panel.ids, panel.freqs) if not fits[f]]
         if other:
-            raise ValueError(f"the model was trained on series of frequency {_freq_label(trained.freqs[0])}; "
-                             "series " + _listing([f"{uid!r} ({_freq_label(f)})" for uid, f in other])
+            raise ValueError(f"the model was trained on series of frequency {_freq_name(trained.freqs[0])}; "
+                             "series " + _listing([f"{uid!r} ({_freq_name(f)})" for uid, f in other])
                              + " step otherwise")
 
     def _check_learned_levels(self, levels):
