@@ -15,6 +15,7 @@ _LAZY = {
     "RNNForecaster": "tsrnn.forecasting",
     "RNNLanguageModel": "tsrnn.text",
     "TrainingDivergedError": "tsrnn.exceptions",
+    "DataScaleWarning": "tsrnn.exceptions",
 }
 
 __all__ = ["__version__", "load", *_LAZY]

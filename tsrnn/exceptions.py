@@ -15,3 +15,11 @@ class DeviceUnavailableError(RuntimeError, ValueError):
     A RuntimeError (the environment lacks something) and a ValueError (estimators raise
     ValueError for parameters they cannot honour in ``fit``).
     """
+
+
+class DataScaleWarning(UserWarning):
+    """Inputs far from unit scale: recurrent cells saturate and learn little.
+
+    Raised by the estimators' ``fit`` when a feature of X exceeds 10 in absolute value;
+    standardise X (the forecaster scales its windows itself and never warns).
+    """

@@ -138,3 +138,61 @@ def test_calendar_features_never_overwrite_a_column():
     df = pd.DataFrame({"ds": pd.date_range("2000-01-01", periods=3, freq="MS"), "month_sin": [7.0, 8.0, 9.0]})
     with pytest.raises(ValueError, match="already has column\\(s\\) \\['month_sin'\\]"):
         calendar_features(df, ["month"])
+
+
+def _daily_panel(length=120):
+    rng = np.random.default_rng(3)
+    frames = []
+    for uid in ("a", "b"):
+        ds = pd.date_range("2023-01-02", periods=length, freq="D")
+        weekly = np.where(ds.day_of_week >= 5, 5.0, 0.0)  # weekends are high
+        frames.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": 10 + weekly + 0.3 * rng.normal(size=length),
+                                    "promo": rng.integers(0, 2, length).astype(float)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_calendar_parameter_equals_the_same_features_given_as_future_covariates():
+    """calendar=[...] computes exactly the columns a user would pass with X_future."""
+    df = _daily_panel()
+    kw = dict(horizon=7, input_size=14, hidden_size=8, max_steps=30, n_models=1, random_state=0)
+    auto = RNNForecaster(calendar=["dayofweek"], **kw).fit(df[["unique_id", "ds", "y"]])
+    names = calendar_feature_names(["dayofweek"])
+    manual = RNNForecaster(future_covariates=names, **kw).fit(calendar_features(df, ["dayofweek"]))
+    future = calendar_features(manual.make_future_frame(), ["dayofweek"])
+    pd.testing.assert_frame_equal(auto.predict(level=[80]), manual.predict(X_future=future, level=[80]))
+    cv_auto = auto.cross_validation(df[["unique_id", "ds", "y"]], n_windows=2)
+    cv_manual = manual.cross_validation(calendar_features(df, ["dayofweek"]), n_windows=2)
+    pd.testing.assert_frame_equal(cv_auto, cv_manual)
+    # with a listed future covariate too: X_future carries only the listed one
+    both = RNNForecaster(calendar=["dayofweek"], future_covariates=["promo"], **kw).fit(df)
+    fut = both.make_future_frame().assign(promo=1.0)
+    assert both._known_names() == ["promo", "dayofweek_sin", "dayofweek_cos"]
+    assert len(both.predict(X_future=fut)) == 14
+
+
+def test_calendar_features_are_local_time_for_tz_aware_data():
+    ds = pd.date_range("2024-03-30", periods=96, freq="h", tz="Europe/Berlin")
+    df = pd.DataFrame({"unique_id": "s", "ds": ds, "y": np.sin(2 * np.pi * ds.hour / 24)})
+    model = RNNForecaster(horizon=6, input_size=12, calendar=["hour"], hidden_size=4, max_steps=2, n_models=1,
+                          random_state=0).fit(df)
+    hours = np.asarray(pd.DatetimeIndex(df["ds"]).hour)
+    X = model.panel_.X[:, model.panel_.covariate_names.index("hour_sin")]
+    np.testing.assert_allclose(X, np.sin(2 * np.pi * hours / 24), atol=1e-12)
+
+
+@pytest.mark.parametrize("calendar, match", [
+    ("month", r"calendar must be a list .*one feature: \['month'\]"),
+    (["moon"], r"unknown calendar feature\(s\) \['moon'\]"),
+    (["month", "month"], "listed twice"),
+])
+def test_bad_calendar_parameters_are_named(calendar, match):
+    with pytest.raises(ValueError, match=match):
+        RNNForecaster(horizon=2, calendar=calendar).fit(_daily_panel())
+
+
+def test_calendar_needs_datetimes_and_its_own_columns():
+    df = _daily_panel()
+    with pytest.raises(TypeError, match="needs datetime timestamps"):
+        RNNForecaster(horizon=2, calendar=["month"]).fit(df.assign(ds=df.groupby("unique_id").cumcount()))
+    with pytest.raises(ValueError, match=r"already has column\(s\) \['month_sin', 'month_cos'\]"):
+        RNNForecaster(horizon=2, calendar=["month"], covariates="auto").fit(calendar_features(df, ["month"]))

@@ -147,3 +147,39 @@ def test_other_anchors_of_one_frequency_are_accepted():
     assert len(f.predict(df=series(freq="W-MON").assign(unique_id="b"))) == 3
     g = RNNForecaster(**SMALL).fit(series(freq="MS"))
     assert len(g.predict(df=series(freq="ME").assign(unique_id="b"))) == 3
+
+
+def test_recursive_strategy_refuses_historical_covariates_found_by_auto():
+    """covariates='auto' resolves its columns from the frame: the recursive strategy is
+    refused at fit (and in cross_validation), not left to fail at every predict."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000", periods=40, freq="D"),
+                       "y": rng.normal(size=40), "x": rng.normal(size=40)})
+    model = RNNForecaster(horizon=4, input_size=8, strategy="recursive", covariates="auto", hidden_size=4,
+                          max_steps=2, n_models=1)
+    with pytest.raises(ValueError, match=r"covariates='auto' found historical covariate column\(s\) \['x'\]"):
+        model.fit(df)
+    assert not hasattr(model, "covariate_names_")
+    with pytest.raises(ValueError, match="found historical covariate"):
+        model.cross_validation(df, n_windows=2)
+    model.fit(df[["unique_id", "ds", "y"]])  # without the column it fits
+
+
+@pytest.mark.parametrize("ids", [[1, 2], [1.5, 2.5], ["a", "b"], [1, "b"]])
+def test_object_ids_round_trip_through_model_files(tmp_path, ids):
+    rng = np.random.default_rng(0)
+    df = pd.concat([pd.DataFrame({"unique_id": [uid] * 30, "ds": pd.date_range("2000", periods=30, freq="D"),
+                                  "y": 10 + rng.normal(size=30)}) for uid in ids], ignore_index=True)
+    df["unique_id"] = df["unique_id"].astype(object)
+    model = RNNForecaster(horizon=3, input_size=6, local=True, hidden_size=4, max_steps=2, n_models=1,
+                          random_state=0).fit(df)
+    path = tmp_path / "m.tsrnn"
+    if len({type(v) for v in ids}) > 1:
+        with pytest.warns(UserWarning, match="mixed types are stored as strings"):
+            model.save(path)
+        assert tsrnn.load(path).predict()["unique_id"].unique().tolist() == [str(v) for v in ids]
+        return
+    model.save(path)
+    loaded = tsrnn.load(path)
+    assert loaded.predict()["unique_id"].unique().tolist() == ids
+    pd.testing.assert_frame_equal(loaded.predict(df=df), model.predict(df=df))

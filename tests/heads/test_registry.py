@@ -97,3 +97,29 @@ def test_a_broken_plugin_head_is_named():
             RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])
     finally:
         HEADS.pop("broken_for_test", None)
+
+
+@pytest.mark.parametrize("estimator", ["RNNRegressor", "RNNClassifier"])
+def test_a_plugin_head_returning_the_wrong_shape_is_named(estimator):
+    """The loss would report a wrong *target* shape; the head is what is wrong."""
+    import numpy as np
+
+    import tsrnn
+
+    @register("doubled_for_test")
+    class Doubled(LastStepHead):
+        name = "doubled_for_test"
+
+        def forward(self, X, lengths, y=None, training=False):
+            out = super().forward(X, lengths, y, training)
+            return np.concatenate([out, out], axis=1)
+
+    X = np.random.default_rng(0).normal(size=(12, 5, 1))
+    y = (X[:, -1, 0] > 0).astype(int)
+    try:
+        model = getattr(tsrnn, estimator)(head="doubled_for_test", hidden_size=4, max_epochs=1)
+        with pytest.raises(ValueError, match=r"head 'doubled_for_test' \(.*Doubled\) returned outputs of shape "
+                                             r"\(12, [24]\) .* must return shape \(12, [12]\)"):
+            model.fit(X, y)
+    finally:
+        HEADS.pop("doubled_for_test", None)

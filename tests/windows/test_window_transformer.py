@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 
 from tsrnn import RNNRegressor
@@ -80,3 +81,19 @@ def test_timestamps_beyond_nanosecond_range_are_refused_not_wrapped():
         build_panel(pd.DataFrame({"unique_id": "a", "ds": ds, "y": [1.0, 2.0, 3.0]}))
     ok = pd.date_range("2000-01-01", periods=3, freq="D", unit="s")  # other units inside the range are fine
     assert build_panel(pd.DataFrame({"unique_id": "a", "ds": ok, "y": [1.0, 2.0, 3.0]})).freqs[0].freqstr == "D"
+
+
+def test_auto_covariates_are_learned_in_fit_and_read_by_name():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000", periods=20, freq="D"),
+                       "y": rng.normal(size=20), "price": 100 + rng.normal(size=20),
+                       "promo": rng.integers(0, 2, 20).astype(float)})
+    with pytest.raises(NotFittedError, match="learns its covariate columns in fit"):
+        WindowTransformer(input_size=5, covariates="auto").transform(df)
+    wt = WindowTransformer(input_size=5, last_only=True, covariates="auto").fit(df)
+    assert wt.covariate_names_ == ["price", "promo"]
+    expected = wt.transform(df)
+    np.testing.assert_array_equal(wt.transform(df[["promo", "y", "ds", "price", "unique_id"]]), expected)
+    np.testing.assert_array_equal(wt.transform(df.assign(extra=1.0)), expected)
+    with pytest.raises(ValueError, match="promo"):
+        wt.transform(df.drop(columns="promo"))

@@ -31,6 +31,25 @@ PREDICT_BATCH = 4096
 CHECKPOINT_MIN_INTERVAL_S = 1.0  # an epoch of a small model takes ms; a checkpoint write with fsync more
 
 
+def _check_head_outputs(net, out, y):
+    """Name the head when its forward's output does not fit the batch's targets.
+
+    The targets were validated against the head's documented layout in ``fit``, so a
+    mismatch here comes from the head itself (typically a plugin head), which the loss
+    would otherwise report as a wrong target shape.
+    """
+    classes = net.spec.task == "classification"
+    expected = tuple(y.shape) + ((net.spec.n_outputs,) if classes else ())
+    shape = getattr(out, "shape", None)
+    if shape != expected:
+        raise ValueError(
+            f"head {type(net).name!r} ({type(net).__module__}.{type(net).__qualname__}) returned "
+            f"outputs of shape {shape} for a batch whose targets have shape {tuple(y.shape)}; its "
+            f"forward must return shape {expected}"
+            + (" (the targets' shape plus one logit per class)" if classes else " (one output per target value)")
+        )
+
+
 class _Progress:
     """Progress on stderr: a tqdm bar when tqdm is installed, else about ten status lines per fit."""
 
@@ -148,7 +167,7 @@ class BaseRNN(EstimatorBase):
     def _loss_fn(self):
         raise NotImplementedError
 
-    def _encode_y(self, y, head, X, lengths, reset):
+    def _encode_y(self, y, head, X, lengths, reset, classes=None, sample_weight=None):
         """Validated training target in the model's space and n_outputs."""
         raise NotImplementedError
 
@@ -231,7 +250,32 @@ class BaseRNN(EstimatorBase):
         self.n_iter_ = 0
         self.t_ = 0
 
+    def _optimizer_settings(self):
+        return (self.optimizer, self.learning_rate, self.weight_decay, self.lr_schedule, self._schedule_kwargs())
+
+    def _check_same_network(self, head, incremental):
+        """Continued training (warm_start, partial_fit) keeps the fitted network: refuse
+        parameters that describe another one (they would be ignored silently)."""
+        net = self.network_
+        spec = net.spec
+        built = {"cell": spec.cell, "hidden_size": spec.hidden_size, "num_layers": spec.num_layers,
+                 "dtype": np.dtype(spec.dtype).name, "head": type(net).name, "head_params": net.get_options()}
+        wanted = {"cell": self.cell, "hidden_size": self.hidden_size, "num_layers": self.num_layers,
+                  "dtype": np.dtype(self._dtype).name, "head": type(head).name, "head_params": head.get_options()}
+        if spec.cell == "rnn" or self.cell == "rnn":
+            built["nonlinearity"], wanted["nonlinearity"] = spec.nonlinearity, self.nonlinearity
+        changed = [k for k in built if built[k] != wanted[k]]
+        if changed:
+            how = "partial_fit" if incremental else "warm_start=True"
+            raise ValueError(
+                f"{type(self).__name__} with {how} continues training the fitted network, built with "
+                + ", ".join(f"{k}={built[k]!r}" for k in changed) + "; the parameters now say "
+                + ", ".join(f"{k}={wanted[k]!r}" for k in changed)
+                + ". Fit a new network (warm_start=False, or a fresh estimator) to change them."
+            )
+
     def _make_optimizer(self):
+        self._built_optimizer = self._optimizer_settings()
         kwargs = {"lr": self.learning_rate}
         if self.weight_decay:
             kwargs["weight_decay"] = self.weight_decay
@@ -367,17 +411,21 @@ class BaseRNN(EstimatorBase):
         X, lengths = self._check_X(X, head, reset=reset, lengths=lengths)
         if reset:
             self._n_step_features = X.shape[-1] if self.embedding_dim is None else self.embedding_dim
-        y, n_outputs, output_length = self._encode_y(y, head, X, lengths, reset, classes)
         n = X.shape[0]
-        if y.shape[0] != n:
-            raise ValueError(f"X has {n} samples but y has {y.shape[0]}")
         if sample_weight is not None:
             from sklearn.utils.validation import _check_sample_weight
 
             sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
             if (sample_weight < 0).any():
                 raise ValueError("sample_weight must be non-negative")
-            if self._task == "classification" and y.ndim == 1 and np.unique(y[sample_weight > 0]).size < 2:
+        y, n_outputs, output_length = self._encode_y(y, head, X, lengths, reset, classes, sample_weight)
+        if y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {y.shape[0]}")
+        if sample_weight is not None:
+            # a plain fit must see two classes; partial_fit (classes given) and a
+            # warm-started fit keep the classes they have, whatever one batch holds
+            one_fit = reset and classes is None
+            if one_fit and self._task == "classification" and y.ndim == 1 and np.unique(y[sample_weight > 0]).size < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs at least 2 classes with positive sample_weight; "
                     "the weights leave only one class"
@@ -387,7 +435,14 @@ class BaseRNN(EstimatorBase):
         if reset:
             self._build(head, n_outputs, output_length, int(seeds[0]))
         else:
+            self._check_same_network(head, incremental)
             self.network_.set_device(self.device)  # e.g. a loaded CPU model warm-started on "cuda"
+            if not incremental or self._optimizer_settings() != getattr(self, "_built_optimizer", None):
+                # as scikit-learn's MLP: each warm-started fit gets a fresh optimizer and
+                # schedule from the current parameters (partial_fit keeps them going unless
+                # those parameters changed, which would otherwise be ignored)
+                self._optimizer = self._make_optimizer()
+                self._schedule = self._make_schedule()
         self._rng = np.random.default_rng(int(seeds[1]) + self.n_iter_)
 
         val = None
@@ -470,6 +525,8 @@ class BaseRNN(EstimatorBase):
             (another thread's Ctrl-C stops a fit running in a worker thread).
         """
         net = self.network_
+        # the estimator's own losses know the targets' layout; forecaster losses reshape it
+        check_outputs = loss_fn is None
         loss_fn = self._loss_fn() if loss_fn is None else loss_fn
         n = data.n_samples
         bs = min(self.batch_size, n)
@@ -494,6 +551,9 @@ class BaseRNN(EstimatorBase):
                     idx = np.sort(order[start : start + bs])
                     Xb, yb, lb, wb = data.batch(idx)
                     out = net.forward(net.embed(Xb), lb, yb, training=True)
+                    if check_outputs:
+                        _check_head_outputs(net, out, yb)
+                        check_outputs = False
                     value, dout = net.loss(out, yb, wb, lb, loss_fn)
                     net.backward_embedding(net.backward(dout))
                     norm = clip_grad_norm(net.flat_grad, self.clip_norm) if self.clip_norm else np.linalg.norm(net.flat_grad)

@@ -106,7 +106,7 @@ class RNNClassifier(BaseRNN):
             raise ValueError(f"loss={self.loss!r} is not supported by RNNClassifier; use 'cross_entropy' (or None)")
         return get_loss("cross_entropy")
 
-    def _encode_y(self, y, head, X, lengths, reset, classes=None):
+    def _encode_y(self, y, head, X, lengths, reset, classes=None, sample_weight=None):
         from sklearn.utils.multiclass import check_classification_targets
         from sklearn.utils.validation import column_or_1d
 
@@ -187,16 +187,23 @@ class RNNClassifier(BaseRNN):
             return float((pred[valid] == y[valid]).mean())
         return float((pred == y).mean())
 
-    def score(self, X, y, sample_weight=None):
-        """Accuracy (per step for sequence heads)."""
-        pred = self.predict(X)
+    def score(self, X, y, sample_weight=None, lengths=None):
+        """Accuracy (per step for sequence heads, over each sample's valid steps only).
+
+        ``lengths`` as in :meth:`fit` (else trailing-NaN padding marks them).
+        """
+        out, lengths = self._raw_predict(X, lengths)
+        pred = self.classes_[out.argmax(axis=-1)]
         y = np.asarray(y)
         if pred.ndim == 1:
             from sklearn.metrics import accuracy_score
 
             return accuracy_score(y, pred, sample_weight=sample_weight)
+        if y.shape != pred.shape:
+            raise ValueError(f"y has shape {y.shape}; the predictions have shape {pred.shape}")
         hits = (pred == y).astype(float)
-        if sample_weight is not None:
-            w = np.broadcast_to(np.asarray(sample_weight, float)[:, None], hits.shape)
-            return float((hits * w).sum() / w.sum())
-        return float(hits.mean())
+        w = np.ones(hits.shape) if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, float)[:, None], hits.shape)
+        if lengths is not None and self.network_.aligned:  # padded steps are not predictions
+            w = w * (np.arange(hits.shape[1])[None, :] < lengths[:, None])
+        return float((hits * w).sum() / w.sum())

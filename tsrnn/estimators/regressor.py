@@ -9,6 +9,29 @@ from .base import BaseRNN
 REGRESSION_LOSSES = ("mse", "mae", "huber")
 
 
+def _weighted_mean_std(flat, y, sample_weight):
+    """Mean and std of each target column over its valid (non-NaN) values, each sample
+    weighted by ``sample_weight`` (a zero weight leaves a sample out, as in the loss).
+
+    ``flat`` is ``y`` (n, ...) reshaped to (n * steps, k) with NaN where a value is not valid.
+    """
+    if sample_weight is None:
+        mean = np.nanmean(flat, axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return mean, np.nanstd(flat, axis=0)
+    if len(sample_weight) != y.shape[0]:  # sample_weight was checked against X
+        raise ValueError(f"X has {len(sample_weight)} samples but y has {y.shape[0]}")
+    w = np.broadcast_to(np.asarray(sample_weight, np.float64).reshape((-1,) + (1,) * (y.ndim - 1)), y.shape)
+    w = np.where(np.isnan(flat), 0.0, w.reshape(flat.shape))
+    values = np.where(w > 0, flat, 0.0)
+    total = w.sum(axis=0)
+    if not (total > 0).all():
+        raise ValueError("sample_weight is zero for every valid value of a target column")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = (w * values).sum(axis=0) / total
+        return mean, np.sqrt((w * (values - mean) ** 2).sum(axis=0) / total)
+
+
 class RNNRegressor(BaseRNN):
     """Recurrent network regressor (RNN, LSTM or GRU) on Numba kernels.
 
@@ -110,7 +133,7 @@ class RNNRegressor(BaseRNN):
             raise ValueError(f"loss={name!r} is not supported by RNNRegressor; choose one of {list(REGRESSION_LOSSES)}")
         return get_loss(name)
 
-    def _encode_y(self, y, head, X, lengths, reset, classes=None):
+    def _encode_y(self, y, head, X, lengths, reset, classes=None, sample_weight=None):
         self._loss_fn()
         y = check_array(y, ensure_2d=False, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
         if head.output_kind == "vector":
@@ -142,9 +165,7 @@ class RNNRegressor(BaseRNN):
         k = y.shape[-1]
         if reset:
             flat = np.where(valid, y, np.nan).reshape(-1, k)
-            self.y_mean_ = np.nanmean(flat, axis=0)
-            with np.errstate(over="ignore", invalid="ignore"):
-                scale = np.nanstd(flat, axis=0)
+            self.y_mean_, scale = _weighted_mean_std(flat, y, sample_weight)
             # predictions are mean + scale * (a network output of a few units): both must
             # stay far from float64 overflow
             limit = np.finfo(np.float64).max / 1e6
@@ -204,11 +225,14 @@ class RNNRegressor(BaseRNN):
 
         return r2_score(y.reshape(y.shape[0], -1), out.reshape(out.shape[0], -1))
 
-    def score(self, X, y, sample_weight=None):
-        """R^2 of the predictions (sequence outputs flattened per sample; padded steps ignored)."""
+    def score(self, X, y, sample_weight=None, lengths=None):
+        """R^2 of the predictions (sequence outputs flattened per sample; padded steps ignored).
+
+        ``lengths`` as in :meth:`fit` (else trailing-NaN padding marks them).
+        """
         from sklearn.metrics import r2_score
 
-        pred = self.predict(X)
+        pred = self.predict(X, lengths)
         y = np.asarray(y, dtype=float)
         if pred.ndim <= 2 and not np.isnan(pred).any():
             return r2_score(y, pred, sample_weight=sample_weight)

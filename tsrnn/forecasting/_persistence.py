@@ -1,6 +1,8 @@
 """RNNForecaster <-> model file (JSON state + arrays): the networks, the training series
 (needed by ``predict()`` without new data), covariate statistics and conformal scores."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -34,11 +36,29 @@ def _freq_from_json(value):
     raise ValueError(f"a series frequency must be {{'int': step}} or {{'offset': alias}}, got {value!r:.60}")
 
 
+def _storable_ids(ids):
+    """Series ids as an array a model file holds without pickle, and whether they were
+    Python objects (restored as such). Objects that are all integers, all floats or all
+    strings keep their values; a mix of types is stored as strings (with a warning)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind != "O":
+        return ids, False
+    values = ids.tolist()
+    for kinds, dtype in (((int, np.integer), np.int64), ((float, np.floating), np.float64), ((str,), str)):
+        if all(isinstance(v, kinds) and not isinstance(v, (bool, np.bool_)) for v in values):
+            try:
+                return np.array(values, dtype=dtype), True
+            except OverflowError:  # ints beyond int64
+                break
+    warnings.warn("series ids of mixed types are stored as strings in the model file; the loaded model "
+                  "knows them as strings", UserWarning, stacklevel=4)
+    return ids.astype(str), True
+
+
 def _panel_state(panel):
-    ids = np.asarray(panel.ids)
-    if ids.dtype.kind == "O":
-        ids = ids.astype(str)
+    ids, as_objects = _storable_ids(panel.ids)
     state = {"freqs": [_freq_to_json(f) for f in panel.freqs], "covariate_names": list(panel.covariate_names),
+             "ids_object": as_objects,
              "id_col": panel.id_col, "time_col": panel.time_col, "target_col": panel.target_col,
              "ds_datetime": bool(panel.is_datetime), "tz": None if panel.tz is None else str(panel.tz),
              "tz_wall": bool(panel.tz_wall)}
@@ -79,7 +99,10 @@ def _panel_from_state(state, arrays):
     _check_panel_arrays(arrays, state)
     if state["ds_datetime"]:
         ds = ds.view("datetime64[ns]")
-    return Panel(ids=arrays["panel.ids"], offsets=arrays["panel.offsets"], y=arrays["panel.y"],
+    ids = arrays["panel.ids"]
+    if state.get("ids_object") is True:
+        ids = ids.astype(object)
+    return Panel(ids=ids, offsets=arrays["panel.offsets"], y=arrays["panel.y"],
                  X=arrays.get("panel.X"), ds=ds, freqs=[_freq_from_json(f) for f in state["freqs"]],
                  covariate_names=state["covariate_names"], id_col=state["id_col"], time_col=state["time_col"],
                  target_col=state["target_col"], tz=_tz_from_json(state.get("tz"), state["ds_datetime"]),

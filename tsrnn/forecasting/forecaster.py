@@ -19,9 +19,10 @@ from ..nn.losses import PinballLoss
 from ..nn._device import check_device, use_cuda
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
                        window_starts, window_stats)
-from ..windows._panel import _freq_name, _listing
+from ..windows._panel import Panel, _freq_name, _listing
 from . import _transforms
 from ._intervals import _interval_scale, conformal_quantiles
+from .calendar import CALENDAR_FEATURES, calendar_feature_names, calendar_features
 from ._persistence import ForecasterPersistence
 from ._seasonality import season_length
 from ._transforms import TARGET_TRANSFORMS
@@ -323,6 +324,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     static_covariates : list of str or None, default=None
         Numeric columns constant within each series (store size, region code); read at
         every step, like known covariates, and taken from the history at ``predict``.
+    calendar : list of str or None, default=None
+        Calendar features the model computes itself from the timestamps and reads as
+        future covariates, e.g. ``["month"]`` or ``["hour", "dayofweek"]`` (any of
+        ``minute, hour, dayofweek, day, dayofyear, weekofyear, month, quarter``; each
+        becomes the ``{name}_sin`` and ``{name}_cos`` columns of
+        :func:`calendar_features`, in local time for tz-aware data). Unlike columns
+        listed in ``future_covariates``, they need no ``X_future`` and no columns in
+        the frames passed to ``fit``, ``predict(df=...)`` or ``cross_validation``.
+        Needs datetime timestamps.
     stride : int, default=1
         Steps between consecutive training windows of a series.
     max_steps : int or "auto", default="auto"
@@ -366,7 +376,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         runs them on a Dask cluster. Each series' seed depends only on
         ``random_state`` and its id (:func:`series_seeds`), so results do not depend
         on where or in which order the models were fitted. ``predict(df=...)`` then
-        accepts only the series seen in ``fit``.
+        accepts only the series seen in ``fit``. Shared by the series fitted
+        together: the ``"auto"`` choices of ``differences`` and ``scaler`` (one vote
+        over all of them) and the conformal calibration (errors pooled over all of
+        them), so a series' forecast can change with the other series in the frame;
+        explicit ``differences`` and ``scaler`` make point forecasts independent of
+        them.
     quantile_levels : list of float or None, default=None
         Interval levels in percent (e.g. ``[80, 95]``) the networks learn directly:
         they emit the median and the two quantiles of each level, trained with the
@@ -467,6 +482,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         covariates=None,
         future_covariates=None,
         static_covariates=None,
+        calendar=None,
         stride=1,
         max_steps="auto",
         batch_size=32,
@@ -505,6 +521,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self.covariates = covariates
         self.future_covariates = future_covariates
         self.static_covariates = static_covariates
+        self.calendar = calendar
         self.stride = stride
         self.max_steps = max_steps
         self.batch_size = batch_size
@@ -597,7 +614,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         return self.input_size if self.input_size is not None else 2 * self.horizon
 
     def _known_names(self):
-        """Future-known then static covariate names (validated lists of str)."""
+        """Future-known (listed, then calendar) then static covariate names (validated lists of str)."""
         names = []
         for param in ("future_covariates", "static_covariates"):
             value = getattr(self, param)
@@ -605,16 +622,59 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 continue
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
                 raise ValueError(f"{param} must be a list of column names or None; got {value!r}")
+            if param == "static_covariates":
+                names += self._calendar_names()
             names += list(value)
+        if self.static_covariates is None:
+            names += self._calendar_names()
         return names
 
+    def _calendar_names(self):
+        """The columns ``calendar`` adds (validated)."""
+        if self.calendar is None:
+            return []
+        if isinstance(self.calendar, str) or not isinstance(self.calendar, (list, tuple)):
+            raise ValueError(f"calendar must be a list of calendar feature names or None; got {self.calendar!r}"
+                             + (f" (one feature: [{self.calendar!r}])" if isinstance(self.calendar, str) else ""))
+        unknown = [f for f in self.calendar if f not in CALENDAR_FEATURES]
+        if unknown:
+            raise ValueError(f"unknown calendar feature(s) {unknown}; choose from {list(CALENDAR_FEATURES)}")
+        if len(set(self.calendar)) != len(self.calendar):
+            raise ValueError(f"a calendar feature is listed twice: {list(self.calendar)}")
+        return calendar_feature_names(self.calendar)
+
     def _covariate_request(self):
-        """The covariate columns build_panel must read: historical + known (or "auto")."""
+        """The covariate columns build_panel must read: historical + known (or "auto"),
+        without the calendar features, which the model computes (see :meth:`_with_calendar`)."""
+        computed = set(self._calendar_names())
         if hasattr(self, "covariate_names_"):
-            return self.covariate_names_
+            return [c for c in self.covariate_names_ if c not in computed]
         if self.covariates == "auto":
             return "auto"
-        return list(self.covariates or []) + self._known_names()
+        return list(self.covariates or []) + [c for c in self._known_names() if c not in computed]
+
+    def _with_calendar(self, panel):
+        """``panel`` with the ``calendar`` feature columns appended to its covariates."""
+        names = self._calendar_names()
+        if not names:
+            return panel
+        if not panel.is_datetime:
+            raise TypeError(f"calendar={list(self.calendar)} needs datetime timestamps; column "
+                            f"{panel.time_col!r} holds integers")
+        taken = [c for c in names if c in panel.covariate_names]
+        if taken:
+            raise ValueError(f"the frame already has column(s) {taken}, which calendar={list(self.calendar)} "
+                             "computes; drop them from the frame, or drop calendar")
+        values = self._calendar_values(panel, panel.ds)
+        X = values if panel.X is None else np.concatenate([panel.X, values], axis=1)
+        return Panel(panel.ids, panel.offsets, panel.y, X, panel.ds, list(panel.freqs),
+                     list(panel.covariate_names) + names, panel.id_col, panel.time_col, panel.target_col,
+                     panel.tz, panel.tz_wall)
+
+    def _calendar_values(self, panel, ds):
+        """Calendar features (n, 2 * len(calendar)) of the panel's timestamps ``ds``, in the user's time zone."""
+        frame = calendar_features(pd.DataFrame({"ds": panel.user_times(ds)}), list(self.calendar), "ds")
+        return frame[self._calendar_names()].to_numpy(np.float64)
 
     def _covariate_split(self):
         """Column indices of the historical and of the known (future + static) covariates."""
@@ -711,8 +771,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         return _transforms.difference(z, panel.offsets, lags) if lags else z
 
     def _panel(self, df, min_length):
-        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
-                           freq=self.freq, fill=self.fill, min_length=min_length)
+        return self._with_calendar(build_panel(df, self.id_col, self.time_col, self.target_col,
+                                               covariates=self._covariate_request(), freq=self.freq,
+                                               fill=self.fill, min_length=min_length))
 
     def _check_df_length(self, panel, need, what):
         short = panel.lengths < need
@@ -745,9 +806,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         for attr in ("covariate_names_", "conformal_scores_", "differences_", "scaler_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        panel = build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
-                            freq=self.freq, fill=self.fill, min_length=1)
-        return self._fit_panel(panel, input_size, resume=resume)
+        return self._fit_panel(self._panel(df, 1), input_size, resume=resume)
 
     def _checkpoint_path(self, i):
         if self.checkpoint is None:
@@ -762,6 +821,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self.scaler_ = self._choose_scaler(lags)
         lag_total = sum(lags)  # the first observations of a series have no differences
         self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training")
+        if self.strategy == "recursive" and self.horizon > 1 and self.covariates == "auto":
+            historical = [c for c in panel.covariate_names if c not in self._known_names()]
+            if historical:
+                raise ValueError(
+                    f"covariates='auto' found historical covariate column(s) {historical}, which "
+                    "strategy='recursive' cannot use: their values past the first forecast step are unknown. "
+                    "Drop them, use strategy='direct' or 'encoder_decoder', or give them as future_covariates "
+                    "when they are known ahead")
         self.covariate_names_ = list(panel.covariate_names)
         hist_idx, known_idx = self._covariate_split()
         if len(known_idx):
@@ -1070,9 +1137,13 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 raise ValueError(f"X_future has no (or NaN) future covariate values for {int(absent.sum())} "
                                  f"required step(s): {_listing(list(rows))}")
             out[:, :, :len(future_names)] = merged[future_names].to_numpy(np.float64).reshape(panel.n_series, steps, -1)
+        calendar = self._calendar_names()
+        if calendar:
+            values = self._calendar_values(panel, panel.future_timestamps(steps))
+            out[:, :, len(future_names):len(future_names) + len(calendar)] = values.reshape(panel.n_series, steps, -1)
         if self.static_covariates:
             idx = [panel.covariate_names.index(c) for c in self.static_covariates]
-            out[:, :, len(future_names):] = panel.X[panel.offsets[1:] - 1][:, idx][:, None, :]
+            out[:, :, len(future_names) + len(calendar):] = panel.X[panel.offsets[1:] - 1][:, idx][:, None, :]
         return out
 
     def make_future_frame(self, h=None, panel=None):
@@ -1341,5 +1412,4 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                             for b in backs)
 
     def _panel_for_cv(self, df):
-        return build_panel(df, self.id_col, self.time_col, self.target_col, covariates=self._covariate_request(),
-                           freq=self.freq, fill=self.fill, min_length=1)
+        return self._panel(df, 1)

@@ -34,6 +34,12 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    covariate_names_ : list of str
+        The covariate columns found in ``fit`` (``covariates="auto"``: every numeric
+        column besides id, time and target), in the order of the feature axis.
+        ``transform`` reads these columns by name: the columns of a later frame may
+        come in any order, extra columns are ignored and a missing one is an error.
+        With listed covariates (or none) the transformer also works unfitted.
     index_ : DataFrame
         ``id_col`` and ``cutoff`` of each window of the last ``transform``.
     """
@@ -51,7 +57,11 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
         self.dtype = dtype
 
     def fit(self, X, y=None):
+        """Validate the parameters and record the covariate columns of ``X``."""
         self._check()
+        panel = build_panel(X, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
+                            min_length=1)
+        self.covariate_names_ = list(panel.covariate_names)
         return self
 
     def _check(self):
@@ -63,12 +73,26 @@ class WindowTransformer(TransformerMixin, BaseEstimator):
         if name not in ("float64", "float32"):
             raise ValueError(f"dtype={self.dtype!r} is not supported; choose 'float64' or 'float32'")
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = self.covariates == "auto"
+        return tags
+
     def transform(self, X):
         """Input windows of ``X``: ndarray of shape (n_windows, input_size, 1 + n_covariates)."""
         self._check()
+        if hasattr(self, "covariate_names_"):
+            covariates = self.covariate_names_ or None
+        elif self.covariates == "auto":
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("WindowTransformer(covariates='auto') learns its covariate columns in fit; "
+                                 "call fit first (or list the columns: it then needs no fit)")
+        else:  # listed columns (or none): stateless, as in a Pipeline whose estimator was fitted alone
+            covariates = self.covariates
         # training windows need input_size + horizon observations per series; a shorter one is named
         need = self.input_size + (0 if self.last_only else self.horizon)
-        panel = build_panel(X, self.id_col, self.time_col, self.target_col, covariates=self.covariates,
+        panel = build_panel(X, self.id_col, self.time_col, self.target_col, covariates=covariates,
                             min_length=need)
         starts, sid = _panel_windows(panel, self.input_size, self.horizon, self.stride, self.last_only)
         if starts.size == 0:

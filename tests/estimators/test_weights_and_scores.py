@@ -1,0 +1,55 @@
+"""sample_weight in the target scaling; score over valid steps, with lengths."""
+
+import numpy as np
+import pytest
+
+from tsrnn import RNNClassifier, RNNRegressor
+
+
+def test_zero_weight_samples_do_not_set_the_target_scaling():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 6, 1))
+    y = X[:, :, 0].sum(axis=1)
+    bad = y.copy()
+    bad[:5] = 1e6  # wrong labels, weighted out
+    w = np.r_[np.zeros(5), np.ones(55)]
+    weighted = RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, bad, sample_weight=w)
+    dropped = RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X[5:], y[5:])
+    np.testing.assert_allclose(weighted.y_mean_, dropped.y_mean_, rtol=1e-12)
+    np.testing.assert_allclose(weighted.y_scale_, dropped.y_scale_, rtol=1e-12)
+
+
+def test_weights_scale_the_target_statistics():
+    X = np.random.default_rng(0).normal(size=(4, 3, 1))
+    y = np.array([0.0, 0.0, 0.0, 4.0])
+    model = RNNRegressor(hidden_size=4, max_epochs=1).fit(X, y, sample_weight=[1, 1, 1, 3])
+    np.testing.assert_allclose(model.y_mean_, [2.0])  # as if the last sample were there three times
+    np.testing.assert_allclose(model.y_scale_, [2.0])
+
+
+def test_classifier_sequence_score_ignores_padded_steps():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 10, 2))
+    y = (np.cumsum(X[:, :, 0], axis=1) > 0).astype(int)
+    short = np.arange(20) < 10
+    X[short, 6:] = np.nan
+    y[short, 6:] = 1 - y[short, 6:]  # filler labels on the padding: counted, they would change the score
+    model = RNNClassifier(head="sequence", hidden_size=8, max_epochs=3, random_state=0).fit(X, y)
+    pred = model.predict(X)
+    valid = np.arange(10)[None, :] < np.where(short, 6, 10)[:, None]
+    assert model.score(X, y) == pytest.approx((pred[valid] == y[valid]).mean())
+
+
+@pytest.mark.parametrize("estimator", [RNNRegressor, RNNClassifier])
+def test_score_takes_lengths(estimator):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 8, 1))
+    lengths = rng.integers(3, 9, size=30)
+    y = X[np.arange(30), lengths - 1, 0]
+    if estimator is RNNClassifier:
+        y = (y > 0).astype(int)
+    model = estimator(hidden_size=4, max_epochs=2, random_state=0).fit(X, y, lengths=lengths)
+    expected = model.score(np.where(np.arange(8)[None, :, None] < lengths[:, None, None], X, np.nan), y)
+    assert model.score(X, y, lengths=lengths) == pytest.approx(expected)
+    if estimator is RNNRegressor:  # (an accuracy over 30 samples may coincide)
+        assert model.score(X, y, lengths=lengths) != pytest.approx(model.score(X, y))
