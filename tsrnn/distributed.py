@@ -105,12 +105,9 @@ def forecast_local(ddf, h=None, level=None, shuffle=True, **params):
         partitioned by id); a series split across partitions would be fitted twice on
         parts of its history.
     **params
-        :class:`RNNForecaster` parameters; ``local=True`` is implied. Each partition is
-        one ``RNNForecaster(local=True)`` fit, so what local models share (see its
-        ``local`` parameter) is shared within a partition: point forecasts depend on
-        the partitioning only through ``differences="auto"`` and ``scaler="auto"``
-        (give both explicitly, and an int ``random_state``, for forecasts that do not),
-        intervals through the calibration errors pooled over the partition's series.
+        :class:`RNNForecaster` parameters; ``local=True`` is implied. Every series'
+        model, its choices and its intervals depend on that series alone: give an
+        int ``random_state`` for results that do not depend on the partitioning.
 
     Returns
     -------

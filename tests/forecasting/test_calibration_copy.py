@@ -13,13 +13,13 @@ TINY = dict(horizon=3, input_size=6, hidden_size=4, batch_size=8, random_state=0
 
 @pytest.fixture
 def fits(monkeypatch):
-    """Every forecaster fitted: (the forecaster, its local_steps argument), in call order."""
+    """Every forecaster fitted, in call order."""
     calls = []
     real = forecaster_module.RNNForecaster._fit_panel
 
-    def spy(self, panel, input_size, resume=False, local_steps=None):
-        calls.append((self, local_steps))
-        return real(self, panel, input_size, resume=resume, local_steps=local_steps)
+    def spy(self, panel, input_size, resume=False):
+        calls.append(self)
+        return real(self, panel, input_size, resume=resume)
 
     monkeypatch.setattr(forecaster_module.RNNForecaster, "_fit_panel", spy)
     return calls
@@ -30,7 +30,7 @@ def test_the_calibration_copy_trains_for_the_models_auto_steps(fits):
     f = RNNForecaster(**TINY).fit(make_random_walk_panel(1, 40, random_state=0))
     f.predict(level=[80])
     assert len(fits) == 2
-    copy = fits[1][0]
+    copy = fits[1]
     assert copy.n_windows_ < f.n_windows_
     assert f._training_steps(copy.n_windows_) < f.max_steps_  # what "auto" would have chosen for the copy
     assert copy.max_steps == copy.max_steps_ == f.max_steps_ == f._training_steps(f.n_windows_)
@@ -43,10 +43,11 @@ def test_local_calibration_copies_train_for_each_series_steps(fits):
     f = RNNForecaster(local=True, **TINY).fit(df)
     steps = [m.max_steps_ for m in f.local_models_]
     assert steps[0] < steps[1] and f.max_steps_ == steps[1]
+    n_fits = len(fits)
     f.predict(level=[80])
-    calibration = [(model, local_steps) for model, local_steps in fits if model.local][-1]
-    assert calibration[1] == steps
-    assert [m.max_steps_ for m in calibration[0].local_models_] == steps
+    copies = fits[n_fits:]  # each local model calibrates on its own series with a copy of itself
+    assert len(copies) == 2 and not any(c.local for c in copies)
+    assert [c.max_steps for c in copies] == [c.max_steps_ for c in copies] == steps
 
 
 def test_a_model_file_calibrates_as_the_model_would(tmp_path):

@@ -96,3 +96,43 @@ def test_ensemble_members_fitted_in_parallel_match_serial(panel):
     parallel = RNNForecaster(n_jobs=2, **kw).fit(panel)
     assert len(parallel.models_) == 3
     pd.testing.assert_frame_equal(serial.predict(), parallel.predict())
+
+
+def test_a_series_forecast_does_not_depend_on_the_other_series():
+    """Each local model chooses differencing and scaling and calibrates its intervals
+    on its own series: a trending series fitted alone or among stationary ones (which
+    would have voted against differencing) gets the same forecast and intervals, also
+    in backtests (tsrnn.distributed.forecast_local relies on this for partitions)."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2000-01-01", periods=60, freq="D")
+    trend = pd.DataFrame({"unique_id": "trend", "ds": ds, "y": np.arange(60) + rng.normal(size=60)})
+    noise = [pd.DataFrame({"unique_id": f"noise{k}", "ds": ds, "y": rng.normal(size=60)}) for k in range(2)]
+    kw = dict(horizon=4, input_size=8, hidden_size=4, max_steps=10, n_models=1, local=True, random_state=0)
+    alone = RNNForecaster(**kw).fit(trend)
+    together = RNNForecaster(**kw).fit(pd.concat([*noise, trend]))
+    assert [m.differences_ for m in together.local_models_] == [[], [], [1]]
+    assert alone.local_models_[0].differences_ == [1] and not hasattr(together, "differences_")
+    pd.testing.assert_frame_equal(alone.predict(level=[80]),
+                                  together.predict(level=[80]).query("unique_id == 'trend'").reset_index(drop=True))
+    cv_alone = alone.cross_validation(trend, n_windows=2, level=[80])
+    cv_together = together.cross_validation(pd.concat([*noise, trend]), n_windows=2, level=[80])
+    pd.testing.assert_frame_equal(cv_alone, cv_together.query("unique_id == 'trend'").reset_index(drop=True))
+
+
+def test_local_models_with_different_differencing_forecast_new_history(tmp_path):
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2000-01-01", periods=60, freq="D")
+    df = pd.concat([pd.DataFrame({"unique_id": "trend", "ds": ds, "y": np.arange(60) + rng.normal(size=60)}),
+                    pd.DataFrame({"unique_id": "flat", "ds": ds, "y": rng.normal(size=60)})])
+    model = RNNForecaster(horizon=4, input_size=8, hidden_size=4, max_steps=10, n_models=1, local=True,
+                          random_state=0).fit(df)
+    needs = {m.panel_.ids[0]: 8 + sum(m.differences_) for m in model.local_models_}
+    assert needs == {"flat": 8, "trend": 9}
+    recent = df.groupby("unique_id").tail(8)  # enough for "flat", one short for the differenced "trend"
+    with pytest.raises(ValueError, match=r"1 series are too short for prediction .*'trend' \(8, 9\)"):
+        model.predict(df=recent)
+    assert len(model.predict(df=df.groupby("unique_id").tail(9))) == 8
+    path = tmp_path / "local.tsrnn"
+    model.save(path)
+    loaded = tsrnn.load(path)
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), model.predict(level=[80]))

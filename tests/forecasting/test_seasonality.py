@@ -97,14 +97,15 @@ def test_forecaster_chooses_seasonal_differences_and_series_scaling():
     assert h.scaler_ == "standard"
 
 
-def test_scaler_choice_is_shared_by_local_models_and_kept_in_model_files(tmp_path):
+def test_local_models_choose_their_scaler_and_keep_it_in_model_files(tmp_path):
     rng = np.random.default_rng(3)
-    noise = rng.normal(size=(3, 80))
-    f = RNNForecaster(horizon=4, input_size=12, local=True, **FAST).fit(_monthly(noise, 3))
-    assert f.scaler_ == "series" and [m.scaler_ for m in f.local_models_] == ["series"] * 3
+    series = np.vstack([rng.normal(size=(2, 80)), np.cumsum(rng.normal(size=(1, 80)), axis=1) + np.arange(80)])
+    f = RNNForecaster(horizon=4, input_size=12, local=True, **FAST).fit(_monthly(series, 3))
+    assert [m.scaler_ for m in f.local_models_] == ["series", "series", "robust"]
+    assert not hasattr(f, "scaler_")  # no choice for all
     f.save(tmp_path / "f.tsrnn")
     loaded = tsrnn.load(tmp_path / "f.tsrnn")
-    assert loaded.scaler == "auto" and loaded.scaler_ == "series"
+    assert loaded.scaler == "auto" and [m.scaler_ for m in loaded.local_models_] == ["series", "series", "robust"]
     pd.testing.assert_frame_equal(loaded.predict(), f.predict())
 
 

@@ -133,6 +133,11 @@ def _networks_state(forecaster, prefix=""):
     return state, arrays
 
 
+def _check_seed(value):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32:
+        raise ValueError(f"a local model's random_state must be an integer seed, got {value!r:.50}")
+
+
 def _check_positive_int(name, value):
     # a model file's value: the message shows at most 50 characters of it
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -155,10 +160,11 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         check_differences(forecaster.differences_ or None)
     # conformal scores normalised by another interval scale (older files): recalibrate
     stale_scores = state.get("interval_scale") != INTERVAL_SCALE
-    if not hasattr(forecaster, "scaler_"):  # files of tsrnn 0.1.0 scaled as the parameter said
+    local_parent = forecaster.local and not prefix  # its models hold the choices and scores
+    if not hasattr(forecaster, "scaler_") and not local_parent:  # tsrnn 0.1.0 scaled as the parameter said
         forecaster.scaler_ = forecaster.scaler
         stale_scores = True
-    if forecaster.scaler_ not in SCALERS + ("series",):
+    if hasattr(forecaster, "scaler_") and forecaster.scaler_ not in SCALERS + ("series",):
         raise ValueError(f"scaler_ must be one of {list(SCALERS + ('series',))}, got {forecaster.scaler_!r:.50}")
     names = getattr(forecaster, "covariate_names_", [])
     if not isinstance(names, list) or not all(isinstance(c, str) for c in names):
@@ -219,6 +225,7 @@ class ForecasterPersistence:
             state["local"] = []
             for j, sub in enumerate(self.local_models_):
                 sub_state, sub_arrays = _networks_state(sub, prefix=f"local{j}.")
+                sub_state["random_state"] = int(sub.random_state)  # its series' seed (its calibration refits)
                 state["local"].append(sub_state)
                 arrays.update(sub_arrays)
         return state, arrays
@@ -235,8 +242,22 @@ class ForecasterPersistence:
                 raise ValueError(f"{len(local)} local models for {forecaster.panel_.n_series} series")
             sub_params = dict(state["params"], local=False, n_jobs=1)
             forecaster.local_models_ = []
+            seeds = None
             for j, sub_state in enumerate(local):
-                sub = cls(**sub_params)
+                seed = sub_state.get("random_state")
+                if seed is None and isinstance(forecaster.random_state, int):  # files before 2026-12-07
+                    if seeds is None:
+                        from .forecaster import series_seeds
+
+                        seeds = series_seeds(forecaster.random_state, forecaster.panel_.ids)
+                    seed = int(seeds[j])
+                if seed is not None:
+                    _check_seed(seed)
+                sub = cls(**dict(sub_params, random_state=seed))
                 _networks_from_state(sub, sub_state, arrays, prefix=f"local{j}.")
+                sub.panel_ = forecaster.panel_.select([j])  # its series, for its calibration
                 forecaster.local_models_.append(sub)
+            for attr in ("differences_", "scaler_"):  # files before 2026-12-07: one choice for all
+                if hasattr(forecaster, attr):
+                    delattr(forecaster, attr)
         return forecaster

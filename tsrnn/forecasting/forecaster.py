@@ -157,12 +157,13 @@ def _fit_copy(template, panel, input_size):
     return model._fit_panel(panel, input_size)
 
 
-def _fit_local_model(template, panel, input_size, seed, max_steps):
-    """Fit a copy of ``template`` (a global forecaster) on a one-series panel (a joblib task)."""
-    model = clone(template).set_params(random_state=int(seed), max_steps=max_steps)
-    model._fit_panel(panel, input_size)
-    del model.panel_  # the parent keeps the data; the local model ships as its networks only
-    return model
+def _fit_local_model(template, panel, input_size, seed):
+    """Fit a copy of ``template`` (a global forecaster) on a one-series panel (a joblib task).
+
+    The model keeps its series (``panel_``): its conformal calibration refits on it.
+    """
+    model = clone(template).set_params(random_state=int(seed))
+    return model._fit_panel(panel, input_size)
 
 
 def _nominal_step(freq):
@@ -375,13 +376,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         through joblib with ``n_jobs`` workers, so ``joblib.parallel_backend("dask")``
         runs them on a Dask cluster. Each series' seed depends only on
         ``random_state`` and its id (:func:`series_seeds`), so results do not depend
-        on where or in which order the models were fitted. ``predict(df=...)`` then
-        accepts only the series seen in ``fit``. Shared by the series fitted
-        together: the ``"auto"`` choices of ``differences`` and ``scaler`` (one vote
-        over all of them) and the conformal calibration (errors pooled over all of
-        them), so a series' forecast can change with the other series in the frame;
-        explicit ``differences`` and ``scaler`` make point forecasts independent of
-        them.
+        on where or in which order the models were fitted. Each model also chooses
+        ``differences`` and ``scaler`` ("auto") and calibrates its conformal
+        intervals on its own series, so a series' forecast does not depend on the
+        other series in the frame. ``predict(df=...)`` accepts only the series seen
+        in ``fit``.
     quantile_levels : list of float or None, default=None
         Interval levels in percent (e.g. ``[80, 95]``) the networks learn directly:
         they emit the median and the two quantiles of each level, trained with the
@@ -423,7 +422,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         The fitted networks (``n_models`` of them), each with ``network_`` (global
         models only).
     local_models_ : list of RNNForecaster
-        With ``local=True``: the per-series forecasters, in the order of ``panel_.ids``.
+        With ``local=True``: the per-series forecasters, in the order of ``panel_.ids``;
+        each holds its own ``differences_``, ``scaler_`` and ``conformal_scores_``
+        (the local parent has none of these).
     panel_ : Panel
         The training series (validated, sorted), used by ``predict`` without ``df``.
     input_size_ : int
@@ -776,8 +777,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                                fill=self.fill, min_length=min_length))
 
     def _check_df_length(self, panel, need, what):
+        """``need``: observations per series, an int or one per series (local models)."""
         short = panel.lengths < need
         if short.any():
+            if np.ndim(need):
+                raise ValueError(
+                    f"{int(short.sum())} series are too short for {what} (series (observations, needed)): "
+                    + _listing([f"{i!r} ({n}, {k})" for i, n, k in zip(panel.ids[short], panel.lengths[short],
+                                                                      np.asarray(need)[short])])
+                )
             raise ValueError(
                 f"{int(short.sum())} series are too short for {what} (need {need} observations): "
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
@@ -813,12 +821,16 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             return None
         return str(self.checkpoint) if self.n_models == 1 else f"{self.checkpoint}.{i}"
 
-    def _fit_panel(self, panel, input_size, resume=False, local_steps=None):
+    def _fit_panel(self, panel, input_size, resume=False):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
         z = _transforms.forward(panel.y, self.target_transform)
-        lags = self._choose_differences(panel, z, input_size + out_steps + val_steps)
-        self.scaler_ = self._choose_scaler(lags)
+        if self.local:  # each local model decides differences and scaler on its own series
+            lags = _transforms.check_differences(self.differences, allow_auto=True)
+            lags = () if lags == "auto" else lags
+        else:
+            lags = self._choose_differences(panel, z, input_size + out_steps + val_steps)
+            self.scaler_ = self._choose_scaler(lags)
         lag_total = sum(lags)  # the first observations of a series have no differences
         self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training")
         if self.strategy == "recursive" and self.horizon > 1 and self.covariates == "auto":
@@ -834,7 +846,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if len(known_idx):
             self._check_static(panel)
         if self.local:
-            return self._fit_local(panel, input_size, local_steps)
+            return self._fit_local(panel, input_size)
         z = self._network_target(panel, z)
         if panel.X is not None:
             self.cov_mean_ = panel.X.mean(axis=0)
@@ -932,19 +944,17 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self.max_steps_ = int(steps)
         self.max_epochs_ = epochs
 
-    def _fit_local(self, panel, input_size, local_steps=None):
+    def _fit_local(self, panel, input_size):
         """One forecaster per series, fitted by joblib tasks (any backend).
 
-        ``local_steps``: optimizer steps per series (default: each model's ``max_steps``).
+        Each is a global forecaster of one series: it chooses ``differences`` and
+        ``scaler`` ("auto") and calibrates its intervals on that series alone, so a
+        series' forecast does not depend on the other series fitted with it.
         """
-        template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0,
-                                          differences=list(self.differences_) or None,
-                                          scaler=self.scaler_)  # one choice for all
+        template = clone(self).set_params(local=False, n_jobs=1, checkpoint=None, verbose=0)
         seeds = series_seeds(self.random_state, panel.ids)
-        if local_steps is None:
-            local_steps = [self.max_steps] * panel.n_series
-        tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed, steps)
-                 for i, (seed, steps) in enumerate(zip(seeds, local_steps)))
+        tasks = (delayed(_fit_local_model)(template, panel.select([i]), input_size, seed)
+                 for i, seed in enumerate(seeds))
         self.local_models_ = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(tasks)
         self.covariate_names_ = list(panel.covariate_names)
         self._set_fitted(panel, input_size, int(sum(m.n_windows_ for m in self.local_models_)),
@@ -956,8 +966,6 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     def _cov(self, panel):
         if not self.covariate_names_:
             return None
-        if self.local:
-            return panel.X  # each local model standardises with its own statistics
         return (panel.X - self.cov_mean_) / self.cov_scale_
 
     def _series_index(self, panel):
@@ -969,25 +977,6 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if unknown:
             raise ValueError(f"local models forecast only the series seen in fit; unknown: {_listing(unknown)}")
         return np.array([known[uid] for uid in panel.ids.tolist()], dtype=np.int64)
-
-    def _forecast_local(self, hist, cov_hist, h, history, series, future):
-        """``_forecast`` with row ``r`` forecast by ``local_models_[series[r]]``.
-
-        ``cov_hist`` and ``future`` are raw: each local model standardises them itself.
-        """
-        quantiles = self._quantiles()
-        yhat = np.empty((hist.shape[0], h) + (() if quantiles is None else (len(quantiles),)))
-        scale = np.empty(hist.shape[0])
-        order = np.argsort(series, kind="stable")
-        models, first = np.unique(series[order], return_index=True)
-        hist_idx, known_idx = self._covariate_split()
-        for m, rows in zip(models, np.split(order, first[1:])):
-            sub = self.local_models_[m]
-            cov = None if cov_hist is None else (cov_hist[rows] - sub.cov_mean_[hist_idx]) / sub.cov_scale_[hist_idx]
-            fut = None if future is None else (future[rows] - sub.cov_mean_[known_idx]) / sub.cov_scale_[known_idx]
-            hs = None if history is None else (history[0][rows], history[1][rows])
-            yhat[rows], scale[rows] = sub._forecast(hist[rows], cov, h, hs, future=fut)
-        return yhat, scale
 
     def _network_out(self, X):
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
@@ -1005,7 +994,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         ranked[..., order] = np.sort(out, axis=-1)
         return ranked
 
-    def _forecast(self, hist, cov_hist, h, history=None, series=None, future=None):
+    def _forecast(self, hist, cov_hist, h, history=None, future=None):
         """Forecasts in transformed space from input windows.
 
         Parameters
@@ -1018,8 +1007,6 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         history : (ndarray, ndarray) of shape (n,) each, optional
             Mean and std of each series' transformed history up to the window's end
             (needed with ``level_features``).
-        series : ndarray of int of shape (n,), optional
-            With ``local=True``: the local model of each row (see ``_series_index``).
         future : ndarray of shape (n, input_size + h, n_known) or None
             Known (future + static) covariates over the input window and the ``h``
             steps ahead.
@@ -1031,8 +1018,6 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         scale : ndarray of shape (n,)
             Interval scale of each input window (see :func:`_interval_scale`).
         """
-        if self.local:
-            return self._forecast_local(hist, cov_hist, h, history, series, future)
         out_steps = self._out_steps()
         if cov_hist is not None and h > out_steps:
             raise ValueError(
@@ -1100,8 +1085,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         _, known_idx = self._covariate_split()
         if len(known_idx):
             ahead = self._future_values(panel, X_future, _blocks(h, self._out_steps()))
-            if not self.local:
-                ahead = (ahead - self.cov_mean_[known_idx]) / self.cov_scale_[known_idx]
+            ahead = (ahead - self.cov_mean_[known_idx]) / self.cov_scale_[known_idx]
             known = np.concatenate([known, ahead], axis=1)
         elif X_future is not None:
             raise ValueError("X_future was given but the model has no future_covariates")
@@ -1214,14 +1198,50 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             panel = self.panel_
         else:
             panel = self._panel(df, 1)
-            self._check_df_length(panel, self.input_size_ + sum(self._lags()), "prediction")
+            self._check_df_length(panel, self._history_needed(panel), "prediction")
             self._check_static(panel)
             self._check_frequencies(panel)
         _check_forecast_size(panel.n_series, h, len(levels), self.input_size_)
         panel.future_timestamps(h)  # memoised for _frame; timestamps past year 2262 fail before the network runs
+        if self.local:
+            return self._predict_local(panel, X_future, h, levels)
         hist, cov_hist, known, history = self._last_windows(panel, X_future, h)
-        yhat_t, scale = self._forecast(hist, cov_hist, h, history, self._series_index(panel), known)
+        yhat_t, scale = self._forecast(hist, cov_hist, h, history, known)
         return self._frame(panel, yhat_t, scale, levels)
+
+    def _history_needed(self, panel):
+        """Observations each series of ``panel`` needs to be forecast from: int, or per
+        series (n_series,) with local models, whose differencing differs."""
+        if not self.local:
+            return self.input_size_ + sum(self._lags())
+        return np.array([self.input_size_ + sum(self.local_models_[m]._lags()) for m in self._series_index(panel)])
+
+    def _predict_local(self, panel, X_future, h, levels):
+        """``predict`` with local models: each series forecast by its own model."""
+        futures = {}
+        if X_future is not None and isinstance(X_future, pd.DataFrame) and self.id_col in X_future.columns:
+            futures = dict(iter(X_future.groupby(self.id_col, sort=False, dropna=False)))
+        parts = []
+        for i, m in enumerate(self._series_index(panel)):
+            sub, one = self.local_models_[m], panel.select([i])
+            future = futures.get(panel.ids[i], X_future.iloc[:0] if futures else X_future)
+            hist, cov_hist, known, history = sub._last_windows(one, future, h)
+            parts.append(sub._forecast(hist, cov_hist, h, history, known))
+        return self._local_frame(panel, parts, levels)
+
+    def _local_frame(self, panel, parts, levels, ds=None, models=None):
+        """``_frame`` of local forecasts: ``parts`` holds each series' ``(yhat_t, scale)``;
+        its conformal quantiles come from its own model (``models``: default the fitted ones,
+        in ``panel``'s order)."""
+        yhat_t = np.concatenate([p[0] for p in parts])
+        scale = np.concatenate([p[1] for p in parts])
+        quantiles = None
+        if levels and self.quantile_levels is None:
+            subs = models if models is not None else [self.local_models_[m] for m in self._series_index(panel)]
+            h = yhat_t.shape[1]
+            per = [sub._conformal_quantiles(levels) for sub in subs]
+            quantiles = {lv: np.stack([q[lv][:h] for q in per]) for lv in levels}
+        return self._frame(panel, yhat_t, scale, levels, ds=ds, quantiles=quantiles)
 
     def score(self, X, y=None):
         """Negative mean MASE of the forecasts of the test rows ``X`` (greater is better).
@@ -1247,10 +1267,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         check_is_fitted(self, "panel_")
         return forecast_score(self, X)
 
-    def _frame(self, panel, yhat_t, scale, levels, ds=None):
+    def _frame(self, panel, yhat_t, scale, levels, ds=None, quantiles=None):
         """Long frame of forecasts ``yhat_t`` (n_series, h[, n_quantiles]) in transformed space.
 
         ``ds``: timestamps of the rows (default: the ``h`` steps after each series' end).
+        ``quantiles``: conformal quantiles per level, of shape (n_series, h) (local
+        models); default this model's, shared by every series.
         """
         quantile_out = yhat_t if yhat_t.ndim == 3 else None
         if quantile_out is not None:
@@ -1269,9 +1291,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 out[f"yhat-lo-{name}"] = _transforms.inverse(quantile_out[..., 1 + 2 * k], self.target_transform).ravel()
                 out[f"yhat-hi-{name}"] = _transforms.inverse(quantile_out[..., 2 + 2 * k], self.target_transform).ravel()
         elif levels:
-            q = self._conformal_quantiles(levels)
+            if quantiles is None:
+                q = self._conformal_quantiles(levels)
+                quantiles = {lv: q[lv][None, :h] for lv in levels}
             for lv in levels:
-                half = q[lv][None, :h] * scale[:, None]
+                half = quantiles[lv] * scale[:, None]
                 name = _level_name(lv)
                 out[f"yhat-lo-{name}"] = _transforms.inverse(yhat_t - half, self.target_transform).ravel()
                 out[f"yhat-hi-{name}"] = _transforms.inverse(yhat_t + half, self.target_transform).ravel()
@@ -1290,7 +1314,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         return int(max(1, min(want, room)))
 
     def _calibrate(self):
-        """Conformal scores: errors of a copy fitted without the last windows."""
+        """Conformal scores: errors of a copy fitted without the last windows (local
+        models calibrate each on its own series; a local parent has no scores)."""
         panel = self.panel_
         K = self._n_calibration_windows(panel)
         held = self.horizon + K - 1
@@ -1309,19 +1334,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         # "auto" trained it less (at most 25 epochs of fewer batches), its errors overstated
         # the model's and the intervals over-covered: over 21 series and four seeds the mean
         # distance from nominal coverage was 0.21 / 0.16 (80% / 95%) that way, 0.19 / 0.14 this one.
-        local_steps = None
-        if self.local:
-            local_steps = [getattr(m, "max_steps_", self.max_steps) for m in self.local_models_]
-        else:
-            cal.set_params(max_steps=getattr(self, "max_steps_", self.max_steps))  # older model files lack it
+        cal.set_params(max_steps=getattr(self, "max_steps_", self.max_steps))  # older model files lack it
         cal._check_params()
-        cal._fit_panel(panel.truncate(held), self.input_size_, local_steps=local_steps)
+        cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
         z = _transforms.forward(panel.y, self.target_transform)
         hist, cov_hist, known, history = cal._windows_at(panel, z, cal._cov(panel), starts + self.input_size_,
                                                          np.repeat(panel.offsets[:-1], K), self.horizon)
-        series = np.repeat(np.arange(panel.n_series), K) if self.local else None
-        yhat, scale = cal._forecast(hist, cov_hist, self.horizon, history, series, known)
+        yhat, scale = cal._forecast(hist, cov_hist, self.horizon, history, known)
         actual = z[starts[:, None] + self.input_size_ + np.arange(self.horizon)]
         self.conformal_scores_ = np.abs(actual - yhat) / scale[:, None]
         return self.conformal_scores_
@@ -1375,15 +1395,23 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         z = _transforms.forward(panel.y, self.target_transform)
         backs = [held - k * step for k in range(n_windows)]  # observations after each cutoff
         models = self._fit_copies(panel, input_size, backs if refit else backs[:1])
-        series = np.arange(panel.n_series) if self.local else None
         for k, back in enumerate(backs):
             model = models[k if refit else 0]
             ends = panel.offsets[1:] - back  # buffer positions just after each cutoff
-            hist, cov_hist, known, history = model._windows_at(panel, z, model._cov(panel), ends,
-                                                               panel.offsets[:-1], H)
-            yhat, scale = model._forecast(hist, cov_hist, H, history, series, known)
             tpos = (ends[:, None] + np.arange(H)).ravel()
-            frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
+            if self.local:  # each series forecast by its own model, from its own windows
+                parts = []
+                for i, sub in enumerate(model.local_models_):
+                    one, a = panel.select([i]), panel.offsets[i]
+                    hist, cov_hist, known, history = sub._windows_at(one, z[a:panel.offsets[i + 1]], sub._cov(one),
+                                                                     ends[i:i + 1] - a, one.offsets[:1], H)
+                    parts.append(sub._forecast(hist, cov_hist, H, history, known))
+                frame = model._local_frame(panel, parts, levels, ds=panel.ds[tpos], models=model.local_models_)
+            else:
+                hist, cov_hist, known, history = model._windows_at(panel, z, model._cov(panel), ends,
+                                                                   panel.offsets[:-1], H)
+                yhat, scale = model._forecast(hist, cov_hist, H, history, known)
+                frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
             frame.insert(2, "cutoff", panel.user_times(np.repeat(panel.ds[ends - 1], H)))
             frame.insert(3, self.target_col, panel.y[tpos])
             frames.append(frame)
