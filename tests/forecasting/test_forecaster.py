@@ -158,7 +158,7 @@ def test_log_transform_forecasts_are_positive_and_scaler_none_works():
 def test_covariates_are_inputs():
     df = _panel([40, 30])
     df["temp"] = np.cos(np.arange(len(df)))
-    f = RNNForecaster(horizon=3, input_size=6, covariates=["temp"], **FAST).fit(df)
+    f = RNNForecaster(horizon=3, input_size=6, covariates=["temp"], calendar=None, **FAST).fit(df)
     assert f.models_[0].n_features_in_ == 2
     assert len(f.predict()) == 6
     with pytest.raises(ValueError, match="covariates"):
@@ -266,7 +266,8 @@ def test_learns_a_seasonal_pattern():
 
 def test_level_features_option():
     df = _panel([40, 30])
-    f = RNNForecaster(horizon=3, input_size=6, level_features=True, conformal_windows=3, **FAST).fit(df)
+    f = RNNForecaster(horizon=3, input_size=6, level_features=True, conformal_windows=3, calendar=None,
+                      **FAST).fit(df)
     assert f.models_[0].n_features_in_ == 3
     out = f.predict(level=80)
     assert len(out) == 6 and np.isfinite(out["yhat-hi-80"]).all()

@@ -11,9 +11,10 @@ from ..estimators._persistence import _jsonable, from_state, get_state
 from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
 from ._intervals import INTERVAL_SCALE
+from .calendar import CALENDAR_FEATURES
 
 FITTED_SCALARS = ("input_size_", "n_windows_", "max_steps_", "max_epochs_", "covariate_names_", "differences_",
-                  "scaler_")
+                  "scaler_", "calendar_")
 FITTED_ARRAYS = ("cov_mean_", "cov_scale_", "conformal_scores_")
 
 
@@ -158,6 +159,11 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
         if not isinstance(forecaster.differences_, list):
             raise ValueError("differences_ must be a list of lags")
         check_differences(forecaster.differences_ or None)
+    calendar = getattr(forecaster, "calendar_", [])
+    if (not isinstance(calendar, list) or len(set(map(str, calendar))) != len(calendar)
+            or not all(isinstance(c, str) and c in CALENDAR_FEATURES for c in calendar)):
+        raise ValueError(f"calendar_ must list distinct calendar features of {list(CALENDAR_FEATURES)}, "
+                         f"got {calendar!r:.60}")
     # conformal scores normalised by another interval scale (older files): recalibrate
     stale_scores = state.get("interval_scale") != INTERVAL_SCALE
     local_parent = forecaster.local and not prefix  # its models hold the choices and scores
@@ -255,7 +261,8 @@ class ForecasterPersistence:
                     _check_seed(seed)
                 sub = cls(**dict(sub_params, random_state=seed))
                 _networks_from_state(sub, sub_state, arrays, prefix=f"local{j}.")
-                sub.panel_ = forecaster.panel_.select([j])  # its series, for its calibration
+                # its series (for its calibration) with the calendar features it chose
+                sub.panel_ = sub._with_calendar(forecaster.panel_.select([j]), from_frame=False)
                 forecaster.local_models_.append(sub)
             for attr in ("differences_", "scaler_"):  # files before 2026-12-07: one choice for all
                 if hasattr(forecaster, attr):

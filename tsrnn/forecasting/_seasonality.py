@@ -37,6 +37,35 @@ def season_length(freq):
     return _PERIODS.get(name, 1)
 
 
+# The calendar feature that tells where in its season a step of a frequency lies.
+_SEASON_FEATURES = {
+    "QS": "quarter", "QE": "quarter", "Q": "quarter", "BQS": "quarter", "BQE": "quarter", "BQ": "quarter",
+    "MS": "month", "ME": "month", "M": "month", "BMS": "month", "BME": "month", "BM": "month",
+    "W": "weekofyear", "D": "dayofweek", "B": "dayofweek", "h": "hour", "H": "hour",
+}
+
+
+def season_feature(freq):
+    """The calendar feature (see :func:`tsrnn.forecasting.calendar_features`) of the
+    position of a step in the season of :func:`season_length`: "month" for monthly
+    data, "quarter", "weekofyear", "dayofweek" (daily and business-daily) or "hour".
+
+    Parameters
+    ----------
+    freq : DateOffset, str or int
+
+    Returns
+    -------
+    str or None
+        None where :func:`season_length` is 1 or no calendar feature has that period
+        (semi-monthly data).
+    """
+    if season_length(freq) == 1:
+        return None
+    name = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
+    return _SEASON_FEATURES.get(name)
+
+
 def seasonal_strength(y, m):
     """Strength of the seasonality of period ``m`` in ``y``, in [0, 1].
 

@@ -227,9 +227,30 @@ def auto_differences(z, offsets, season_length=1, multiplicative=True):
     votes = [kpss_statistic(z[a:b]) > KPSS_CRITICAL_5PCT for a, b in _sampled_bounds(offsets, KPSS_MIN_LENGTH)]
     if not (votes and 2 * sum(votes) > len(votes)):
         return ()
-    if season_length > 1:
-        seasonal = [_strength(z[a:b], season_length, multiplicative) > SEASONAL_STRENGTH_THRESHOLD
-                    for a, b in _sampled_bounds(offsets, 3 * season_length)]
-        if seasonal and 2 * sum(seasonal) > len(seasonal):
-            return (season_length,)
+    if mostly_seasonal(z, offsets, season_length, multiplicative):
+        return (season_length,)
     return (1,)
+
+
+def mostly_seasonal(z, offsets, season_length, multiplicative=True):
+    """Whether most series of three seasons or more have a :func:`seasonal_strength`
+    above its threshold (measured on the log scale too with ``multiplicative``, as in
+    :func:`auto_differences`); False for ``season_length < 2`` or when no series is
+    that long.
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_obs,)
+    offsets : ndarray of int64 of shape (n_series + 1,)
+    season_length : int
+    multiplicative : bool, default=True
+
+    Returns
+    -------
+    bool
+    """
+    if season_length < 2:
+        return False
+    seasonal = [_strength(z[a:b], season_length, multiplicative) > SEASONAL_STRENGTH_THRESHOLD
+                for a, b in _sampled_bounds(offsets, 3 * season_length)]
+    return bool(seasonal) and 2 * sum(seasonal) > len(seasonal)
