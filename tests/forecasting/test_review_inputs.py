@@ -183,3 +183,17 @@ def test_object_ids_round_trip_through_model_files(tmp_path, ids):
     loaded = tsrnn.load(path)
     assert loaded.predict()["unique_id"].unique().tolist() == ids
     pd.testing.assert_frame_equal(loaded.predict(df=df), model.predict(df=df))
+
+
+def test_too_short_for_training_says_what_the_observations_are_for():
+    """16 yearly observations (longley) at horizon 6: the default input_size (12) does not fit."""
+    df = pd.DataFrame({"unique_id": "longley", "ds": pd.date_range("1947", periods=16, freq="YS"),
+                       "y": np.linspace(60, 70, 16)})
+    with pytest.raises(ValueError, match=r"need 18 observations: input_size 12 \+ 6 target steps; a smaller "
+                                         r"input_size needs fewer\): 'longley' \(16\)"):
+        RNNForecaster(horizon=6, differences=None).fit(df)
+    with pytest.raises(ValueError, match=r"need 17 observations: input_size 8 \+ 6 target steps \+ 3 for "
+                                         r"differencing at lag\(s\) \[3\]"):
+        RNNForecaster(horizon=6, input_size=8, differences=[3]).fit(df)
+    model = RNNForecaster(horizon=6, input_size=8, hidden_size=4, max_steps=2, random_state=0).fit(df)
+    assert len(model.predict()) == 6

@@ -825,8 +825,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                                covariates=self._covariate_request(), freq=self.freq,
                                                fill=self.fill, min_length=min_length))
 
-    def _check_df_length(self, panel, need, what):
-        """``need``: observations per series, an int or one per series (local models)."""
+    def _check_df_length(self, panel, need, what, why=None):
+        """``need``: observations per series, an int or one per series (local models);
+        ``why``: what they are made of, for the message."""
         short = panel.lengths < need
         if short.any():
             if np.ndim(need):
@@ -836,7 +837,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                                                       np.asarray(need)[short])])
                 )
             raise ValueError(
-                f"{int(short.sum())} series are too short for {what} (need {need} observations): "
+                f"{int(short.sum())} series are too short for {what} (need {need} observations"
+                + (f": {why}" if why else "") + "): "
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
             )
 
@@ -883,7 +885,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             self.calendar_ = self._choose_calendar(panel, z, lags)
             panel = self._with_calendar(panel, from_frame=False)
         lag_total = sum(lags)  # the first observations of a series have no differences
-        self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training")
+        parts = [f"input_size {input_size}", f"{out_steps} target step{'s' if out_steps > 1 else ''}"]
+        parts += [f"{val_steps} validation steps"] * bool(val_steps)
+        parts += [f"{lag_total} for differencing at lag(s) {list(lags)}"] * bool(lag_total)
+        self._check_df_length(panel, input_size + out_steps + val_steps + lag_total, "training",
+                              why=" + ".join(parts) + "; a smaller input_size needs fewer")
         if self.strategy == "recursive" and self.horizon > 1 and self.covariates == "auto":
             historical = [c for c in panel.covariate_names if c not in self._known_names()]
             if historical:
