@@ -88,3 +88,37 @@ def test_one_id_and_bad_sizes():
             plot_forecast(hist, fc, **kw)
     with pytest.raises(TypeError, match="history_df must be a long DataFrame"):
         plot_forecast(hist["y"], fc)
+
+
+def test_frames_read_back_from_csv_plot_like_the_originals(tmp_path):
+    """Timestamps and cutoffs as text (a forecast the CLI wrote, read with read_csv)."""
+    hist, fc = _frames(2, cutoffs=True)
+    fc.to_csv(tmp_path / "fc.csv", index=False)
+    hist.to_csv(tmp_path / "hist.csv", index=False)
+    text_hist, text_fc = pd.read_csv(tmp_path / "hist.csv"), pd.read_csv(tmp_path / "fc.csv")
+    assert pd.api.types.is_string_dtype(text_fc["ds"]) and pd.api.types.is_string_dtype(text_fc["cutoff"])
+    for h, f in ((text_hist, text_fc), (hist, text_fc), (text_hist, fc)):
+        want, got = plot_forecast(hist, fc).axes[0], plot_forecast(h, f).axes[0]
+        assert len(got.lines) == len(want.lines) == 3
+        for a, b in zip(got.lines, want.lines):
+            np.testing.assert_array_equal(a.get_xdata(), b.get_xdata())
+
+
+@pytest.mark.parametrize("case, match", [
+    ("nan id", r"history_df has missing \(NaN\) values in 'unique_id'"),
+    ("text that is not a date", r"forecast_df\['ds'\] holds text that is not a date"),
+    ("numbers and datetimes", r"history_df\['ds'\] holds numbers but forecast_df\['ds'\] holds datetimes"),
+    ("booleans", r"history_df\['ds'\] must hold datetimes or numbers, got dtype bool"),
+])
+def test_unplottable_frames_are_named(case, match):
+    hist, fc = _frames(1)
+    if case == "nan id":
+        hist.loc[3, "unique_id"] = np.nan
+    elif case == "text that is not a date":
+        fc["ds"] = "soon"
+    elif case == "numbers and datetimes":
+        hist["ds"] = np.arange(len(hist))
+    else:
+        hist["ds"] = True
+    with pytest.raises(ValueError, match=match):
+        plot_forecast(hist, fc)

@@ -4,6 +4,7 @@
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,38 @@ __all__ = ["plot_forecast"]
 def _interval_levels(columns, pred_col):
     prefix = f"{pred_col}-lo-"
     return sorted((c[len(prefix):] for c in columns if c.startswith(prefix)), key=float, reverse=True)
+
+
+def _checked_frames(history_df, forecast_df, id_col, time_col):
+    """The frames with one kind of time axis (text timestamps parsed as dates), and no
+    missing ids (else ValueError naming the column and the frame)."""
+    kinds, out = {}, []
+    for name, frame in (("history_df", history_df), ("forecast_df", forecast_df)):
+        if frame is None:
+            out.append(None)
+            continue
+        if frame[id_col].isna().any():
+            raise ValueError(f"{name} has missing (NaN) values in {id_col!r}: every row needs a series id")
+        for col in (time_col, "cutoff") if name == "forecast_df" else (time_col,):
+            if col in frame.columns and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype)):
+                try:  # e.g. a forecast read back from the CSV the CLI wrote
+                    with warnings.catch_warnings():  # pandas' "could not infer format" before failing
+                        warnings.simplefilter("ignore", UserWarning)
+                        frame = frame.assign(**{col: pd.to_datetime(frame[col])})
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{name}[{col!r}] holds text that is not a date ({exc})") from None
+        times = frame[time_col]
+        if pd.api.types.is_datetime64_any_dtype(times.dtype):
+            kinds[name] = "datetimes"
+        elif pd.api.types.is_numeric_dtype(times.dtype) and not pd.api.types.is_bool_dtype(times.dtype):
+            kinds[name] = "numbers"
+        else:
+            raise ValueError(f"{name}[{time_col!r}] must hold datetimes or numbers, got dtype {times.dtype}")
+        out.append(frame)
+    if len(set(kinds.values())) > 1:
+        raise ValueError(f"history_df[{time_col!r}] holds {kinds['history_df']} but forecast_df[{time_col!r}] "
+                         f"holds {kinds['forecast_df']}: plot a forecast with the history it was made from")
+    return out
 
 
 def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=None, max_history=None,
@@ -62,6 +95,7 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise ValueError(f"{name} is missing column(s) {missing} (columns: {list(frame.columns)})")
+    history_df, forecast_df = _checked_frames(history_df, forecast_df, id_col, time_col)
     all_ids = list(pd.unique(history_df[id_col]))
     if ids is None:
         ids = all_ids[:max_series]
