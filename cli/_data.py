@@ -99,6 +99,9 @@ def _parse_times(column, name):
             return pd.to_datetime(column)
         except (ValueError, TypeError) as exc:
             first_error = exc
+        mixed = _mixed_offsets(column)
+        if mixed is not None:
+            return mixed
         try:
             # ISO 8601 with and without a time of day in one column (series of mixed
             # frequencies: "2021-01-01" and "2021-01-01 06:00:00"); the format of the first
@@ -107,6 +110,25 @@ def _parse_times(column, name):
         except (ValueError, TypeError):
             pass
     raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(first_error).split())}")
+
+
+def _mixed_offsets(column):
+    """Timestamps whose UTC offsets differ from row to row (a zone with daylight saving,
+    as pandas writes tz-aware data to CSV), or None when the column is something else.
+
+    The zone itself is not in the text, only each row's offset. Data at one local time
+    of day (daily, monthly, ...) is returned as naive local wall times, which step
+    evenly; other data as UTC instants, which step evenly across a clock change.
+    """
+    try:
+        utc = pd.to_datetime(column, utc=True)
+        if not column.astype(str).str.contains(r"[+-]\d\d:?\d\d$|Z$", regex=True).all():
+            return None
+        wall = pd.Series([pd.Timestamp(v).tz_localize(None) for v in column], index=column.index)
+    except (ValueError, TypeError):
+        return None
+    one_time_of_day = (wall - wall.dt.normalize()).nunique() == 1
+    return wall.astype("datetime64[ns]") if one_time_of_day else utc
 
 
 def read_future(path, args):

@@ -143,3 +143,22 @@ def test_future_covariates_from_a_file(tmp_path):
     code, _, err = run_main(["forecast", "data.csv", "--horizon", "3", "--future", "future.csv", "-o", "x.csv", *FAST],
                             tmp_path)
     assert code == 2 and "future_covariates" in err
+
+
+@pytest.mark.parametrize("freq, expect", [
+    # hourly across the spring-forward change: UTC instants step evenly
+    ("h", ["2021-03-15 17:00:00+00:00", "2021-03-15 18:00:00+00:00"]),  # 36 h after 05:00 UTC
+    # daily at local midnight: the local dates
+    ("D", ["2021-03-21", "2021-03-22"]),
+])
+def test_timestamps_with_changing_utc_offsets_are_read(tmp_path, freq, expect):
+    """tz-aware data across a daylight-saving change, as pandas writes it to CSV (the
+    offset changes from -05:00 to -04:00): it used to be refused as unparseable."""
+    n = 36 if freq == "h" else 20
+    ds = pd.date_range("2021-03-14" if freq == "h" else "2021-03-01", periods=n, freq=freq, tz="US/Eastern")
+    pd.DataFrame({"unique_id": "a", "ds": ds, "y": np.sin(np.arange(n))}).to_csv(tmp_path / "dst.csv", index=False)
+    text = (tmp_path / "dst.csv").read_text()
+    assert "-05:00" in text and "-04:00" in text
+    code, _, err = run_main(["forecast", "dst.csv", "--horizon", "2", "-o", "fc.csv", *FAST], tmp_path)
+    assert code == 0, err
+    assert pd.read_csv(tmp_path / "fc.csv")["ds"].tolist() == expect
