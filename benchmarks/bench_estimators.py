@@ -34,8 +34,10 @@ def make_data(n=2048, T=24, seed=0):
 def fit_tsrnn(cell, H, X, y, epochs, batch_size):
     from tsrnn import RNNRegressor
 
-    model = RNNRegressor(cell=cell, hidden_size=H, max_epochs=epochs, batch_size=batch_size, learning_rate=1e-3,
-                         clip_norm=1.0, patience=epochs + 1, random_state=0, n_jobs=1)
+    # the PyTorch loop's model and training: last step, all samples, no validation split
+    model = RNNRegressor(cell=cell, hidden_size=H, head_params={"pooling": "last"}, max_epochs=epochs,
+                         batch_size=batch_size, learning_rate=1e-3, clip_norm=1.0, early_stopping=False,
+                         patience=epochs + 1, random_state=0, n_jobs=1)
     t0 = time.perf_counter()
     model.fit(X, y)
     return time.perf_counter() - t0, model

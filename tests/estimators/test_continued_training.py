@@ -13,7 +13,7 @@ def data():
     return X, X[:, :, 0].sum(axis=1)
 
 
-@pytest.mark.parametrize("change", [{"hidden_size": 16}, {"cell": "gru"}, {"num_layers": 2},
+@pytest.mark.parametrize("change", [{"hidden_size": 16}, {"cell": "lstm"}, {"num_layers": 2},
                                     {"head_params": {"pooling": "mean"}}, {"dtype": "float64"}])
 def test_warm_start_refuses_another_architecture(data, change):
     X, y = data
@@ -58,8 +58,8 @@ def test_partial_fit_keeps_its_optimizer_unless_its_settings_change(data):
     optimizer = model._optimizer
     model.partial_fit(X, y)
     assert model._optimizer is optimizer  # Adam's moments go on
-    model.set_params(learning_rate=1e-2).partial_fit(X, y)
-    assert model._optimizer is not optimizer and model._optimizer.lr == 1e-2
+    model.set_params(learning_rate=1e-3).partial_fit(X, y)
+    assert model._optimizer is not optimizer and model._optimizer.lr == 1e-3
 
 
 def test_partial_fit_accepts_a_weighted_batch_of_one_class():

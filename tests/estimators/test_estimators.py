@@ -80,6 +80,30 @@ def test_early_stopping_restores_best_weights(series):
     assert model.best_validation_score_ == max(model.validation_scores_)
 
 
+def test_early_stopping_with_vector_inputs():
+    """vec2seq reads one vector per sample (no lengths); the validation split used to
+    index the missing lengths."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = np.repeat(X[:, :1], 4, axis=1)
+    model = RNNRegressor(head="vec2seq", hidden_size=4, max_epochs=3, early_stopping=True, random_state=0).fit(X, y)
+    assert len(model.validation_loss_curve_) == model.n_iter_ == 3
+    assert model.predict(X).shape == (20, 4)
+
+
+def test_regressor_defaults():
+    """Chosen on benchmarks/bench_regression.py (see the RNNRegressor docstring)."""
+    params = RNNRegressor().get_params()
+    assert {k: params[k] for k in ("cell", "head_params", "batch_size", "learning_rate", "early_stopping",
+                                   "validation_fraction", "patience")} == {
+        "cell": "gru", "head_params": None, "batch_size": 16, "learning_rate": 1e-2, "early_stopping": True,
+        "validation_fraction": 0.2, "patience": 20}
+    X = np.random.default_rng(0).normal(size=(30, 6, 1))
+    model = RNNRegressor(hidden_size=4, max_epochs=2, random_state=0).fit(X, X[:, -1, 0])
+    assert model.network_.get_options() == {"pooling": "max"}
+    assert len(model.validation_loss_curve_) == 2  # 6 of the 30 samples held out
+
+
 def test_divergence_raises_and_keeps_finite_weights(series):
     X, y = series
     model = RNNRegressor(cell="rnn", nonlinearity="relu", hidden_size=8, max_epochs=20, clip_norm=None,

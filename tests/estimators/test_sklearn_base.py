@@ -114,11 +114,11 @@ def test_nested_parameters_through_a_pipeline_and_inside_an_estimator():
             self.alpha = alpha
 
     wrapper = Wrapper(inner=RNNRegressor())
-    assert wrapper.get_params()["inner__cell"] == "lstm"
-    wrapper.set_params(inner__cell="gru", alpha=2.0)
-    assert wrapper.inner.cell == "gru" and wrapper.alpha == 2.0
+    assert wrapper.get_params()["inner__cell"] == "gru"
+    wrapper.set_params(inner__cell="lstm", alpha=2.0)
+    assert wrapper.inner.cell == "lstm" and wrapper.alpha == 2.0
     copy = clone(wrapper)
-    assert copy.inner is not wrapper.inner and copy.inner.cell == "gru"
+    assert copy.inner is not wrapper.inner and copy.inner.cell == "lstm"
 
 
 def test_varargs_init_is_refused():
@@ -140,7 +140,7 @@ def test_tags_say_what_each_estimator_is():
 
 def test_repr_lists_changed_parameters_only():
     assert repr(RNNRegressor()) == "RNNRegressor()"
-    assert repr(RNNRegressor(cell="gru", hidden_size=8)) == "RNNRegressor(cell='gru', hidden_size=8)"
+    assert repr(RNNRegressor(cell="lstm", hidden_size=8)) == "RNNRegressor(cell='lstm', hidden_size=8)"
     assert repr(RNNForecaster(horizon=12)) == "RNNForecaster(horizon=12)"
 
 

@@ -6,7 +6,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from tsrnn import RNNClassifier, RNNRegressor
 
 FAST = dict(hidden_size=8, max_epochs=30, batch_size=16, learning_rate=1e-2, random_state=0, dtype="float64")
-FAST32 = dict(FAST, dtype="float32", cell="lstm")
+# The LSTM instances read the last step and train on every sample (no validation split),
+# the regressor's defaults before 2026-12-07; the GRU instances keep the estimators'
+# defaults (max pooling; early stopping for the regressor). check_regressors_train fits
+# a 10-feature tabular set read as 10-step sequences and wants a training R^2 above 0.5:
+# the GRU defaults reach 0.51, the LSTM with them 0.30 (early stopping ends it), with the
+# last step and all samples 0.60.
+FAST32 = dict(FAST, dtype="float32", cell="lstm", early_stopping=False, head_params={"pooling": "last"})
 
 # Checks that cannot pass by design, each with its reason.
 EXPECTED_FAILURES = {

@@ -117,7 +117,7 @@ def test_a_plugin_head_returning_the_wrong_shape_is_named(estimator):
     X = np.random.default_rng(0).normal(size=(12, 5, 1))
     y = (X[:, -1, 0] > 0).astype(int)
     try:
-        model = getattr(tsrnn, estimator)(head="doubled_for_test", hidden_size=4, max_epochs=1)
+        model = getattr(tsrnn, estimator)(head="doubled_for_test", hidden_size=4, max_epochs=1, early_stopping=False)
         with pytest.raises(ValueError, match=r"head 'doubled_for_test' \(.*Doubled\) returned outputs of shape "
                                              r"\(12, [24]\) .* must return shape \(12, [12]\)"):
             model.fit(X, y)

@@ -124,8 +124,8 @@ def test_serial_predict_matches_pytorch(rng, cell):
     torch = pytest.importorskip("torch")
     X = rng.normal(size=(30, 9, 3))
     y = rng.normal(size=(30, 2))
-    model = RNNRegressor(cell=cell, hidden_size=7, num_layers=2, max_epochs=1, random_state=0,
-                         dtype="float64").fit(X, y)
+    model = RNNRegressor(cell=cell, hidden_size=7, num_layers=2, head_params={"pooling": "last"}, max_epochs=1,
+                         random_state=0, dtype="float64").fit(X, y)
     net = model.network_
     body = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](
         3, 7, num_layers=2, batch_first=True, dtype=torch.float64)

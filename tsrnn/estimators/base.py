@@ -99,9 +99,10 @@ class BaseRNN(EstimatorBase):
 
     _task = None  # "regression" or "classification"
 
+    # RNNRegressor's defaults (it inherits this signature); RNNClassifier lists its own
     def __init__(
         self,
-        cell="lstm",
+        cell="gru",
         hidden_size=32,
         num_layers=1,
         head="last",
@@ -110,15 +111,15 @@ class BaseRNN(EstimatorBase):
         nonlinearity="tanh",
         loss=None,
         max_epochs=200,
-        batch_size=32,
-        learning_rate=1e-3,
+        batch_size=16,
+        learning_rate=1e-2,
         optimizer="adam",
         weight_decay=0.0,
         clip_norm=1.0,
         lr_schedule="constant",
-        early_stopping=False,
-        validation_fraction=0.1,
-        patience=10,
+        early_stopping=True,
+        validation_fraction=0.2,
+        patience=20,
         tol=1e-4,
         random_state=None,
         n_jobs=None,
@@ -210,7 +211,11 @@ class BaseRNN(EstimatorBase):
         return head
 
     def _head_options(self):
-        """The head's options: ``head_params`` (estimators may choose defaults for None)."""
+        """The head's options: ``head_params``; None means max pooling over time for the
+        "last" head (the estimators' default, see their docstrings), else the head's own
+        defaults."""
+        if self.head_params is None and self.head == "last":
+            return {"pooling": "max"}
         return self.head_params
 
     def _check_X(self, X, head, reset, lengths=None):
@@ -504,6 +509,8 @@ class BaseRNN(EstimatorBase):
         tr, va = np.sort(tr), np.sort(va)
         sw = None if sample_weight is None else sample_weight[tr]
         sw_val = None if sample_weight is None else sample_weight[va]
+        if lengths is None:  # vector input (vec2seq): no steps to count
+            return X[tr], y[tr], None, sw, ArrayBatches(X[va], y[va], None, sw_val)
         return X[tr], y[tr], lengths[tr], sw, ArrayBatches(X[va], y[va], lengths[va], sw_val)
 
     def _train(self, X, y, lengths, sample_weight, val, epochs, incremental):

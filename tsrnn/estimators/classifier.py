@@ -10,17 +10,16 @@ class RNNClassifier(BaseRNN):
     """Recurrent network classifier (RNN, LSTM or GRU) on Numba kernels.
 
     Takes the same parameters as :class:`RNNRegressor` (the loss is always softmax
-    cross-entropy), with other defaults where classification is better served:
+    cross-entropy; GRU, max pooling over time for the "last" head, Adam at 1e-2 on
+    batches of 16), with other defaults where classification is better served:
 
-    cell : default="gru"
-    head_params : dict or None, default=None
-        None: the classifier's choice for the built-in heads, max pooling over time
-        for "last" (``{"pooling": "max"}``); give a dict (e.g. ``{"pooling": "last"}``)
-        for the head's own defaults and options.
-    batch_size : default=16
-    learning_rate : default=1e-2
+    early_stopping : default=False
+        A tenth of the 36-50 training series of a small UCR set is 4-5 series; early
+        stopping on them scored 0.760 against 0.817 on the sets below.
+    validation_fraction : default=0.1
+    patience : default=10
 
-    Chosen on real sequence sets (``benchmarks/bench_classification.py``, mean test
+    The GRU, pooling, rate and batch were chosen on real sequence sets (``benchmarks/bench_classification.py``, mean test
     accuracy over 3 seeds): the LSTM defaults of the regressor (last step, lr 1e-3,
     batch 32) scored 0.735 over GunPoint, ItalyPowerDemand and five UCR/UEA sets from
     aeon's wheel, these 0.817; on three sets no choice had looked at (Trace,
@@ -86,11 +85,6 @@ class RNNClassifier(BaseRNN):
             checkpoint_every=checkpoint_every, embedding_dim=embedding_dim, vocab_size=vocab_size,
             padding_idx=padding_idx,
         )
-
-    def _head_options(self):
-        if self.head_params is None and self.head == "last":
-            return {"pooling": "max"}  # see the class docstring
-        return self.head_params
 
     def __sklearn_tags__(self):
         from sklearn.utils import ClassifierTags

@@ -35,17 +35,31 @@ def _weighted_mean_std(flat, y, sample_weight):
 class RNNRegressor(BaseRNN):
     """Recurrent network regressor (RNN, LSTM or GRU) on Numba kernels.
 
+    The defaults (GRU, max pooling over time, Adam at 1e-2 on batches of 16, early
+    stopping on a fifth of the samples with patience 20) were chosen on
+    ``benchmarks/bench_regression.py`` (mean test R^2 over 3 seeds; inputs
+    standardised): Covid3Month, CardanoSentiment and Tecator from the Monash/UEA
+    regression archive and three generated tasks. The earlier defaults (LSTM, last step,
+    1e-3, batch 32, no early stopping) scored 0.517 there, these 0.636 (ridge regression
+    on the flattened sequences 0.455): on the small real sets the old ones overfit
+    (CardanoSentiment, 74 samples: -0.71 against -0.08). On a task generated after the
+    choice (a random walk's drift from 100 samples): 0.487 against 0.685. To train the
+    last-step model on every sample, pass ``head_params={"pooling": "last"},
+    early_stopping=False``.
+
     Parameters
     ----------
-    cell : {"lstm", "gru", "rnn"}, default="lstm"
+    cell : {"lstm", "gru", "rnn"}, default="gru"
     hidden_size : int, default=32
     num_layers : int, default=1
     head : str or Head, default="last"
         Task shape: "last" (sequence -> vector), "sequence" (aligned sequence ->
         sequence), "vec2seq" (vector -> sequence), "encoder_decoder" (sequence ->
         sequence of ``output_length`` steps), or a registered plugin head.
-    head_params : dict, optional
+    head_params : dict or None, default=None
         Head options, e.g. ``{"pooling": "mean"}`` or ``{"teacher_forcing": 0.5}``.
+        None: max pooling over time for the "last" head (``{"pooling": "max"}``), the
+        head's own defaults for the others.
     output_length : int, optional
         Output steps of "vec2seq" / "encoder_decoder" (default: taken from y in fit;
         may be changed before predict).
@@ -53,19 +67,20 @@ class RNNRegressor(BaseRNN):
         Activation of the Elman RNN cell.
     loss : {"mse", "mae", "huber"}, default="mse"
     max_epochs : int, default=200
-    batch_size : int, default=32
-    learning_rate : float, default=1e-3
+    batch_size : int, default=16
+    learning_rate : float, default=1e-2
     optimizer : {"adam", "adamw", "sgd", "rmsprop"}, default="adam"
     weight_decay : float, default=0.0
     clip_norm : float or None, default=1.0
         Global gradient-norm clipping.
     lr_schedule : {"constant", "step", "cosine", "reduce_on_plateau"}, default="constant"
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the samples, stop when the validation loss
         has not improved by ``tol`` for ``patience`` epochs and restore the best weights.
         Without it, training stops when the training loss stalls the same way.
-    validation_fraction : float, default=0.1
-    patience : int, default=10
+        (``partial_fit`` trains on every sample it is given.)
+    validation_fraction : float, default=0.2
+    patience : int, default=20
     tol : float, default=1e-4
     random_state : int, RandomState or None
         Weights, shuffling and validation split. Same seed, same predictions,

@@ -965,6 +965,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             reg = RNNRegressor(
                 cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
                 head="encoder_decoder" if seq2seq else "last", output_length=out_steps if seq2seq else None,
+                head_params=None if seq2seq else {"pooling": "last"},  # the forecast reads the last state
                 loss=self.loss, max_epochs=epochs, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clip_norm=self.clip_norm,
                 early_stopping=self.early_stopping, patience=self.patience if self.early_stopping else epochs + 1,
