@@ -667,9 +667,10 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         "auto" reads the season's position (:func:`season_feature`) when most series are
         strongly seasonal and the season is not differenced out. Where a short seasonal
         series leaves the network few windows to learn its seasonal shape from, knowing
-        the month helps (USAccDeaths, 72 months: MASE 1.18 -> 0.99; nottem 0.68 -> 0.61,
-        two origins x six seeds); after a seasonal difference the pattern is gone and
-        the extra inputs cost accuracy (airline 0.37 -> 0.73).
+        the month helps (USAccDeaths, 72 months: MASE 1.18-1.19 -> 0.99; nottem
+        0.66-0.68 -> 0.61-0.64; two origins, seeds 0-2 and 3-5); after a seasonal
+        difference the pattern is gone and the extra inputs cost accuracy (airline
+        0.37 -> 0.73; benchmarks/results/accuracy.md).
         """
         if not (isinstance(self.calendar, str) and self.calendar == "auto"):
             return self._calendar_list()
