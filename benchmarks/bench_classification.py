@@ -64,8 +64,14 @@ def parse_ts(text):
 
 def load_aeon(wheel, name):
     """Train/test split of one set from an aeon wheel, padded to one length."""
+    return load_wheel_set(wheel, "aeon", name)
+
+
+def load_wheel_set(wheel, package, name):
+    """Train/test split of one set from a wheel's ``{package}/datasets/data`` ``.ts``
+    files, padded to one length: (X_train, y_train, X_test, y_test), labels as text."""
     with zipfile.ZipFile(wheel) as z:
-        parts = [parse_ts(z.read(f"aeon/datasets/data/{name}/{name}_{s}.ts").decode("utf-8", "replace"))
+        parts = [parse_ts(z.read(f"{package}/datasets/data/{name}/{name}_{s}.ts").decode("utf-8", "replace"))
                  for s in ("TRAIN", "TEST")]
     T = max(X.shape[1] for X, _ in parts)
     (X_tr, y_tr), (X_te, y_te) = [
@@ -138,9 +144,13 @@ def main():
             "rnn": float(np.mean([r["accuracy"] for r in rows]))}
     print(f"| **mean** | | | | {mean['one_nn_euclidean']:.3f} | {mean['rnn']:.3f} | | |")
     out = Path(args.out) if args.out else RESULTS / ("classification_variant.json" if params else "classification.json")
+    write_results(out, {"benchmark": "classification", "tsrnn": __version__, "python": platform.python_version(),
+                        "seeds": seeds, "params": params, "sets": rows, "mean": mean})
+
+
+def write_results(out, payload):
+    """Write ``payload`` as JSON to ``out`` atomically (a temporary file, then a rename)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": "classification", "tsrnn": __version__, "python": platform.python_version(),
-               "seeds": seeds, "params": params, "sets": rows, "mean": mean}
     tmp = out.with_suffix(out.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(out)

