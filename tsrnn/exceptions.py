@@ -20,6 +20,7 @@ class DeviceUnavailableError(RuntimeError, ValueError):
 class DataScaleWarning(UserWarning):
     """Inputs far from unit scale: recurrent cells saturate and learn little.
 
-    Raised by the estimators' ``fit`` when a feature of X exceeds 10 in absolute value;
-    standardise X (the forecaster scales its windows itself and never warns).
+    Issued by the estimators' ``fit`` when a feature of X has a root mean square above
+    10 (a level or a spread far from unit scale; a few outliers of standardised data do
+    not count); standardise X (the forecaster scales its windows itself and never warns).
     """

@@ -53,3 +53,24 @@ def test_score_takes_lengths(estimator):
     assert model.score(X, y, lengths=lengths) == pytest.approx(expected)
     if estimator is RNNRegressor:  # (an accuracy over 30 samples may coincide)
         assert model.score(X, y, lengths=lengths) != pytest.approx(model.score(X, y))
+
+
+def test_inputs_far_from_unit_scale_warn_once_standardised_heavy_tails_do_not():
+    import warnings
+
+    from tsrnn import DataScaleWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6, 2))
+    y = X[:, :, 0].sum(axis=1)
+    raw = X.copy()
+    raw[:, :, 1] = raw[:, :, 1] * 10 + 50  # a level around 50: the cells saturate
+    with pytest.warns(DataScaleWarning, match=r"feature 1 has a root mean square of 5\d\.\d") as caught:
+        RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(raw, y)
+    assert len([w for w in caught if w.category is DataScaleWarning]) == 1
+    assert caught[0].filename == __file__  # points at the user's fit call
+    heavy = X.copy()
+    heavy[0, 0, 1] = 36.0  # standardised, with one value 36 standard deviations out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataScaleWarning)
+        RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(heavy, y)
