@@ -93,6 +93,16 @@ def build_forecaster(args):
     return RNNForecaster(**params)
 
 
+def describe_choices(forecaster):
+    """One line on what the fitted forecaster's "auto" parameters chose."""
+    if forecaster.local:
+        return "local models: each chose its differencing, scaling and calendar features on its own series"
+    lags = forecaster.differences_
+    calendar = forecaster.calendar_
+    return (f"chose differences {lags if lags else 'none'}, scaler {forecaster.scaler_}, "
+            f"calendar features {calendar if calendar else 'none'}")
+
+
 def _status(args, text):
     if not args.quiet:
         print(text, file=sys.stderr, flush=True)
@@ -112,6 +122,7 @@ def run(args):
     start = time.perf_counter()
     _status(args, f"fitting {forecaster.cell} forecaster on {frame[args.id_col].nunique()} series...")
     forecaster.fit(frame)
+    _status(args, describe_choices(forecaster))
     if args.level and forecaster.quantile_levels is None:
         _status(args, "calibrating the intervals: a second fit without the last windows...")
     forecast = forecaster.predict(level=args.level, X_future=future)

@@ -5,7 +5,7 @@ import time
 
 from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
 from ._data import add_data_arguments, future_values, read_series
-from .forecast_cmd import add_model_arguments, build_forecaster
+from .forecast_cmd import add_model_arguments, build_forecaster, describe_choices
 
 
 def add_parser(subparsers):
@@ -61,6 +61,7 @@ def run_fit(args):
         for path in (Path(checkpoint), Path(f"{checkpoint}.{i}")):
             path.unlink(missing_ok=True)
     if not args.quiet:
+        print(describe_choices(forecaster), file=sys.stderr)
         print(f"fitted in {time.perf_counter() - start:.1f} s; wrote {args.model}", file=sys.stderr)
     return 0
 

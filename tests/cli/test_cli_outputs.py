@@ -162,3 +162,21 @@ def test_timestamps_with_changing_utc_offsets_are_read(tmp_path, freq, expect):
     code, _, err = run_main(["forecast", "dst.csv", "--horizon", "2", "-o", "fc.csv", *FAST], tmp_path)
     assert code == 0, err
     assert pd.read_csv(tmp_path / "fc.csv")["ds"].tolist() == expect
+
+
+def test_the_automatic_choices_are_reported(tmp_path):
+    import re
+
+    import tsrnn
+
+    t = pd.date_range("2015-01-01", periods=72, freq="MS")
+    y = 10 + 3 * np.sin(2 * np.pi * np.arange(72) / 12)
+    pd.DataFrame({"unique_id": "a", "ds": t, "y": y}).to_csv(tmp_path / "m.csv", index=False)
+    quiet_free = [a for a in FAST if a != "--quiet"]
+    code, _, err = run_main(["forecast", "m.csv", "--horizon", "2", "-o", "fc.csv", *quiet_free], tmp_path)
+    assert code == 0, err
+    assert re.search(r"chose differences (none|\[\d+\]), scaler \w+, calendar features (none|\['\w+'\])", err)
+    code, _, err = run_main(["fit", "m.csv", "--horizon", "2", "-m", "m.tsrnn", *quiet_free], tmp_path)
+    model = tsrnn.load(tmp_path / "m.tsrnn")
+    calendar = model.calendar_ if model.calendar_ else "none"
+    assert code == 0 and f"scaler {model.scaler_}, calendar features {calendar}" in err
