@@ -79,6 +79,9 @@ def test_intervals_backtests_and_new_series_use_the_chosen_features():
     np.testing.assert_allclose(f.predict(df=new)["yhat"], out["yhat"])  # same histories, same forecasts
     cv = f.cross_validation(df, n_windows=2, level=80)
     assert len(cv) == 2 * 2 * 12 and 0 <= cv.attrs["coverage"][80] <= 1
+    refit = f.cross_validation(df, n_windows=2, refit=True)  # a copy per window, each choosing
+    pd.testing.assert_frame_equal(refit[refit["cutoff"] == refit["cutoff"].min()].reset_index(drop=True),
+                                  cv.loc[cv["cutoff"] == cv["cutoff"].min(), refit.columns].reset_index(drop=True))
 
 
 def test_the_calibration_copy_reads_the_same_calendar(monkeypatch):

@@ -1469,7 +1469,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                     parts.append(sub._forecast(hist, cov_hist, H, history, known))
                 frame = model._local_frame(panel, parts, levels, ds=panel.ds[tpos], models=model.local_models_)
             else:
-                own = model._with_calendar(panel, from_frame=False)  # the copy's calendar choice
+                if k == 0 or refit:  # the copy's calendar choice (one copy unless refit)
+                    own = model._with_calendar(panel, from_frame=False)
                 hist, cov_hist, known, history = model._windows_at(own, z, model._cov(own), ends,
                                                                    panel.offsets[:-1], H)
                 yhat, scale = model._forecast(hist, cov_hist, H, history, known)
