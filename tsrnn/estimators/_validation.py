@@ -194,7 +194,7 @@ def _warn_far_from_unit_scale(X, name):
     if X.size == 0:
         return
     with np.errstate(over="ignore"):  # squares of huge values: inf, which warns as it should
-        rms = np.sqrt(np.mean(np.square(X, dtype=np.float64), axis=(0, 1)))
+        rms = np.sqrt(np.mean(np.square(X), axis=(0, 1), dtype=np.float64))  # one copy of X, as np.abs made
     worst = int(np.argmax(rms))
     if rms[worst] > UNIT_SCALE_LIMIT:
         warnings.warn(

@@ -160,8 +160,8 @@ def _networks_from_state(forecaster, state, arrays, prefix=""):
             raise ValueError("differences_ must be a list of lags")
         check_differences(forecaster.differences_ or None)
     calendar = getattr(forecaster, "calendar_", [])
-    if (not isinstance(calendar, list) or len(set(map(str, calendar))) != len(calendar)
-            or not all(isinstance(c, str) and c in CALENDAR_FEATURES for c in calendar)):
+    if (not isinstance(calendar, list) or not all(isinstance(c, str) and c in CALENDAR_FEATURES for c in calendar)
+            or len(set(calendar)) != len(calendar)):
         raise ValueError(f"calendar_ must list distinct calendar features of {list(CALENDAR_FEATURES)}, "
                          f"got {calendar!r:.60}")
     # conformal scores normalised by another interval scale (older files): recalibrate

@@ -3,13 +3,15 @@
 import numpy as np
 import pandas as pd
 
-# Seasonal period of the usual frequencies (pandas offset name prefixes): the cycle a
+# The usual frequencies (pandas offset name prefixes): their seasonal period, the cycle a
 # forecaster of such data looks for first (a year of months or quarters, a week of days,
-# a day of hours).
-_PERIODS = {
-    "QS": 4, "QE": 4, "Q": 4, "BQS": 4, "BQE": 4, "BQ": 4,
-    "MS": 12, "ME": 12, "M": 12, "BMS": 12, "BME": 12, "BM": 12, "SMS": 24, "SME": 24,
-    "W": 52, "D": 7, "B": 5, "h": 24, "H": 24,
+# a day of hours), and the calendar feature that tells where in it a step lies (None:
+# no calendar feature has that period).
+_SEASONS = {
+    **dict.fromkeys(("QS", "QE", "Q", "BQS", "BQE", "BQ"), (4, "quarter")),
+    **dict.fromkeys(("MS", "ME", "M", "BMS", "BME", "BM"), (12, "month")),
+    **dict.fromkeys(("SMS", "SME"), (24, None)),
+    "W": (52, "weekofyear"), "D": (7, "dayofweek"), "B": (5, "dayofweek"), "h": (24, "hour"), "H": (24, "hour"),
 }
 SEASONAL_STRENGTH_THRESHOLD = 0.64  # as forecast::nsdiffs (Wang, Smith & Hyndman 2006)
 
@@ -34,15 +36,7 @@ def season_length(freq):
     if getattr(offset, "n", 1) != 1:
         return 1
     name = offset.rule_code.split("-")[0]
-    return _PERIODS.get(name, 1)
-
-
-# The calendar feature that tells where in its season a step of a frequency lies.
-_SEASON_FEATURES = {
-    "QS": "quarter", "QE": "quarter", "Q": "quarter", "BQS": "quarter", "BQE": "quarter", "BQ": "quarter",
-    "MS": "month", "ME": "month", "M": "month", "BMS": "month", "BME": "month", "BM": "month",
-    "W": "weekofyear", "D": "dayofweek", "B": "dayofweek", "h": "hour", "H": "hour",
-}
+    return _SEASONS.get(name, (1, None))[0]
 
 
 def season_feature(freq):
@@ -63,7 +57,7 @@ def season_feature(freq):
     if season_length(freq) == 1:
         return None
     name = pd.tseries.frequencies.to_offset(freq).rule_code.split("-")[0]
-    return _SEASON_FEATURES.get(name)
+    return _SEASONS.get(name, (1, None))[1]
 
 
 def seasonal_strength(y, m):
