@@ -183,6 +183,7 @@ def test_calendar_features_are_local_time_for_tz_aware_data():
 @pytest.mark.parametrize("calendar, match", [
     ("month", r"calendar must be 'auto', None or a list .*one feature: \['month'\]"),
     ("yes", r"calendar must be 'auto', None or a list of calendar feature names; got 'yes'$"),
+    ({"month"}, r"calendar must be 'auto', None or a list of calendar feature names; got \{'month'\}$"),
     (["moon"], r"unknown calendar feature\(s\) \['moon'\]"),
     (["month", "month"], "listed twice"),
 ])

@@ -649,7 +649,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             return []
         if isinstance(calendar, str) or not isinstance(calendar, (list, tuple)):
             raise ValueError(f"calendar must be 'auto', None or a list of calendar feature names; got {calendar!r}"
-                             + (f" (one feature: [{calendar!r}])" if calendar in CALENDAR_FEATURES else ""))
+                             + (f" (one feature: [{calendar!r}])" if isinstance(calendar, str)
+                                and calendar in CALENDAR_FEATURES else ""))
         unknown = [f for f in calendar if f not in CALENDAR_FEATURES]
         if unknown:
             raise ValueError(f"unknown calendar feature(s) {unknown}; choose from {list(CALENDAR_FEATURES)}")
