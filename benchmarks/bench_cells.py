@@ -19,7 +19,6 @@ subprocesses: cold (empty Numba cache) and cached first call.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import machine, summary
 
 RESULTS = Path(__file__).parent / "results"
 CELLS = ("rnn", "gru", "lstm")
@@ -186,6 +186,7 @@ def main(argv=None):
     parser.add_argument("--no-compile", action="store_true", help="skip the compile-time subprocesses")
     parser.add_argument("--out", default=str(RESULTS / "cells.json"))
     args = parser.parse_args(argv)
+    print(summary(), flush=True)
     import torch
 
     threads = args.threads or ([1] if args.quick else [1, 2])
@@ -214,7 +215,7 @@ def main(argv=None):
     import tsrnn
 
     result = {
-        "benchmark": "cells", "machine": platform.processor() or platform.machine(),
+        "benchmark": "cells", "machine": machine(),
         "cpu_count": os.cpu_count(), "tsrnn": tsrnn.__version__, "torch": torch.__version__,
         "numba": numba.__version__, "sgemm_peak_gflops": {"1": peak1, "2": peak2},
         "compile": compile_times, "loadavg_start": load_start, "loadavg_end": os.getloadavg(), "rows": rows,

@@ -19,7 +19,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -27,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine, summary
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -64,8 +65,9 @@ def main(argv=None):
     parser.add_argument("--nf-python", help="python interpreter that has neuralforecast installed")
     parser.add_argument("--out", default=str(RESULTS / "cli.json"))
     args = parser.parse_args(argv)
+    print(summary(), flush=True)
     exe = shutil.which("tsrnn") or str(Path(sys.executable).with_name("tsrnn"))
-    result = {"benchmark": "cli", "machine": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
+    result = {"benchmark": "cli", "machine": machine(), "cpu_count": os.cpu_count()}
     with tempfile.TemporaryDirectory() as work:
         cmd = [exe, "forecast", "--dataset", "airline", "--horizon", "12", "-o", "fc.csv", "--plot", "fc.png",
                "--force", "--quiet"]

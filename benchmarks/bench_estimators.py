@@ -13,11 +13,11 @@ Prints a Markdown table and writes ``benchmarks/results/estimators.json``.
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from _machine import machine, summary
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -91,6 +91,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", default=str(RESULTS / "estimators.json"))
     args = parser.parse_args(argv)
+    print(summary(), flush=True)
     import numba
     import torch
     from threadpoolctl import threadpool_limits
@@ -130,7 +131,7 @@ def main(argv=None):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"benchmark": "estimators", "machine": platform.processor() or platform.machine(),
+    tmp.write_text(json.dumps({"benchmark": "estimators", "machine": machine(),
                                "tsrnn": tsrnn.__version__, "torch": torch.__version__, "threads": 1,
                                "rows": rows}, indent=1))
     tmp.replace(out)

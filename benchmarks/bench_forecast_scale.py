@@ -19,12 +19,12 @@ Writes ``benchmarks/results/forecast_scale.json`` and ``.md``.
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _machine import machine, summary
 from _subprocess import run_script_json
 
 RESULTS = Path(__file__).parent / "results"
@@ -103,11 +103,12 @@ def main(argv=None):
     parser.add_argument("--memory-max-steps", type=int, default=200, help="optimizer steps of the memory fit")
     parser.add_argument("--out", default=str(RESULTS / "forecast_scale"))
     args = parser.parse_args(argv)
+    print(summary(), flush=True)
     import numpy as np
 
     from tsrnn.datasets.synthetic import make_random_walk_panel
 
-    result = {"machine": platform.processor() or platform.machine(), "threads": 1, "panel_config": PANEL}
+    result = {"machine": machine(), "threads": 1, "panel_config": PANEL}
     df = make_random_walk_panel(args.n_series, args.length, random_state=0)
     ours = run_panel_tsrnn(df)
     result["panel"] = {"n_series": args.n_series, "length": args.length, "tsrnn_fit_predict_s": ours["fit_predict_s"],

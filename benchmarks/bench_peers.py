@@ -19,12 +19,12 @@ Writes ``benchmarks/results/peers.json`` and ``peers.md``.
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _machine import machine, summary
 from _subprocess import run_script_json
 
 RESULTS = Path(__file__).parent / "results"
@@ -91,6 +91,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small config only")
     parser.add_argument("--out", default=str(RESULTS / "peers.json"))
     args = parser.parse_args(argv)
+    print(summary(), flush=True)
     import numba
     from threadpoolctl import threadpool_limits
 
@@ -132,7 +133,7 @@ def main(argv=None):
     print("\n" + table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "peers", "machine": platform.processor() or platform.machine(),
+    out.write_text(json.dumps({"benchmark": "peers", "machine": machine(),
                                "threads": 1, "neuralforecast_python": nf_python, "rows": rows}, indent=1))
     out.with_suffix(".md").write_text(table + "\n")
 

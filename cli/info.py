@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import json
+import os
 import platform
 import sys
 
@@ -34,6 +35,18 @@ def _cuda_status():
     return {"available": True, "devices": [text]} if ok else {"available": False, "reason": text}
 
 
+def _blas():
+    """The BLAS libraries loaded once Numba's (SciPy's) is: name, version, kernels, threads."""
+    try:
+        import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the batched kernels call)
+        from threadpoolctl import threadpool_info
+    except ImportError as exc:
+        return [{"error": str(exc)}]
+    return [{"library": i.get("prefix") or i.get("internal_api"), "version": i.get("version"),
+             "architecture": i.get("architecture"), "threads": i.get("num_threads"), "path": i.get("filepath")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
 def collect():
     """Everything ``tsrnn info`` reports, as a JSON-ready dict."""
     import numba
@@ -49,6 +62,8 @@ def collect():
             "numba_threads": numba.get_num_threads(),
             "threading_layer": _threading_layer(),
         },
+        "blas": _blas(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "numba_cache_dir": lstm_forward._cache._cache_path,
         "cuda": _cuda_status(),
     }
@@ -72,6 +87,14 @@ def run(args):
     t = info["threads"]
     print(f"threads          {t['numba_threads']} of {t['numba_max_threads']} (NUMBA_NUM_THREADS)")
     print(f"threading layer  {t['threading_layer']}")
+    for lib in info["blas"]:
+        if "error" in lib:
+            print(f"blas             unavailable: {lib['error']}")
+        else:
+            print(f"blas             {lib['library']} {lib['version']}, {lib['architecture']} kernels, "
+                  f"{lib['threads']} threads")
+    if info["openblas_coretype"]:
+        print(f"OPENBLAS_CORETYPE {info['openblas_coretype']}")
     print(f"numba cache dir  {info['numba_cache_dir']}")
     cuda = info["cuda"]
     print("cuda             " + (", ".join(cuda["devices"]) if cuda["available"] else f"unavailable: {cuda['reason']}"))

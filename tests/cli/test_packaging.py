@@ -1,6 +1,8 @@
 """The installed package: subpackages listed, console script works, cli/datasets namespaced."""
 
 import importlib
+import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,13 +38,14 @@ def test_console_script_info():
     exe = shutil.which("tsrnn") or str(Path(sys.executable).with_name("tsrnn"))
     res = subprocess.run([exe, "info", "--json"], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    import json
-
     info = json.loads(res.stdout)
     assert info["versions"]["tsrnn"]
     assert info["threads"]["numba_max_threads"] >= 1
     assert info["numba_cache_dir"]
     assert info["cuda"]["available"] in (True, False)
+    # the BLAS Numba's np.dot calls is loaded and reported with the kernels it chose
+    assert any(lib.get("architecture") for lib in info["blas"]), info["blas"]
+    assert info["openblas_coretype"] == (os.environ.get("OPENBLAS_CORETYPE") or None)
 
 
 def test_console_script_without_command_is_a_usage_error():
