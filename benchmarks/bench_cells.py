@@ -1,8 +1,9 @@
 """tsrnn vs PyTorch CPU: recurrent cells, training step and inference, side by side.
 
 Grid: batch {32, 256} x time {24, 96} x hidden {32, 128}, input 8, 1 layer, float32,
-every cell, threads 1 and 2. The two libraries run interleaved in one process and
-the minimum over repeats is kept. A training step is forward + backward + the same
+every cell, threads 1 and 2. The two libraries run interleaved in one process; a
+measurement is the mean of back-to-back calls (at least 3, ~10 ms or more) and the
+minimum over repeats is kept. A training step is forward + backward + the same
 linear head and MSE on the last step (no optimizer update); inference is a forward.
 
 Usage::
@@ -152,7 +153,9 @@ def run_grid(threads, repeats, cells, grid):
                 theirs = make_torch(cell, B, T, I, H, rng)
                 for mode, idx in (("train", 0), ("infer", 1)):
                     work = flops(cell, B, T, I, H, mode == "train")
-                    n = max(1, int(2e8 / work))  # ~0.1-1 s per measurement
+                    # back-to-back calls, at least 3 and ~10 ms or more: the weights and buffers are warm,
+                    # as in a training loop (a single call right after the rival's measures its cache misses)
+                    n = max(3, int(2e9 / work))
                     ours[idx]()
                     theirs[idx]()
                     t_ours, t_theirs = [], []
