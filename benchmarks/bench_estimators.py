@@ -131,11 +131,13 @@ def main(argv=None):
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"benchmark": "estimators", "machine": machine(),
+    info = machine()
+    tmp.write_text(json.dumps({"benchmark": "estimators", "machine": info,
                                "tsrnn": tsrnn.__version__, "torch": torch.__version__, "threads": 1,
                                "rows": rows}, indent=1))
     tmp.replace(out)
-    out.with_suffix(".md").write_text(table + "\n")
+    header = f"Run of {time.strftime('%Y-%m-%d')}: {summary(info)}; one thread.\n\n"
+    out.with_suffix(".md").write_text(header + table + "\n")
 
 
 if __name__ == "__main__":

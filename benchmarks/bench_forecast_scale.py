@@ -134,7 +134,7 @@ def main(argv=None):
                         "target_mb": 2048, "met": mem["peak_mb"] < 2048}
     print(json.dumps(result["memory"]), flush=True)
     p, m = result["panel"], result["memory"]
-    lines = [f"# RNNForecaster at scale ({result['machine']}, one thread)", "",
+    lines = [f"# RNNForecaster at scale ({summary(result['machine'])}, one thread)", "",
              f"Panel: {p['n_series']} random walks x {p['length']} steps, LSTM 1x{PANEL['hidden']}, "
              f"{PANEL['steps']} steps of batch {PANEL['batch']}, horizon {PANEL['horizon']}, "
              f"input {PANEL['input_size']} ({p['n_windows']} training windows)", "",

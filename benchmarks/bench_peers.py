@@ -133,9 +133,11 @@ def main(argv=None):
     print("\n" + table)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"benchmark": "peers", "machine": machine(),
+    info = machine()
+    out.write_text(json.dumps({"benchmark": "peers", "machine": info,
                                "threads": 1, "neuralforecast_python": nf_python, "rows": rows}, indent=1))
-    out.with_suffix(".md").write_text(table + "\n")
+    header = f"Run of {time.strftime('%Y-%m-%d')}: {summary(info)}; one thread.\n\n"
+    out.with_suffix(".md").write_text(header + table + "\n")
 
 
 if __name__ == "__main__":
