@@ -89,7 +89,9 @@ def test_killed_fit_leaves_no_model_and_resumes_to_identical_weights(tsrnn_exe, 
 
     import tsrnn
 
-    args = ["fit", "--dataset", "airline", "--horizon", "6", "--max-steps", "5000", "--hidden-size", "8", "--quiet"]
+    # long enough that the fit is still running well after its first checkpoint (written
+    # about 1 s in) on a fast machine: 5000 steps left 0.3 s to interrupt it on a Zen 5 core
+    args = ["fit", "--dataset", "airline", "--horizon", "6", "--max-steps", "20000", "--hidden-size", "8", "--quiet"]
     proc = subprocess.Popen([tsrnn_exe, *args, "-m", "killed.tsrnn"], cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ckpt = tmp_path / "killed.tsrnn.ckpt.0"  # the first of the default ensemble's two networks

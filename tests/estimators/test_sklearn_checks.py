@@ -1,6 +1,5 @@
 """scikit-learn's estimator checks on small, fast settings."""
 
-import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tsrnn import RNNClassifier, RNNRegressor

@@ -78,6 +78,7 @@ def test_head_with_embedding_gradcheck(head, cell, rng):
     net = get_head(head).initialize(spec)
     assert net.embedding is not None and "embedding.weight" in net.named_parameters()
     ids = np.array([[1, 2, 3, 0, 0], [5, 5, 1, 2, 4], [2, 0, 0, 0, 0]])
+    assert ids.shape == (B, T)
     lengths = np.array([3, 5, 1])
     y = rng.standard_normal((B, task_len, 2)) if head == "encoder_decoder" else None
     out0 = net.forward(net.embed(ids), lengths, y, training=True)
