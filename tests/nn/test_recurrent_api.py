@@ -266,3 +266,66 @@ def test_final_states_only_and_no_input_gradient(cell, rng):
     np.testing.assert_array_equal(net.flat_grad, grads)
     for a, b in zip(as_list(d0), as_list(d03), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell,nonlinearity", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")])
+@pytest.mark.parametrize("batch", [5, 70])  # one chunk; several parallel chunks, one ragged
+def test_inference_kernels_match_the_training_forward(cell, nonlinearity, batch, rng):
+    """training=False runs separate kernels that keep no cache: same outputs and final
+    states as the training forward (float64, two layers, given initial states, ragged
+    lengths), and the same whatever the thread count."""
+    T, I, H = 9, 3, 6
+    net = Recurrent(cell, I, H, num_layers=2, nonlinearity=nonlinearity, dtype="float64", random_state=2)
+    X = rng.standard_normal((batch, T, I))
+    lengths = rng.integers(1, T + 1, size=batch)
+    lengths[0] = T
+    h0 = rng.standard_normal((2, batch, H))
+    state0 = (h0, rng.standard_normal((2, batch, H))) if cell == "lstm" else h0
+    as_list = (lambda s: list(s)) if cell == "lstm" else (lambda s: [s])
+    Y, state = net.forward(X, state0, lengths=lengths)
+    previous = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            results.append(net.forward(X, state0, lengths=lengths, training=False))
+    finally:
+        numba.set_num_threads(previous)
+    for Y_inf, state_inf in results:
+        np.testing.assert_allclose(Y_inf, Y, rtol=1e-12, atol=1e-13)
+        for a, b in zip(as_list(state_inf), as_list(state), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+        assert not Y_inf[np.arange(T)[None, :] >= lengths[:, None]].any()  # zero past each length
+    for a, b in zip(results[0], results[-1]):
+        for u, v in zip(as_list(a), as_list(b), strict=True):
+            np.testing.assert_array_equal(u, v)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lstm_column_inference_kernel_matches_the_row_kernel(dtype, rng):
+    """Few rows and many units: LSTM inference runs lstm_infer_columns (the batch along
+    the columns of the per-step product); same outputs and states as lstm_infer and as
+    the training forward, ragged lengths and given initial states included."""
+    from tsrnn.kernels.cpu import layers, lstm
+
+    B, T, I, H = 20, 7, 3, layers.COLUMNS_MIN_HIDDEN
+    assert layers.batch_chunk(B) <= layers.COLUMNS_MAX_ROWS
+    net = Recurrent("lstm", I, H, num_layers=2, dtype=dtype, random_state=4)
+    X = rng.standard_normal((B, T, I)).astype(dtype)
+    lengths = rng.integers(1, T + 1, size=B)
+    state0 = tuple(rng.standard_normal((2, B, H)).astype(dtype) for _ in range(2))
+    tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=2e-5, atol=2e-6)
+    Y, (h_n, c_n) = net.forward(X, state0, lengths=lengths)
+    Y_inf, (h_inf, c_inf) = net.forward(X, state0, lengths=lengths, training=False)
+    for a, b in ((Y_inf, Y), (h_inf, h_n), (c_inf, c_n)):
+        np.testing.assert_allclose(a, b, **tol)
+
+    w_ih, w_hh, b_ih, b_hh = net._layer(0, net.weights)
+    outs = []
+    for kernel, weights in ((lstm.lstm_infer, (layers._merged_weights(w_ih, w_hh), (b_ih + b_hh).reshape(4, H))),
+                            (lstm.lstm_infer_columns, (layers._stacked_rows(w_ih, w_hh, b_ih + b_hh),))):
+        out = (np.empty((B, T, H), dtype), np.empty((B, H), dtype), np.empty((B, H), dtype))
+        kernel(X, *weights, state0[0][0], state0[1][0], lengths.astype(np.int64), 0, B, B, *out)
+        outs.append(out)
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, **tol)

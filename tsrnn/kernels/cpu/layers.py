@@ -218,6 +218,25 @@ def _merged_weights(w_ih, w_hh):
     return w_t
 
 
+def _stacked_rows(w_ih, w_hh, bias):
+    """``[w_hh, w_ih, bias]`` side by side, shape (G*H, H + I + 1), for
+    :func:`tsrnn.kernels.cpu.lstm.lstm_infer_columns`."""
+    H, I = w_hh.shape[1], w_ih.shape[1]
+    w = np.empty((w_hh.shape[0], H + I + 1), dtype=w_hh.dtype)
+    w[:, :H] = w_hh
+    w[:, H:H + I] = w_ih
+    w[:, H + I] = bias
+    return w
+
+
+# LSTM inference of a batch of at most this many rows (one chunk) with at least
+# COLUMNS_MIN_HIDDEN units runs lstm_infer_columns: 1.3x faster at 32 rows and H=128;
+# at H=32 it was 0.83x (its per-step product is too small to gain, the strided output
+# writes cost), and at 64-row chunks no faster (2026-12-07, AVX-512 OpenBLAS kernels).
+COLUMNS_MAX_ROWS = 32
+COLUMNS_MIN_HIDDEN = 64
+
+
 def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh, ws=None):
     """Weight gradients as GEMMs over all steps; ``h_{t-1}`` is h0 then y shifted.
 
@@ -257,11 +276,15 @@ class LSTMLayer:
         B, T, _ = x.shape
         H = w_hh.shape[1]
         dt = x.dtype
-        w_t = _merged_weights(w_ih, w_hh)
-        bias = (b_ih + b_hh).reshape(4, H)
         y = np.empty((B, T, H), dtype=dt)
         h_n = np.empty((B, H), dtype=dt)
         c_n = np.empty((B, H), dtype=dt)
+        if not need_cache and batch_chunk(B) <= COLUMNS_MAX_ROWS and H >= COLUMNS_MIN_HIDDEN:
+            w_rows = _stacked_rows(w_ih, w_hh, b_ih + b_hh)
+            run_chunks(_lstm.lstm_infer_columns, B, (x, w_rows, h0, c0, lengths), (y, h_n, c_n))
+            return y, h_n, c_n, None
+        w_t = _merged_weights(w_ih, w_hh)
+        bias = (b_ih + b_hh).reshape(4, H)
         if not need_cache:
             run_chunks(_lstm.lstm_infer, B, (x, w_t, bias, h0, c0, lengths), (y, h_n, c_n))
             return y, h_n, c_n, None
