@@ -47,12 +47,41 @@ def _blas():
             for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
+# OpenBLAS kernel sets without AVX-512 (its own names, as threadpoolctl reports them)
+_PRE_AVX512 = {"Haswell", "Zen", "SandyBridge", "Sandybridge", "Nehalem", "Penryn", "Core2", "Prescott", "Atom",
+               "Bulldozer", "Piledriver", "Steamroller", "Excavator"}
+_AVX512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"}
+
+
+def _cpu_flags(path="/proc/cpuinfo"):
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.partition(":")[2].split())
+    except OSError:
+        pass
+    return set()
+
+
+def blas_notes(blas, coretype, cpu_flags):
+    """Advice when ``OPENBLAS_CORETYPE`` keeps OpenBLAS below what the CPU can run."""
+    pinned = sorted({lib["architecture"] for lib in blas if lib.get("architecture") in _PRE_AVX512})
+    if coretype and pinned and _AVX512 <= cpu_flags:
+        return [f"OPENBLAS_CORETYPE={coretype} keeps OpenBLAS on its {', '.join(pinned)} kernels on an AVX-512 "
+                "CPU: tsrnn's batched training and inference run their matrix products at about half speed. "
+                "Unset it (and OPENBLAS_L2_SIZE) unless an older OpenBLAS build here needs it."]
+    return []
+
+
 def collect():
     """Everything ``tsrnn info`` reports, as a JSON-ready dict."""
     import numba
 
     from tsrnn.kernels.cpu.lstm import lstm_forward
 
+    blas = _blas()
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -62,8 +91,9 @@ def collect():
             "numba_threads": numba.get_num_threads(),
             "threading_layer": _threading_layer(),
         },
-        "blas": _blas(),
-        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "blas": blas,
+        "openblas_coretype": coretype,
+        "notes": blas_notes(blas, coretype, _cpu_flags()),
         "numba_cache_dir": lstm_forward._cache._cache_path,
         "cuda": _cuda_status(),
     }
@@ -98,4 +128,6 @@ def run(args):
     print(f"numba cache dir  {info['numba_cache_dir']}")
     cuda = info["cuda"]
     print("cuda             " + (", ".join(cuda["devices"]) if cuda["available"] else f"unavailable: {cuda['reason']}"))
+    for note in info["notes"]:
+        print(f"note: {note}")
     return 0
