@@ -4,7 +4,8 @@ Grid: batch {32, 256} x time {24, 96} x hidden {32, 128}, input 8, 1 layer, floa
 every cell, threads 1 and 2. The two libraries run interleaved in one process; a
 measurement is the mean of back-to-back calls (at least 3, ~10 ms or more) and the
 minimum over repeats is kept. A training step is forward + backward + the same
-linear head and MSE on the last step (no optimizer update); inference is a forward.
+linear head and MSE on the last step (no optimizer update, no gradient for the input
+data, which PyTorch does not compute either); inference is a forward.
 
 Usage::
 
@@ -104,7 +105,7 @@ def make_tsrnn(cell, B, T, I, H, rng):
         dpred = (2.0 / pred.size) * (pred - y)
         dw = dpred.T @ last
         dY[:, -1] = dpred @ w
-        net.backward(dY, check_input=False)
+        net.backward(dY, check_input=False, need_input_grad=False)  # X is data: PyTorch computes no dX either
         return dw
 
     def infer():
