@@ -164,8 +164,8 @@ def lstm_infer_columns(x, w_rows, h0, c0, lengths, lo, hi, chunk, y, h_n, c_n):
     OpenBLAS runs a product whose long side is the weights' faster than one whose long
     side is the batch (32 rows, H=128: 210 against 144 GFLOP/s, 2026-12-07, AVX-512
     kernels), and the gate loops then run over whole contiguous gate blocks. Each
-    pre-activation is the same sum in the same order as in :func:`lstm_infer`, the bias
-    added last.
+    pre-activation sums the same terms as in :func:`lstm_infer` (the bias as the last
+    one); how BLAS orders them can differ by float rounding.
 
     Parameters
     ----------
