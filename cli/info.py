@@ -47,8 +47,9 @@ def _blas():
             for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
-# OpenBLAS kernel sets without AVX-512 (its own names, as threadpoolctl reports them)
-_PRE_AVX512 = {"Haswell", "Zen", "SandyBridge", "Sandybridge", "Nehalem", "Penryn", "Core2", "Prescott", "Atom",
+# OpenBLAS's kernel sets that use AVX-512 (its own names, as threadpoolctl reports them)
+_AVX512_KERNELS = {"SkylakeX", "Cooperlake", "SapphireRapids"}
+_AVX512 = {"Haswell", "Zen", "SandyBridge", "Sandybridge", "Nehalem", "Penryn", "Core2", "Prescott", "Atom",
                "Bulldozer", "Piledriver", "Steamroller", "Excavator"}
 _AVX512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"}
 
@@ -66,7 +67,8 @@ def _cpu_flags(path="/proc/cpuinfo"):
 
 def blas_notes(blas, coretype, cpu_flags):
     """Advice when ``OPENBLAS_CORETYPE`` keeps OpenBLAS below what the CPU can run."""
-    pinned = sorted({lib["architecture"] for lib in blas if lib.get("architecture") in _PRE_AVX512})
+    pinned = sorted({lib["architecture"] for lib in blas
+                     if lib.get("architecture") and lib["architecture"] not in _AVX512_KERNELS})
     if coretype and pinned and _AVX512 <= cpu_flags:
         return [f"OPENBLAS_CORETYPE={coretype} keeps OpenBLAS on its {', '.join(pinned)} kernels on an AVX-512 "
                 "CPU: tsrnn's batched training and inference run their matrix products at about half speed. "
@@ -121,10 +123,10 @@ def run(args):
         if "error" in lib:
             print(f"blas             unavailable: {lib['error']}")
         else:
-            print(f"blas             {lib['library']} {lib['version']}, {lib['architecture']} kernels, "
-                  f"{lib['threads']} threads")
+            kernels = f"{lib['architecture']} kernels, " if lib["architecture"] else ""
+            print(f"blas             {lib['library']} {lib['version']}, {kernels}{lib['threads']} threads")
     if info["openblas_coretype"]:
-        print(f"OPENBLAS_CORETYPE {info['openblas_coretype']}")
+        print(f"OPENBLAS_CORETYPE={info['openblas_coretype']}")
     print(f"numba cache dir  {info['numba_cache_dir']}")
     cuda = info["cuda"]
     print("cuda             " + (", ".join(cuda["devices"]) if cuda["available"] else f"unavailable: {cuda['reason']}"))

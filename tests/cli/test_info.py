@@ -16,3 +16,4 @@ def test_no_note_when_the_kernels_fit_the_cpu_or_nothing_is_pinned():
     assert blas_notes(HASWELL, None, AVX512) == []  # OpenBLAS chose them itself
     assert blas_notes(HASWELL, "Haswell", {"avx2", "fma"}) == []  # an AVX2 CPU
     assert blas_notes([{"error": "no scipy"}], "Haswell", AVX512) == []
+    assert blas_notes([{"library": "mkl_rt", "architecture": None}], "Haswell", AVX512) == []  # not OpenBLAS

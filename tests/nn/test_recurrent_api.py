@@ -302,30 +302,48 @@ def test_inference_kernels_match_the_training_forward(cell, nonlinearity, batch,
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_lstm_column_inference_kernel_matches_the_row_kernel(dtype, rng):
-    """Few rows and many units: LSTM inference runs lstm_infer_columns (the batch along
-    the columns of the per-step product); same outputs and states as lstm_infer and as
-    the training forward, ragged lengths and given initial states included."""
+@pytest.mark.parametrize("batch", [20, 70])  # one chunk; three 32-row chunks, one ragged
+def test_lstm_column_inference_kernel_matches_the_row_kernel(dtype, batch, rng, monkeypatch):
+    """Chunks of at most 32 rows and 64 or more units: LSTM inference runs
+    lstm_infer_columns (the batch along the columns of the per-step product); same
+    outputs and states as lstm_infer and as the training forward (ragged lengths, given
+    initial states, two layers), and bitwise the same for 1 and 2 threads."""
     from tsrnn.kernels.cpu import layers, lstm
 
-    B, T, I, H = 20, 7, 3, layers.COLUMNS_MIN_HIDDEN
-    assert layers.batch_chunk(B) <= layers.COLUMNS_MAX_ROWS
+    T, I, H = 7, 3, layers.COLUMNS_MIN_HIDDEN
+    assert layers.batch_chunk(batch) <= layers.COLUMNS_MAX_ROWS
+    calls = []
+    real = lstm.lstm_infer_columns
+    monkeypatch.setattr(lstm, "lstm_infer_columns", lambda *args: calls.append(args[5:8]) or real(*args))
     net = Recurrent("lstm", I, H, num_layers=2, dtype=dtype, random_state=4)
-    X = rng.standard_normal((B, T, I)).astype(dtype)
-    lengths = rng.integers(1, T + 1, size=B)
-    state0 = tuple(rng.standard_normal((2, B, H)).astype(dtype) for _ in range(2))
+    X = rng.standard_normal((batch, T, I)).astype(dtype)
+    lengths = rng.integers(1, T + 1, size=batch)
+    state0 = tuple(rng.standard_normal((2, batch, H)).astype(dtype) for _ in range(2))
     tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=2e-5, atol=2e-6)
     Y, (h_n, c_n) = net.forward(X, state0, lengths=lengths)
-    Y_inf, (h_inf, c_inf) = net.forward(X, state0, lengths=lengths, training=False)
-    for a, b in ((Y_inf, Y), (h_inf, h_n), (c_inf, c_n)):
-        np.testing.assert_allclose(a, b, **tol)
+    previous = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            results.append(net.forward(X, state0, lengths=lengths, training=False))
+    finally:
+        numba.set_num_threads(previous)
+    assert calls and all(chunk <= layers.COLUMNS_MAX_ROWS for _, _, chunk in calls)  # the column path ran
+    for Y_inf, (h_inf, c_inf) in results:
+        for a, b in ((Y_inf, Y), (h_inf, h_n), (c_inf, c_n)):
+            np.testing.assert_allclose(a, b, **tol)
+    (Y1, (h1, c1)), (Y2, (h2, c2)) = results[0], results[-1]
+    for a, b in ((Y1, Y2), (h1, h2), (c1, c2)):
+        np.testing.assert_array_equal(a, b)
 
     w_ih, w_hh, b_ih, b_hh = net._layer(0, net.weights)
     outs = []
     for kernel, weights in ((lstm.lstm_infer, (layers._merged_weights(w_ih, w_hh), (b_ih + b_hh).reshape(4, H))),
-                            (lstm.lstm_infer_columns, (layers._stacked_rows(w_ih, w_hh, b_ih + b_hh),))):
-        out = (np.empty((B, T, H), dtype), np.empty((B, H), dtype), np.empty((B, H), dtype))
-        kernel(X, *weights, state0[0][0], state0[1][0], lengths.astype(np.int64), 0, B, B, *out)
+                            (real, (layers._stacked_rows(w_ih, w_hh, b_ih + b_hh),))):
+        out = (np.empty((batch, T, H), dtype), np.empty((batch, H), dtype), np.empty((batch, H), dtype))
+        chunk = layers.batch_chunk(batch)
+        kernel(X, *weights, state0[0][0], state0[1][0], lengths.astype(np.int64), 0, batch, chunk, *out)
         outs.append(out)
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, **tol)

@@ -32,13 +32,17 @@ def resolve_dtype(dtype):
     return DTYPES[key]
 
 
-def activation_bytes(cell, batch, steps, hidden_size, num_layers=1, dtype="float32", training=True):
+def activation_bytes(cell, batch, steps, hidden_size, num_layers=1, dtype="float32", training=True, input_size=None):
     """Estimated bytes of the buffers a forward pass (and the backward pass after it, when
-    ``training``) of a ``cell`` stack allocates for ``batch`` sequences of ``steps`` steps."""
+    ``training``) of a ``cell`` stack allocates for ``batch`` sequences of ``steps`` steps.
+    ``input_size``: the first layer's input width, whose copy (with a column of ones) the
+    weight gradients use; None leaves that copy out."""
     G = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
-    per_step = int(batch) * int(steps) * int(hidden_size) * np.dtype(dtype).itemsize
-    if training:  # every layer's cache, plus the backward pass's gate gradients
-        return per_step * ((2 + 2 * G) * int(num_layers) + G + 2)
+    itemsize = np.dtype(dtype).itemsize
+    per_step = int(batch) * int(steps) * int(hidden_size) * itemsize
+    if training:  # every layer's cache, plus the backward pass's gate gradients and input copies
+        inputs = 0 if input_size is None else int(batch) * int(steps) * (int(input_size) + 1) * itemsize
+        return per_step * ((2 + 2 * G) * int(num_layers) + G + 2 + int(num_layers) - 1) + inputs
     return per_step * (G + 3)
 
 
@@ -296,7 +300,8 @@ class Recurrent:
 
     def activation_bytes(self, batch, steps, training=True):
         """Estimated bytes of the buffers one forward (+ backward when ``training``) allocates."""
-        return activation_bytes(self.cell, batch, steps, self.hidden_size, self.num_layers, self.dtype, training)
+        return activation_bytes(self.cell, batch, steps, self.hidden_size, self.num_layers, self.dtype, training,
+                                self.input_size)
 
     def _check_memory(self, batch, steps, training):
         # the usual case costs a few integer operations: no message, no system figures

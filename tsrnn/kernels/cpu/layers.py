@@ -229,10 +229,12 @@ def _stacked_rows(w_ih, w_hh, bias):
     return w
 
 
-# LSTM inference of a batch of at most this many rows (one chunk) with at least
-# COLUMNS_MIN_HIDDEN units runs lstm_infer_columns: 1.3x faster at 32 rows and H=128;
-# at H=32 it was 0.83x (its per-step product is too small to gain, the strided output
-# writes cost), and at 64-row chunks no faster (2026-12-07, AVX-512 OpenBLAS kernels).
+# LSTM inference whose chunks hold at most this many rows (batches up to 128 samples, see
+# batch_chunk) with at least COLUMNS_MIN_HIDDEN units runs lstm_infer_columns: 1.3-1.36x
+# faster at H=128 for batches of 32-128 (chunks of 32) on one or two threads, with
+# OpenBLAS's AVX-512 kernels and with its AVX2 ones; at H=64 1.0x (AVX-512) to 1.2x
+# (AVX2); at H=32 0.83x (its per-step product is too small to gain, the strided output
+# writes cost), and no faster for the 64-row chunks of larger batches (2026-12-07).
 COLUMNS_MAX_ROWS = 32
 COLUMNS_MIN_HIDDEN = 64
 
@@ -240,7 +242,8 @@ COLUMNS_MIN_HIDDEN = 64
 def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh, ws=None):
     """Weight and bias gradients as GEMMs over all steps; ``h_{t-1}`` is h0 then y shifted.
 
-    Each operand gets a column of ones, so a bias gradient (the column sums of the
+    The inputs get a column of ones (and, for a GRU, whose two biases get different
+    gradients, so do the previous states), so a bias gradient (the column sums of the
     pre-activation gradients) comes out of the same product as its weights' instead of
     a second pass over megabytes of gradients (GRU, batch 256 x 24 steps, H=32: 75 us
     saved per bias, 2026-12-07). Steps past a sample's length have zero pre-activation

@@ -7,6 +7,8 @@ The input projection is merged into the per-step recurrent GEMM: each parallel t
 keeps a buffer ``hx = [h_{t-1}, x_t]`` of shape (rows, H + I) and multiplies it by
 ``[W_hh, W_ih].T`` of shape (H + I, 4H), so no (B, T, 4H) projection is ever written
 or read back. The weight gradients are single GEMMs over all steps done by the caller.
+:func:`lstm_infer_columns` is the inference kernel with the batch along the columns
+instead (``[W_hh, W_ih, b] @ [h; x; 1]``), for chunks of few rows.
 The batch is cut into chunks of a size fixed by the caller; the caller runs groups
 of whole chunks on parallel threads, so results do not depend on the thread count.
 
