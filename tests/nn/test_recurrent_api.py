@@ -268,6 +268,19 @@ def test_final_states_only_and_no_input_gradient(cell, rng):
         np.testing.assert_array_equal(a, b)
 
 
+def _inference_on_1_and_2_threads(net, X, state0, lengths):
+    """``net.forward(..., training=False)`` on 1 thread, then 2 where Numba has them."""
+    previous = numba.get_num_threads()
+    try:
+        results = []
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            results.append(net.forward(X, state0, lengths=lengths, training=False))
+    finally:
+        numba.set_num_threads(previous)
+    return results
+
+
 @pytest.mark.parametrize("cell,nonlinearity", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")])
 @pytest.mark.parametrize("batch", [5, 70])  # one chunk; several parallel chunks, one ragged
 def test_inference_kernels_match_the_training_forward(cell, nonlinearity, batch, rng):
@@ -283,14 +296,7 @@ def test_inference_kernels_match_the_training_forward(cell, nonlinearity, batch,
     state0 = (h0, rng.standard_normal((2, batch, H))) if cell == "lstm" else h0
     as_list = (lambda s: list(s)) if cell == "lstm" else (lambda s: [s])
     Y, state = net.forward(X, state0, lengths=lengths)
-    previous = numba.get_num_threads()
-    try:
-        results = []
-        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-            numba.set_num_threads(threads)
-            results.append(net.forward(X, state0, lengths=lengths, training=False))
-    finally:
-        numba.set_num_threads(previous)
+    results = _inference_on_1_and_2_threads(net, X, state0, lengths)
     for Y_inf, state_inf in results:
         np.testing.assert_allclose(Y_inf, Y, rtol=1e-12, atol=1e-13)
         for a, b in zip(as_list(state_inf), as_list(state), strict=True):
@@ -321,14 +327,7 @@ def test_lstm_column_inference_kernel_matches_the_row_kernel(dtype, batch, rng, 
     state0 = tuple(rng.standard_normal((2, batch, H)).astype(dtype) for _ in range(2))
     tol = dict(rtol=1e-12, atol=1e-13) if dtype == "float64" else dict(rtol=2e-5, atol=2e-6)
     Y, (h_n, c_n) = net.forward(X, state0, lengths=lengths)
-    previous = numba.get_num_threads()
-    try:
-        results = []
-        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-            numba.set_num_threads(threads)
-            results.append(net.forward(X, state0, lengths=lengths, training=False))
-    finally:
-        numba.set_num_threads(previous)
+    results = _inference_on_1_and_2_threads(net, X, state0, lengths)
     assert calls and all(chunk <= layers.COLUMNS_MAX_ROWS for _, _, chunk in calls)  # the column path ran
     for Y_inf, (h_inf, c_inf) in results:
         for a, b in ((Y_inf, Y), (h_inf, h_n), (c_inf, c_n)):
