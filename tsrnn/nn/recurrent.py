@@ -35,8 +35,8 @@ def resolve_dtype(dtype):
 def activation_bytes(cell, batch, steps, hidden_size, num_layers=1, dtype="float32", training=True, input_size=None):
     """Estimated bytes of the buffers a forward pass (and the backward pass after it, when
     ``training``) of a ``cell`` stack allocates for ``batch`` sequences of ``steps`` steps.
-    ``input_size``: the first layer's input width, whose copy (with a column of ones) the
-    weight gradients use; None leaves that copy out."""
+    ``input_size``: the first layer's input width, which a GRU's weight gradients copy
+    (with a column of ones); None leaves that copy out."""
     G = {"rnn": 1, "gru": 3, "lstm": 4}[cell]
     itemsize = np.dtype(dtype).itemsize
     per_step = int(batch) * int(steps) * int(hidden_size) * itemsize

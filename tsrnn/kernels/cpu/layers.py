@@ -242,35 +242,35 @@ COLUMNS_MIN_HIDDEN = 64
 def _weight_grads(dg_in, dg_rec, x, h0, y, gw_ih, gw_hh, gb_ih, gb_hh, ws=None):
     """Weight and bias gradients as GEMMs over all steps; ``h_{t-1}`` is h0 then y shifted.
 
-    The inputs get a column of ones (and, for a GRU, whose two biases get different
-    gradients, so do the previous states), so a bias gradient (the column sums of the
-    pre-activation gradients) comes out of the same product as its weights' instead of
-    a second pass over megabytes of gradients (GRU, batch 256 x 24 steps, H=32: 75 us
-    saved per bias, 2026-12-07). Steps past a sample's length have zero pre-activation
-    gradients, so whatever ``y`` holds there adds nothing.
+    The copy of the previous states gets a column of ones, so the recurrent bias
+    gradient (the column sums of the pre-activation gradients) comes out of the same
+    product as the recurrent weights' instead of a second pass over megabytes of
+    gradients (GRU, batch 256 x 24 steps, H=32: 75 us saved per bias, 2026-12-07).
+    LSTM and RNN give both biases that gradient; a GRU's input bias has its own, so
+    its inputs are copied with a column of ones too. Steps past a sample's length have
+    zero pre-activation gradients, so whatever ``y`` holds there adds nothing.
     """
     B, T, G = dg_in.shape
     I, H = x.shape[-1], y.shape[-1]
     dgi = dg_in.reshape(B * T, G)
     dgr = dg_rec.reshape(B * T, G)
+    h_prev = _scratch(ws, "h_prev", (B, T, H + 1), y.dtype)
+    h_prev[:, 0, :H] = h0
+    h_prev[:, 1:, :H] = y[:, :-1]
+    h_prev[..., H] = 1
+    both = gemm(dgr.T, h_prev.reshape(B * T, H + 1))
+    gw_hh[...] = both[:, :H]
+    gb_hh[...] = both[:, H]
+    if dg_rec is dg_in:  # LSTM, RNN
+        gemm(dgi.T, x.reshape(B * T, I), gw_ih)
+        gb_ih[...] = gb_hh
+        return
     x_ones = _scratch(ws, "x_ones", (B, T, I + 1), x.dtype)
     x_ones[..., :I] = x
     x_ones[..., I] = 1
     both = gemm(dgi.T, x_ones.reshape(B * T, I + 1))
     gw_ih[...] = both[:, :I]
     gb_ih[...] = both[:, I]
-    shared_bias = dg_rec is dg_in  # LSTM, RNN: b_ih and b_hh get the same gradient
-    h_prev = _scratch(ws, "h_prev", (B, T, H + (0 if shared_bias else 1)), y.dtype)
-    h_prev[:, 0, :H] = h0
-    h_prev[:, 1:, :H] = y[:, :-1]
-    if shared_bias:
-        gemm(dgr.T, h_prev.reshape(B * T, H), gw_hh)
-        gb_hh[...] = gb_ih
-        return
-    h_prev[..., H] = 1
-    both = gemm(dgr.T, h_prev.reshape(B * T, H + 1))
-    gw_hh[...] = both[:, :H]
-    gb_hh[...] = both[:, H]
 
 
 def _input_grad(dg_in, w_ih):
