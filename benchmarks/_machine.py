@@ -27,15 +27,11 @@ def cpu_model():
 
 def blas_kernels():
     """The loaded BLAS libraries (after loading the one Numba calls): library, version,
-    kernel architecture."""
-    try:
-        import scipy.linalg.cython_blas  # noqa: F401
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [{"library": os.path.basename(i.get("filepath", "")), "version": i.get("version"),
-             "architecture": i.get("architecture")}
-            for i in threadpool_info() if i.get("user_api") == "blas"]
+    kernel architecture, as ``tsrnn info`` reports them."""
+    from tsrnn.cli.info import blas_libraries
+
+    return [{k: lib.get(k) for k in ("library", "version", "architecture")} for lib in blas_libraries()
+            if "error" not in lib]
 
 
 def machine():

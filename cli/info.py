@@ -35,7 +35,7 @@ def _cuda_status():
     return {"available": True, "devices": [text]} if ok else {"available": False, "reason": text}
 
 
-def _blas():
+def blas_libraries():
     """The BLAS libraries loaded once Numba's (SciPy's) is: name, version, kernels, threads."""
     try:
         import scipy.linalg.cython_blas  # noqa: F401  (the BLAS the batched kernels call)
@@ -82,7 +82,7 @@ def collect():
 
     from tsrnn.kernels.cpu.lstm import lstm_forward
 
-    blas = _blas()
+    blas = blas_libraries()
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     return {
         "python": sys.version.split()[0],
