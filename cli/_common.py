@@ -34,7 +34,31 @@ def check_output_path(path, force, suffixes=None):
         raise UsageError(f"folder {path.parent} does not exist")
     if suffixes is not None and path.suffix.lower() not in suffixes:
         kinds = ", ".join(s for s in suffixes if s)
-        raise UsageError(f"cannot write {path.suffix!r} files; name the output {path.stem}.csv ({kinds} are written)")
+        first = next(s for s in suffixes if s)
+        raise UsageError(f"cannot write {path.suffix!r} files; name the output {path.stem}{first} ({kinds} are written)")
+    if path.suffix.lower() in PARQUET_SUFFIXES and suffixes is not None and not _parquet_engine():
+        raise UsageError("writing Parquet needs pyarrow: pip install pyarrow")  # now, not after a long fit
+    return path
+
+
+def _parquet_engine():
+    import importlib.util
+
+    return any(importlib.util.find_spec(name) is not None for name in ("pyarrow", "fastparquet"))
+
+
+# Suffixes of the data and image files the commands read and write: a model file named
+# like one of them would hold a zip of another format.
+FOREIGN_MODEL_SUFFIXES = TABLE_SUFFIXES[1:] + (".json", ".toml", ".png", ".pdf", ".svg", ".jpg", ".jpeg", ".pkl",
+                                              ".pickle", ".npz", ".npy")
+
+
+def check_model_path(path, force):
+    """A model file to write: as :func:`check_output_path`, and not named like a data file."""
+    path = check_output_path(path, force)
+    if path.suffix.lower() in FOREIGN_MODEL_SUFFIXES:
+        raise UsageError(f"a model file named {path.name} would not hold {path.suffix} data; "
+                         f"name it {path.stem}.tsrnn")
     return path
 
 

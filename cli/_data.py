@@ -12,15 +12,31 @@ def add_data_arguments(parser, required=True):
     """DATA positional / --dataset and the column options."""
     parser.add_argument("data", nargs="?", help="CSV or Parquet file with the series (long or wide format)")
     parser.add_argument("--dataset", help="use a shipped dataset instead of DATA (see `tsrnn datasets list`)")
-    parser.add_argument("--id-col", default="unique_id", help="series id column of long data (default: unique_id)")
-    parser.add_argument("--time-col", default="ds", help="time column (default: ds)")
-    parser.add_argument("--target-col", default="y", help="target column of long data (default: y)")
+    # None until resolve_columns: a --config file or a saved model may name them instead
+    parser.add_argument("--id-col", help="series id column of long data (default: unique_id)")
+    parser.add_argument("--time-col", help="time column (default: ds)")
+    parser.add_argument("--target-col", help="target column of long data (default: y)")
     parser.add_argument("--format", choices=["auto", "long", "wide"], default="auto",
                         help="long: one row per (id, time); wide: a time column and one column per series")
 
 
+DEFAULT_COLUMNS = {"id_col": "unique_id", "time_col": "ds", "target_col": "y"}
+
+
+def resolve_columns(args, names=None):
+    """Fill the column options the user did not give: from ``names`` (a --config file's
+    or a saved model's ``id_col`` / ``time_col`` / ``target_col``), else the defaults.
+    Options given on the command line always win."""
+    for key, default in DEFAULT_COLUMNS.items():
+        if getattr(args, key) is None:
+            setattr(args, key, (names or {}).get(key) or default)
+    return args
+
+
 def _read_file(path, id_col):
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; give a CSV or Parquet file")
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     suffix = path.suffix.lower()
@@ -67,6 +83,16 @@ def read_series(args):
         value_cols = [c for c in frame.columns if c != args.time_col]
         if not value_cols:
             raise UsageError(f"{args.data} has no series columns besides {args.time_col!r}")
+        clash = [c for c in (args.id_col, args.target_col) if c in value_cols]
+        if clash:
+            raise UsageError(f"{args.data} has a column {clash[0]!r}, the name of the long format's "
+                             f"{'id' if clash[0] == args.id_col else 'target'} column: it looks like long data; "
+                             "use --format long (or rename the column)")
+        for column in value_cols:  # name the offending series column (after the melt it would be the target's)
+            values = frame[column]
+            bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+            if bad.any():
+                raise UsageError(f"series column {column!r} has non-numeric values, e.g. {values[bad].iloc[0]!r}")
         frame = frame.melt(id_vars=[args.time_col], value_vars=value_cols, var_name=args.id_col,
                            value_name=args.target_col)
         from tsrnn.windows._panel import trim_wide_padding
@@ -109,7 +135,9 @@ def _parse_times(column, name):
             return pd.to_datetime(column, format="ISO8601")
         except (ValueError, TypeError):
             pass
-    raise UsageError(f"cannot parse the dates in column {name!r}: {' '.join(str(first_error).split())}")
+    reason = " ".join(str(first_error).split())
+    reason = reason.split(" You might want to try")[0]  # pandas' hints name Python arguments the CLI has not
+    raise UsageError(f"cannot parse the dates in column {name!r}: {reason}")
 
 
 def _mixed_offsets(column):

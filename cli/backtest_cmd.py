@@ -6,7 +6,7 @@ import sys
 
 from ._common import UsageError, write_frame
 from ._data import add_data_arguments, read_series
-from .forecast_cmd import add_model_arguments, build_forecaster
+from .forecast_cmd import add_model_arguments, build_forecaster, check_levels, read_config
 
 
 def _positive_int(text):
@@ -43,6 +43,8 @@ def run(args):
         raise UsageError("-o - is not available here: the metrics are printed to stdout; give a file name")
     if args.output:
         check_output_path(args.output, args.force, TABLE_SUFFIXES)
+    check_levels(args.level)
+    read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
     cv = forecaster.cross_validation(frame, n_windows=args.windows, step_size=args.step_size, refit=args.refit,

@@ -4,11 +4,12 @@ import argparse
 import io
 import sys
 import time
+from pathlib import Path
 
 from tsrnn.io import atomic_write_bytes
 
 from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
-from ._data import add_data_arguments, future_values, read_series
+from ._data import add_data_arguments, future_values, read_series, resolve_columns
 
 
 def _steps(text):
@@ -51,7 +52,7 @@ def add_parser(subparsers):
     p.add_argument("--level", type=float, nargs="+", action="extend",
                    help="prediction-interval levels in percent, e.g. 80 95")
     p.add_argument("-o", "--output", required=True, help="forecast file to write: CSV, Parquet for .parquet, - for stdout")
-    p.add_argument("--plot", help="PNG file of history + forecast")
+    p.add_argument("--plot", help="image of history + forecast: PNG, or PDF, SVG, JPEG by the file's suffix")
     p.add_argument("--future", help="CSV/Parquet of future covariate values (id, time and the future_covariates "
                                     "of --config, for the forecast steps)")
     p.add_argument("--force", action="store_true", help="overwrite existing outputs")
@@ -73,19 +74,42 @@ def _read_config(path):
     return config.get("forecaster", config)
 
 
+def read_config(args):
+    """The --config file's parameters ({} without one), read once; column options the
+    user did not give are taken from it (see :func:`resolve_columns`)."""
+    if not hasattr(args, "config_params"):
+        args.config_params = _read_config(args.config) if getattr(args, "config", None) else {}
+        resolve_columns(args, args.config_params)
+    return dict(args.config_params)
+
+
+def check_levels(levels):
+    """Interval levels checked before any fit (a long fit must not end in a bad --level)."""
+    if levels:
+        from tsrnn.forecasting.forecaster import _check_levels
+
+        try:
+            _check_levels(levels)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"--level: {exc}") from None
+
+
 def build_forecaster(args):
-    """An RNNForecaster from --config and the command-line options."""
+    """An RNNForecaster from --config and the command-line options (which win)."""
     from tsrnn import RNNForecaster
 
-    params = _read_config(args.config) if getattr(args, "config", None) else {}
+    params = read_config(args)
     for flag in MODEL_OPTIONS:
         name = flag[2:].replace("-", "_")
         value = getattr(args, name)
         if value is not None:
             params["random_state" if name == "seed" else name] = value
     params.setdefault("random_state", 0)
-    params.update(horizon=args.horizon, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
-                  verbose=0 if args.quiet else 1)
+    params.update(horizon=args.horizon, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col)
+    if args.quiet:
+        params["verbose"] = 0
+    else:
+        params.setdefault("verbose", 1)
     valid = RNNForecaster().get_params()
     unknown = sorted(set(params) - set(valid))
     if unknown:
@@ -103,6 +127,10 @@ def describe_choices(forecaster):
             f"calendar features {calendar if calendar else 'none'}")
 
 
+# --plot suffix -> matplotlib format (no suffix: PNG, as -o writes CSV without one)
+PLOT_FORMATS = {"": "png", ".png": "png", ".pdf": "pdf", ".svg": "svg", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
 def _status(args, text):
     if not args.quiet:
         print(text, file=sys.stderr, flush=True)
@@ -111,11 +139,13 @@ def _status(args, text):
 def run(args):
     # Check outputs before any work: a long fit must not end in "file exists".
     check_output_path(args.output, args.force, TABLE_SUFFIXES)
-    if args.plot:
-        if args.plot == "-":
-            raise UsageError("--plot needs a file name (the PNG is not written to stdout)")
-        check_output_path(args.plot, args.force)
+    if args.plot == "-":
+        raise UsageError("--plot needs a file name (the image is not written to stdout)")
     check_distinct_outputs(**{"--output": args.output, "--plot": args.plot})
+    if args.plot:
+        check_output_path(args.plot, args.force, tuple(PLOT_FORMATS))
+    check_levels(args.level)
+    read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
     future = future_values(args, forecaster)  # before the fit: a missing file must not end a long fit
@@ -134,7 +164,8 @@ def run(args):
         figure = plot_forecast(frame, forecast, id_col=args.id_col, time_col=args.time_col,
                                target_col=args.target_col)
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=110)  # constrained layout already fits the labels
+        fmt = PLOT_FORMATS[Path(args.plot).suffix.lower()]
+        figure.savefig(buffer, format=fmt, dpi=110)  # constrained layout already fits the labels
         atomic_write_bytes(args.plot, buffer.getvalue(), overwrite=True)
     _status(args, f"wrote {args.output}" + (f" and {args.plot}" if args.plot else ""))
     return 0

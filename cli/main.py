@@ -8,6 +8,7 @@ import argparse
 import gc
 import signal
 import sys
+import warnings
 
 from . import backtest_cmd, datasets_cmd, forecast_cmd, info, model_cmds, warmup
 from ._common import UsageError
@@ -24,6 +25,8 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
+    for sub in subparsers.choices.values():  # also after the command: `tsrnn forecast ... --debug`
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 
@@ -49,8 +52,14 @@ def main(argv=None):
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started ignoring Ctrl-C
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        # one line, as the errors: the user ran a command, not the Python code that warned
+        print(f"tsrnn {args.command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show_warning
+            return args.func(args)
     except (UsageError, ValueError, TypeError, KeyError, OSError, FloatingPointError, MemoryError) as exc:
         # FloatingPointError: tsrnn.TrainingDivergedError (the message says what to change);
         # MemoryError: a request too large for this machine (tsrnn checks before allocating)

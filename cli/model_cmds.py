@@ -3,9 +3,10 @@
 import sys
 import time
 
-from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
-from ._data import add_data_arguments, future_values, read_series
-from .forecast_cmd import add_model_arguments, build_forecaster, describe_choices
+from ._common import (TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_model_path, check_output_path,
+                      write_frame)
+from ._data import DEFAULT_COLUMNS, add_data_arguments, future_values, read_series, resolve_columns
+from .forecast_cmd import add_model_arguments, build_forecaster, check_levels, describe_choices, read_config
 
 
 def add_parser(subparsers):
@@ -37,7 +38,8 @@ def run_fit(args):
 
     from tsrnn.io import is_checkpoint
 
-    check_output_path(args.model, args.force)
+    check_model_path(args.model, args.force)
+    read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
@@ -71,16 +73,25 @@ def run_predict(args):
     from tsrnn.io import ModelFileError
 
     check_output_path(args.output, args.force, TABLE_SUFFIXES)
+    check_levels(args.level)
     try:
         forecaster = tsrnn.load(args.model)
     except ModelFileError as exc:
         raise UsageError(str(exc)) from None
     if not isinstance(forecaster, tsrnn.RNNForecaster):
         raise UsageError(f"{args.model} holds a {type(forecaster).__name__}, not a forecaster")
+    # DATA's (and --future's) columns: the options given, else the names the model was trained with
+    model_names = {key: getattr(forecaster, key) for key in DEFAULT_COLUMNS}
+    resolve_columns(args, model_names)
+    to_model = {getattr(args, key): name for key, name in model_names.items() if getattr(args, key) != name}
     frame = None
-    args.id_col, args.time_col, args.target_col = forecaster.id_col, forecaster.time_col, forecaster.target_col
     if args.data is not None or args.dataset is not None:
-        frame = read_series(args)
-    forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level, X_future=future_values(args, forecaster))
+        frame = read_series(args).rename(columns=to_model)
+    future = future_values(args, forecaster)
+    if future is not None:
+        future = future.rename(columns=to_model)
+    forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level, X_future=future)
+    # the forecast names its columns as DATA does
+    forecast = forecast.rename(columns={name: user for user, name in to_model.items()})
     write_frame(args.output, forecast, args.force)
     return 0

@@ -18,17 +18,24 @@ _LAZY = {
     "DataScaleWarning": "tsrnn.exceptions",
 }
 
+# Subpackages reachable as attributes (``tsrnn.datasets.load_airline()`` after a plain
+# ``import tsrnn``), imported on first use like the classes above.
+_SUBMODULES = ("datasets", "distributed", "estimators", "forecasting", "heads", "io", "metrics", "model_selection",
+               "nn", "plotting", "text", "windows", "cli")
+
 __all__ = ["__version__", "load", *_LAZY]
 
 
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
 
 
 def load(path):

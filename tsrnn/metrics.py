@@ -173,6 +173,10 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     if len(df) == 0:
         raise ValueError("the forecast frame has no rows")
     levels = _interval_levels(df, pred_col)
+    interval_metrics = [m for m in metrics if m in ("coverage", "pinball")]
+    if interval_metrics and not levels:
+        raise ValueError(f"{interval_metrics} need interval columns {pred_col}-lo-LEVEL / {pred_col}-hi-LEVEL, which "
+                         f"the forecast frame lacks (columns: {list(df.columns)}); forecast with level=[...]")
     train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
     rows = {}
     for uid, g in df.groupby(id_col, sort=True):

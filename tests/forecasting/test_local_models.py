@@ -129,7 +129,7 @@ def test_local_models_with_different_differencing_forecast_new_history(tmp_path)
     needs = {m.panel_.ids[0]: 8 + sum(m.differences_) for m in model.local_models_}
     assert needs == {"flat": 8, "trend": 9}
     recent = df.groupby("unique_id").tail(8)  # enough for "flat", one short for the differenced "trend"
-    with pytest.raises(ValueError, match=r"1 series are too short for prediction .*'trend' \(8, 9\)"):
+    with pytest.raises(ValueError, match=r"1 series is too short for prediction .*'trend' \(8, 9\)"):
         model.predict(df=recent)
     assert len(model.predict(df=df.groupby("unique_id").tail(9))) == 8
     path = tmp_path / "local.tsrnn"

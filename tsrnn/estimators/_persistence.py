@@ -154,6 +154,8 @@ def from_state(cls, state, arrays):
     for k in ARRAY_ATTRS:
         if f"attr.{k}" in arrays:
             setattr(estimator, k, arrays[f"attr.{k}"])
+    if hasattr(estimator, "feature_names_in_"):  # stored as text; sklearn keeps column names as objects
+        estimator.feature_names_in_ = estimator.feature_names_in_.astype(object)
     _check_fitted_arrays(estimator, head.spec)
     estimator._optimizer = estimator._make_optimizer()
     opt_state = dict(state["optimizer"])

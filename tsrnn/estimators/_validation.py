@@ -132,8 +132,14 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         raise ValueError(f"{name} was fitted on {fitted_ndim}-D X, got {ndim}-D X")
     if ndim == 2 or hasattr(X, "columns"):
         try:
-            X = validate_data(estimator, X, reset=reset, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+            # infinity is refused below, with the sample and step
+            X = validate_data(estimator, X, reset=reset, ensure_all_finite=False, dtype=[np.float64, np.float32])
         except ValueError as exc:
+            from pandas.api.types import is_numeric_dtype
+
+            text_columns = [c for c in getattr(X, "columns", []) if not is_numeric_dtype(X[c])]
+            if text_columns and "convert" in str(exc):
+                raise ValueError(f"X has non-numeric column(s) {text_columns[:5]}: {exc}") from None
             if reset or "features, but" not in str(exc):
                 raise
             raise ValueError(f"{exc} (2-D X holds univariate sequences: its columns are time steps; for sequences "
@@ -142,7 +148,7 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         X = X[:, :, None]
         input_ndim = 2
     elif ndim == 3:
-        X = check_array(X, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
+        X = check_array(X, allow_nd=True, ensure_all_finite=False, dtype=[np.float64, np.float32])
         input_ndim = 3
         if reset:
             estimator.n_features_in_ = X.shape[2]
@@ -161,8 +167,13 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
         estimator._input_ndim = input_ndim
     if X.shape[1] == 0:
         raise ValueError(f"X has no time steps (shape {X.shape})")
-    if np.isinf(X).any():
-        raise ValueError("Input X contains infinity or a value too large for its dtype")
+    if X.shape[2] == 0:
+        raise ValueError(f"X has no features per step (shape {X.shape})")
+    inf = np.isinf(X)
+    if inf.any():
+        i, t, f = np.argwhere(inf)[0]
+        raise ValueError(f"Input X contains infinity or a value too large for its dtype (sample {i}, step {t}"
+                         + (f", feature {f})" if X.shape[2] > 1 else ")"))
     if lengths is not None:
         lengths = check_lengths(lengths, X.shape[0], X.shape[1])
         valid = np.arange(X.shape[1])[None, :] < lengths[:, None]

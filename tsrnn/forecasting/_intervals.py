@@ -46,6 +46,29 @@ def _interval_scale(levels, network_scale):
 INTERVAL_SCALE = "sqrt(step spread * network scale)"
 
 
+def _pool_half_width(n):
+    """Neighbouring steps pooled on each side with ``n`` calibration windows."""
+    return max(0, math.ceil((MIN_POOLED_SCORES / n - 1) / 2))
+
+
+def levels_beyond_scores(n, horizon, levels):
+    """The levels a calibration of ``n`` windows x ``horizon`` steps cannot resolve.
+
+    With ``m`` scores (the fewest any step pools), split conformal's rank
+    ``ceil((m + 1) * level / 100)`` passes ``m`` once ``level > 100 * m / (m + 1)``:
+    the interval is then the largest error, the same for every such level, and
+    narrower than the level asks.
+
+    Returns
+    -------
+    list of float
+        Those of ``levels``, and the ``m`` they were measured against.
+    """
+    half = _pool_half_width(n)
+    m = n * min(horizon, half + 1)  # the first and last steps have neighbours on one side only
+    return [lv for lv in levels if lv / 100 > m / (m + 1)], m
+
+
 def conformal_quantiles(scores, levels):
     """Split-conformal quantiles of the normalised calibration errors, per horizon step.
 
@@ -76,7 +99,7 @@ def conformal_quantiles(scores, levels):
         The quantiles of each level.
     """
     n, horizon = scores.shape
-    half = max(0, math.ceil((MIN_POOLED_SCORES / n - 1) / 2))
+    half = _pool_half_width(n)
     # one sort for every step and level: row s holds the scores of steps
     # s - half .. s + half, +inf where that runs past the horizon (sorted last)
     pools = np.full((horizon, 2 * half + 1, n), np.inf)

@@ -3,6 +3,7 @@
 import math
 import numbers
 import threading
+import warnings
 import zlib
 
 import numpy as np
@@ -13,7 +14,7 @@ from ..estimators import RNNRegressor
 from ..estimators._sklearn_base import EstimatorBase, check_is_fitted, check_random_state, clone
 from ..exceptions import TrainingDivergedError
 from ..nn.recurrent import CELLS, resolve_dtype
-from ..estimators._validation import check_int
+from ..estimators._validation import _caller_level, check_int
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn.losses import PinballLoss
 from ..nn._device import check_device, use_cuda
@@ -21,7 +22,7 @@ from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, fut
                        window_starts, window_stats)
 from ..windows._panel import Panel, _freq_name, _listing
 from . import _transforms
-from ._intervals import _interval_scale, conformal_quantiles
+from ._intervals import _interval_scale, conformal_quantiles, levels_beyond_scores
 from .calendar import CALENDAR_FEATURES, calendar_feature_names, calendar_features
 from ._persistence import ForecasterPersistence
 from ._seasonality import season_feature, season_length
@@ -203,6 +204,33 @@ def _check_forecast_size(n_series, h, n_levels, input_size):
     check_allocation(n_series * (h * 8 * (8 + 4 * n_levels) + input_size * 32),
                      f"a forecast of h={h} steps for {n_series} series from windows of {input_size} steps",
                      "forecast fewer steps or fewer series at once")
+
+
+def _series_count(mask):
+    """'1 series is' / '3 series are', for messages."""
+    n = int(np.sum(mask))
+    return f"{n} series {'is' if n == 1 else 'are'}"
+
+
+def _check_scaled_range(batches, panel, dtype):
+    """Refuse a target value that overflows the network's dtype once its window is
+    scaled (float32 holds up to ~3e38; its square root keeps squared errors finite),
+    naming the series, the time and the value."""
+    dtype = np.dtype(dtype)
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    value, pos = batches.largest_scaled()
+    if value <= limit:
+        return
+    i = int(np.searchsorted(panel.offsets, pos, side="right")) - 1
+    when = panel.ds[pos]
+    if isinstance(when, np.datetime64):
+        when = pd.Timestamp(when)
+    advice = "check it; if it is right, rescale y"
+    if dtype != np.float64:
+        advice += " or use dtype='float64'"
+    raise ValueError(
+        f"series {panel.ids[i]!r} at {when} has y = {panel.y[pos]:.6g}, {value:.3g} times the spread of "
+        f"the values around it: too large for a {dtype.name} network ({advice})")
 
 
 def _check_training_size(forecaster, batch, input_size, n_features, out_steps):
@@ -754,6 +782,18 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         trained = self.__dict__.get("panel_")
         if trained is None:  # shipped without its training series (tsrnn.distributed): nothing to compare
             return
+        def integer(f):
+            return isinstance(f, (int, np.integer))
+
+        trained_integer = {integer(f) for f in set(trained.freqs) if f is not None}
+        if len(trained_integer) == 1:
+            # dates and integer steps: an integer step is not "one day"
+            was_integer = trained_integer.pop()
+            other = [uid for uid, f in zip(panel.ids, panel.freqs) if f is not None and integer(f) != was_integer]
+            if other:
+                kinds = ("integer time steps", "dates") if was_integer else ("dates", "integer time steps")
+                raise ValueError(f"the model was trained on series with {kinds[0]}; series "
+                                 + _listing([repr(uid) for uid in other]) + f" have {kinds[1]}")
         steps = {_nominal_step(f) for f in set(trained.freqs)}  # few distinct offsets, many series
         if len(steps) != 1:
             return
@@ -834,12 +874,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if short.any():
             if np.ndim(need):
                 raise ValueError(
-                    f"{int(short.sum())} series are too short for {what} (series (observations, needed)): "
+                    f"{_series_count(short)} too short for {what} (series (observations, needed)): "
                     + _listing([f"{i!r} ({n}, {k})" for i, n, k in zip(panel.ids[short], panel.lengths[short],
                                                                       np.asarray(need)[short])])
                 )
             raise ValueError(
-                f"{int(short.sum())} series are too short for {what} (need {need} observations"
+                f"{_series_count(short)} too short for {what} (need {need} observations"
                 + (f": {why}" if why else "") + "): "
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short], panel.lengths[short])])
             )
@@ -855,7 +895,10 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             DataFrame with a DatetimeIndex (see :func:`tsrnn.windows.build_panel`).
             Every series needs at least ``input_size + horizon`` observations.
         resume : bool, default=False
-            Continue an interrupted fit from the ``checkpoint`` file(s).
+            Continue an interrupted fit from the ``checkpoint`` file(s); a network
+            without a checkpoint file starts from scratch (so a script can always pass
+            ``resume=True``, as the estimators allow; ``tsrnn fit --resume`` refuses a
+            missing checkpoint instead).
 
         Returns
         -------
@@ -941,6 +984,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             val = WindowBatches(z, cov, vstarts, input_size, out_steps, self.scaler_, dtype,
                                 series_start=np.repeat(firsts[:-1], k) if need_history else None,
                                 future=known, level_feats=lf)
+        for batches in (data, val):
+            if batches is not None:
+                _check_scaled_range(batches, panel, self.dtype)
         n = data.n_samples
         _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
         per_epoch = math.ceil(n / min(self.batch_size, n))
@@ -1410,6 +1456,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
 
     def _conformal_quantiles(self, levels):
         scores = self.conformal_scores_ if hasattr(self, "conformal_scores_") else self._calibrate()
+        beyond, m = levels_beyond_scores(*scores.shape, levels)
+        if beyond:
+            names = ", ".join(f"{_level_name(lv)}%" for lv in beyond)
+            warnings.warn(
+                f"level(s) {names}: the calibration has {m} errors per forecast step, which resolve levels up to "
+                f"{100 * m / (m + 1):.3g}%; the interval is the largest error, narrower than asked. More "
+                "calibration windows (conformal_windows, longer series) resolve higher levels", UserWarning,
+                stacklevel=_caller_level())
         return conformal_quantiles(scores, levels)
 
     # ------------------------------------------------------------------ backtesting

@@ -223,6 +223,8 @@ def read_model_file(path):
     arrays : dict of str -> ndarray
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     try:

@@ -259,3 +259,31 @@ class WindowBatches:
         lengths = np.full(idx.size, X.shape[1], dtype=np.int64)
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         return X, y, lengths, sw
+
+    def largest_scaled(self):
+        """The largest magnitude any window's scaled target reaches, over its input and
+        target steps, and the buffer position where it does.
+
+        A value that is finite in the data can still be far beyond what the network's
+        dtype holds once scaled (a spike of 1e45 among values near 10); the caller
+        names it before training, instead of a non-finite loss during it.
+
+        Returns
+        -------
+        value : float
+            The largest ``|(target - loc) / scale|`` (0.0 without windows).
+        position : int
+            Its offset in ``target`` (-1 without windows).
+        """
+        best, where = 0.0, -1
+        steps = np.arange(self.input_size + self.horizon, dtype=np.int64)
+        for a in range(0, self.n_samples, STATS_CHUNK):
+            idx = np.arange(a, min(self.n_samples, a + STATS_CHUNK))
+            pos = self.starts[idx][:, None] + steps
+            loc, scale = self._stats(idx)
+            with np.errstate(over="ignore", invalid="ignore"):
+                scaled = np.abs((self.target[pos] - loc[:, None]) / scale[:, None])
+            k = int(np.argmax(scaled))  # NaN does not occur: the target was checked finite
+            if scaled.flat[k] > best:
+                best, where = float(scaled.flat[k]), int(pos.flat[k])
+        return best, where

@@ -1,0 +1,114 @@
+"""Found by the new-user review of 2026-12-07 (sixth session): a finite spike too large
+for a float32 network, interval levels beyond what the calibration resolves, dates
+against integer time steps, coverage asked of a frame without intervals, and estimator
+input messages that name the problem."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import RNNForecaster, RNNRegressor
+from tsrnn.forecasting._intervals import conformal_quantiles, levels_beyond_scores
+from tsrnn.metrics import evaluate
+
+FAST = dict(max_steps=3, n_models=1, hidden_size=4, random_state=0)
+
+
+@pytest.fixture
+def daily():
+    t = pd.date_range("2021-01-01", periods=60, freq="D")
+    return pd.DataFrame({"unique_id": "a", "ds": t, "y": 10 + np.sin(np.arange(60) / 3)})
+
+
+def test_spike_beyond_float32_is_named_before_training(daily):
+    spiked = daily.copy()
+    spiked.loc[30, "y"] = 1e45  # finite in float64, ~1e45 window spreads once scaled
+    with pytest.raises(ValueError, match=r"series 'a' at 2021-01-31 00:00:00 has y = 1e\+45.*float32.*"
+                                         r"dtype='float64'"):
+        RNNForecaster(horizon=3, **FAST).fit(spiked)
+    forecast = RNNForecaster(horizon=3, dtype="float64", **FAST).fit(spiked).predict()
+    assert np.isfinite(forecast["yhat"]).all()
+    spiked.loc[30, "y"] = 1e6  # large, but float32 holds it scaled: trains
+    assert np.isfinite(RNNForecaster(horizon=3, **FAST).fit(spiked).predict()["yhat"]).all()
+
+
+def test_levels_beyond_the_calibration_warn_and_name_the_limit():
+    scores = np.random.default_rng(0).random((24, 6))
+    beyond, m = levels_beyond_scores(24, 6, [80, 95, 99])
+    assert m == 24 and beyond == [99]  # 24 errors resolve levels up to 96%
+    q = conformal_quantiles(scores, [99, 99.9])
+    assert np.array_equal(q[99], q[99.9])  # both the largest error: what the warning is about
+    # pooling: 5 windows pool neighbouring steps up to 20 errors; the edge steps have fewer
+    assert levels_beyond_scores(5, 8, [90, 95])[1] == 15
+
+
+def test_forecaster_warns_at_the_users_line_for_unresolved_levels():
+    forecaster = RNNForecaster(horizon=12, **FAST).fit(tsrnn.datasets.load_airline())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        forecaster.predict(level=[80, 95])
+    assert not [w for w in caught if "calibration has" in str(w.message)]
+    with pytest.warns(UserWarning, match=r"level\(s\) 99%, 99.9%: the calibration has \d+ errors") as record:
+        forecaster.predict(level=[80, 99, 99.9])
+    assert record[0].filename == __file__
+
+
+def test_dates_and_integer_steps_are_not_mixed(daily):
+    model = RNNForecaster(horizon=3, **FAST).fit(daily)
+    with pytest.raises(ValueError, match="trained on series with dates; series 'a' have integer time steps"):
+        model.predict(df=daily.assign(ds=np.arange(60)))
+    integer = daily.assign(ds=np.arange(60))
+    model = RNNForecaster(horizon=3, **FAST).fit(integer)
+    with pytest.raises(ValueError, match="trained on series with integer time steps; series 'a' have dates"):
+        model.predict(df=daily)
+    assert len(model.predict(df=integer)) == 3
+
+
+def test_coverage_of_a_frame_without_intervals_is_an_error(daily):
+    cv = RNNForecaster(horizon=3, **FAST).cross_validation(daily, n_windows=2)
+    with pytest.raises(ValueError, match=r"\['coverage'\] need interval columns yhat-lo-LEVEL"):
+        evaluate(cv, metrics=["mae", "coverage"])
+    assert "mae" in evaluate(cv, metrics=["mae"]).columns
+
+
+def test_estimator_input_messages_name_the_problem(tmp_path):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"X has no features per step \(shape \(10, 5, 0\)\)"):
+        RNNRegressor(max_epochs=1).fit(np.zeros((10, 5, 0)), np.zeros(10))
+    frame = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": ["x", "y", "z", "w"]})
+    with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['b'\]"):
+        RNNRegressor(max_epochs=1).fit(frame, np.zeros(4))
+    X = rng.random((4, 3, 2))
+    X[2, 1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"infinity .*\(sample 2, step 1, feature 1\)"):
+        RNNRegressor(max_epochs=1).fit(X, np.zeros(4))
+    model = RNNRegressor(max_epochs=1, hidden_size=3).fit(rng.random((8, 4)), rng.random(8))
+    with pytest.raises(ValueError, match=r"infinity .*\(sample 0, step 2\)"):
+        model.predict(np.array([[0.1, 0.2, np.inf, 0.3]]))
+
+
+def test_loaded_feature_names_are_objects_as_sklearn_keeps_them(tmp_path):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.random((12, 3)), columns=["a", "b", "c"])
+    model = RNNRegressor(max_epochs=1, hidden_size=3).fit(X, rng.random(12))
+    model.save(tmp_path / "m.tsrnn")
+    loaded = tsrnn.load(tmp_path / "m.tsrnn")
+    assert loaded.feature_names_in_.dtype == object
+    assert list(loaded.feature_names_in_) == ["a", "b", "c"]
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_subpackages_are_attributes_of_a_plain_import(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys, tsrnn\n"
+            "assert 'pandas' not in sys.modules  # still a cheap import\n"
+            "print(tsrnn.datasets.load_airline().shape, callable(tsrnn.metrics.mase), tsrnn.nn.Recurrent.__name__)\n"
+            "assert 'datasets' in dir(tsrnn)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["(144,", "3)", "True", "Recurrent"]
