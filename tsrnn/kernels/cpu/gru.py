@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ._options import KERNEL_OPTIONS
+from ._rows import copy_rows
 from .._math import sigmoid, tanh
 
 
@@ -83,7 +84,7 @@ def gru_forward(gx, w_hh_t, bias, h0, lengths, lo, hi, chunk, y, gates, ghn, h_n
                     for k in range(3):
                         for j in range(H):
                             gates[b, t, k, j] = zero
-        h_n[b0:b1] = h
+        copy_rows(h, h_n, b0)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -121,7 +122,7 @@ def gru_infer(gx, w_hh_t, bias, h0, lengths, lo, hi, chunk, y, h_n):
                 else:
                     for j in range(H):
                         y[b, t, j] = zero
-        h_n[b0:b1] = h
+        copy_rows(h, h_n, b0)
 
 
 @njit(**KERNEL_OPTIONS)
@@ -192,4 +193,4 @@ def gru_backward(dy, dh_n, gates, ghn, h0, y, lengths, w_hh, lo, hi, chunk, dgx,
                 if t < lengths[b0 + r]:
                     for j in range(H):
                         dh[r, j] += dh_rec[r, j]
-        dh0[b0:b1] = dh
+        copy_rows(dh, dh0, b0)

@@ -39,6 +39,11 @@ POOLINGS = {"last": POOL_LAST, "mean": POOL_MEAN, "max": POOL_MAX}
 TILE = 16
 
 
+# Row 0 as a typed integer: a literal 0 at a call site makes Numba compile the callee a
+# second time, specialised for that literal (~0.5 s of cold compile for two helpers).
+FIRST_ROW = np.int64(0)
+
+
 @njit(**KERNEL_OPTIONS)
 def _transpose_into(src, off, rows, cols, dst, row0):
     """``dst[row0 + k, g] = src[off + g * cols + k]`` for g < rows, k < cols, in tiles
@@ -75,12 +80,12 @@ def stack_weights(params, n_inputs, H, G, num_layers):
     w_t = np.zeros((num_layers, H + max(n_inputs, H), G), dtype=dt)
     bias_ih = np.empty((num_layers, G), dtype=dt)
     bias_hh = np.empty((num_layers, G), dtype=dt)
-    off = 0
+    off = FIRST_ROW
     for layer in range(num_layers):
         n_in = n_inputs if layer == 0 else H
         _transpose_into(params, off, G, n_in, w_t[layer], H)
         off += G * n_in
-        _transpose_into(params, off, G, H, w_t[layer], 0)
+        _transpose_into(params, off, G, H, w_t[layer], FIRST_ROW)
         off += G * H
         for g in range(G):
             bias_ih[layer, g] = params[off + g]
@@ -204,7 +209,7 @@ def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
             for t in range(lengths[b]):
                 for g in range(G):
                     pre[g] = bias_ih[layer, g] + bias_hh[layer, g]
-                _accumulate(w_t[layer], 0, h, pre)
+                _accumulate(w_t[layer], FIRST_ROW, h, pre)
                 _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], pre)
                 for j in range(H):
                     gate[0, j] = sigmoid(gate[0, j])
@@ -219,7 +224,8 @@ def lstm_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
                 for j in range(H):
                     h[j] = gate[3, j] * tanh(c[j])
                 if layer + 1 < num_layers:
-                    seq[t] = h
+                    for j in range(H):
+                        seq[t, j] = h[j]
                 else:
                     _pool_step(h, t, pooling, pool)
         _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])
@@ -250,7 +256,7 @@ def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
                 for g in range(G):
                     from_h[g] = bias_hh[layer, g]
                 _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], from_x)
-                _accumulate(w_t[layer], 0, h, from_h)
+                _accumulate(w_t[layer], FIRST_ROW, h, from_h)
                 for j in range(H):
                     gx[0, j] = sigmoid(gx[0, j] + gh[0, j])  # r
                 for j in range(H):
@@ -260,7 +266,8 @@ def gru_last_state(x, lengths, w_t, bias_ih, bias_hh, pooling, dense, out):
                 for j in range(H):
                     h[j] = (one - gx[1, j]) * gx[2, j] + gx[1, j] * h[j]
                 if layer + 1 < num_layers:
-                    seq[t] = h
+                    for j in range(H):
+                        seq[t, j] = h[j]
                 else:
                     _pool_step(h, t, pooling, pool)
         _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])
@@ -283,7 +290,7 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, pooling, den
             for t in range(lengths[b]):
                 for j in range(H):
                     pre[j] = bias_ih[layer, j] + bias_hh[layer, j]
-                _accumulate(w_t[layer], 0, h, pre)
+                _accumulate(w_t[layer], FIRST_ROW, h, pre)
                 _accumulate(w_t[layer], H, x[b, t] if layer == 0 else seq[t], pre)
                 if nonlinearity == TANH:
                     for j in range(H):
@@ -292,7 +299,8 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, pooling, den
                     for j in range(H):
                         h[j] = relu(pre[j])
                 if layer + 1 < num_layers:
-                    seq[t] = h
+                    for j in range(H):
+                        seq[t, j] = h[j]
                 else:
                     _pool_step(h, t, pooling, pool)
         _dense(_pooled(h, pooling, pool, lengths[b]), dense, out[b])

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 
 from ._options import KERNEL_OPTIONS
+from ._rows import copy_rows
 from .._math import sigmoid, tanh
 
 
@@ -309,5 +310,5 @@ def lstm_backward(dy, dh_n, dc_n, gates, c_seq, c0, lengths, w_hh, lo, hi, chunk
                 if t < lengths[b0 + r]:
                     for j in range(H):
                         dh[r, j] = dh_rec[r, j]
-        dh0[b0:b1] = dh
-        dc0[b0:b1] = dc
+        copy_rows(dh, dh0, b0)
+        copy_rows(dc, dc0, b0)

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 from ._options import KERNEL_OPTIONS
+from ._rows import copy_rows
 from .._math import relu, tanh
 
 TANH = 0
@@ -123,4 +124,4 @@ def rnn_backward(dy, dh_n, y, lengths, nonlinearity, w_hh, lo, hi, chunk, dg, dh
                 if t < lengths[b0 + r]:
                     for j in range(H):
                         dh[r, j] = dh_rec[r, j]
-        dh0[b0:b1] = dh
+        copy_rows(dh, dh0, b0)
