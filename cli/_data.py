@@ -90,6 +90,8 @@ def read_series(args):
                              "use --format long (or rename the column)")
         for column in value_cols:  # name the offending series column (after the melt it would be the target's)
             values = frame[column]
+            if pd.api.types.is_numeric_dtype(values):
+                continue
             bad = pd.to_numeric(values, errors="coerce").isna() & values.notna()
             if bad.any():
                 raise UsageError(f"series column {column!r} has non-numeric values, e.g. {values[bad].iloc[0]!r}")

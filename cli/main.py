@@ -25,9 +25,20 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
-    for sub in subparsers.choices.values():  # also after the command: `tsrnn forecast ... --debug`
-        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    _accept_debug_after_commands(subparsers)
     return parser
+
+
+def _accept_debug_after_commands(subparsers):
+    """``--debug`` also after a command (``tsrnn forecast ... --debug``, ``tsrnn datasets
+    show NAME --debug``), at every level of subcommands."""
+    for sub in subparsers.choices.values():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested:
+            for action in nested:
+                _accept_debug_after_commands(action)
+        else:
+            sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _tsrnn_version():
@@ -52,6 +63,7 @@ def main(argv=None):
     previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started ignoring Ctrl-C
         previous[signal.SIGINT] = signal.signal(signal.SIGINT, interrupt)
+
     def show_warning(message, category, filename, lineno, file=None, line=None):
         # one line, as the errors: the user ran a command, not the Python code that warned
         print(f"tsrnn {args.command}: warning: {' '.join(str(message).split())}", file=sys.stderr)

@@ -86,12 +86,23 @@ def run_predict(args):
     to_model = {getattr(args, key): name for key, name in model_names.items() if getattr(args, key) != name}
     frame = None
     if args.data is not None or args.dataset is not None:
-        frame = read_series(args).rename(columns=to_model)
+        frame = _to_model_names(read_series(args), to_model, args.data or args.dataset)
     future = future_values(args, forecaster)
     if future is not None:
-        future = future.rename(columns=to_model)
+        future = _to_model_names(future, to_model, args.future)
     forecast = forecaster.predict(h=args.horizon, df=frame, level=args.level, X_future=future)
     # the forecast names its columns as DATA does
     forecast = forecast.rename(columns={name: user for user, name in to_model.items()})
     write_frame(args.output, forecast, args.force)
     return 0
+
+
+def _to_model_names(frame, to_model, source):
+    """``frame`` with the user's column names renamed to the model's; a column that
+    already bears one of the model's names would be duplicated: refused."""
+    clash = [name for user, name in to_model.items() if name in frame.columns and user in frame.columns]
+    if clash:
+        user = next(u for u, n in to_model.items() if n == clash[0])
+        raise UsageError(f"{source} has a column {clash[0]!r} besides {user!r}: the model calls {user!r} "
+                         f"{clash[0]!r}; drop or rename that column")
+    return frame.rename(columns=to_model)

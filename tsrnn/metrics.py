@@ -155,6 +155,12 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     agg : {"mean", None}, default="mean"
         None: one row per series; "mean": also a last row ``"(mean)"`` averaging them.
 
+    Raises
+    ------
+    ValueError
+        Unknown metrics, missing columns, "mase" without ``train_df``, or "coverage" /
+        "pinball" asked of a frame without interval columns.
+
     Returns
     -------
     DataFrame

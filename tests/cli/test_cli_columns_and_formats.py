@@ -49,7 +49,8 @@ def test_config_sets_column_names_and_options_win(frames):
     assert code == 0, err
 
 
-@pytest.mark.parametrize("name, magic", [("plot.pdf", b"%PDF"), ("plot.svg", b"<?xml"), ("plot.png", b"\x89PNG")])
+@pytest.mark.parametrize("name, magic", [("plot.pdf", b"%PDF"), ("plot.svg", b"<?xml"), ("plot.png", b"\x89PNG"),
+                                         ("plot.jpg", b"\xff\xd8\xff")])
 def test_plot_format_follows_the_suffix(frames, name, magic):
     code, _, err = run_cli_in_process(["forecast", "good.csv", "--horizon", "3", *FAST, "-o", "fc.csv",
                                        "--plot", name], frames)
@@ -78,6 +79,18 @@ def test_debug_is_accepted_after_the_command(frames):
 
     with pytest.raises(UsageError, match="no such file"):  # --debug: the error itself, with its traceback
         run_cli_in_process(["forecast", "missing.csv", "--horizon", "3", "-o", "fc.csv", "--debug"], frames)
+    with pytest.raises(UsageError):  # a nested command too
+        run_cli_in_process(["datasets", "show", "no-such-dataset", "--debug"], frames)
+
+
+def test_predict_refuses_a_column_that_would_be_duplicated(frames):
+    code, _, err = run_cli_in_process(["fit", "good.csv", "--horizon", "3", *FAST, "-m", "m.tsrnn"], frames)
+    assert code == 0, err
+    data = pd.read_csv(frames / "renamed.csv").assign(y=2021)  # a "y" (a year, say) besides the target "value"
+    data.to_csv(frames / "both.csv", index=False)
+    code, _, err = run_cli_in_process(["predict", "-m", "m.tsrnn", "both.csv", "--time-col", "date",
+                                       "--target-col", "value", "-o", "fc.csv"], frames)
+    assert code == 2 and "has a column 'y' besides 'value'" in err
 
 
 def test_long_file_read_as_wide_and_folder_as_data_are_named(frames):

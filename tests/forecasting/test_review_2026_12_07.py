@@ -31,6 +31,8 @@ def test_spike_beyond_float32_is_named_before_training(daily):
         RNNForecaster(horizon=3, **FAST).fit(spiked)
     forecast = RNNForecaster(horizon=3, dtype="float64", **FAST).fit(spiked).predict()
     assert np.isfinite(forecast["yhat"]).all()
+    with pytest.raises(ValueError, match=r"has y = 1e\+45: too large for a float32 network"):
+        RNNForecaster(horizon=3, scaler=None, differences=None, **FAST).fit(spiked)  # no spread to speak of
     spiked.loc[30, "y"] = 1e6  # large, but float32 holds it scaled: trains
     assert np.isfinite(RNNForecaster(horizon=3, **FAST).fit(spiked).predict()["yhat"]).all()
 

@@ -52,17 +52,28 @@ def _pool_half_width(n):
 
 
 def levels_beyond_scores(n, horizon, levels):
-    """The levels a calibration of ``n`` windows x ``horizon`` steps cannot resolve.
+    """The levels a calibration of ``n`` windows x ``horizon`` steps cannot cover.
 
     With ``m`` scores (the fewest any step pools), split conformal's rank
     ``ceil((m + 1) * level / 100)`` passes ``m`` once ``level > 100 * m / (m + 1)``:
-    the interval is then the largest error, the same for every such level, and
-    narrower than the level asks.
+    no finite-sample guarantee is left, the interval is the largest error (the same
+    for every such level) and narrower than the level asks. (The levels just below
+    that share the largest error too, one rank up, see :func:`conformal_quantiles`,
+    and stay covered by the guarantee.)
+
+    Parameters
+    ----------
+    n, horizon : int
+        Calibration windows and forecast steps (the shape of the scores).
+    levels : sequence of float
+        Coverages in percent.
 
     Returns
     -------
-    list of float
-        Those of ``levels``, and the ``m`` they were measured against.
+    beyond : list of float
+        Those of ``levels`` beyond ``100 * m / (m + 1)``.
+    m : int
+        The fewest scores any step pools.
     """
     half = _pool_half_width(n)
     m = n * min(horizon, half + 1)  # the first and last steps have neighbours on one side only

@@ -176,6 +176,24 @@ def _nominal_step(freq):
     return ((first + freq) - first) / pd.Timedelta(days=1)
 
 
+def _check_time_kind(trained, panel):
+    """Refuse series with dates for a model trained on integer time steps, and the
+    reverse (an integer step is not "one day", which the frequency check would take)."""
+
+    def integer(freq):
+        return isinstance(freq, (int, np.integer))
+
+    trained_integer = {integer(f) for f in set(trained.freqs) if f is not None}
+    if len(trained_integer) != 1:
+        return
+    was_integer = trained_integer.pop()
+    other = [uid for uid, f in zip(panel.ids, panel.freqs) if f is not None and integer(f) != was_integer]
+    if other:
+        kinds = ("integer time steps", "dates") if was_integer else ("dates", "integer time steps")
+        raise ValueError(f"the model was trained on series with {kinds[0]}; series "
+                         + _listing([repr(uid) for uid in other]) + f" have {kinds[1]}")
+
+
 def _check_levels(level):
     if level is None:
         return []
@@ -212,25 +230,26 @@ def _series_count(mask):
     return f"{n} series {'is' if n == 1 else 'are'}"
 
 
-def _check_scaled_range(batches, panel, dtype):
+def _check_scaled_range(batches, panel, dtype, scaler):
     """Refuse a target value that overflows the network's dtype once its window is
     scaled (float32 holds up to ~3e38; its square root keeps squared errors finite),
-    naming the series, the time and the value."""
+    naming the series, the time and the value. Rescaling y does not help (the windows
+    are scaled anyway); a wider dtype or a log transform does."""
     dtype = np.dtype(dtype)
     limit = float(np.sqrt(np.finfo(dtype).max))
     value, pos = batches.largest_scaled()
     if value <= limit:
         return
     i = int(np.searchsorted(panel.offsets, pos, side="right")) - 1
-    when = panel.ds[pos]
+    when = panel.user_times(panel.ds[pos : pos + 1])[0]
     if isinstance(when, np.datetime64):
         when = pd.Timestamp(when)
-    advice = "check it; if it is right, rescale y"
+    size = "" if scaler is None else f", {value:.3g} times the spread of the values around it"
+    advice = "check it; if it is right, use target_transform='log' (a positive series)"
     if dtype != np.float64:
-        advice += " or use dtype='float64'"
-    raise ValueError(
-        f"series {panel.ids[i]!r} at {when} has y = {panel.y[pos]:.6g}, {value:.3g} times the spread of "
-        f"the values around it: too large for a {dtype.name} network ({advice})")
+        advice += " or dtype='float64'"
+    raise ValueError(f"series {panel.ids[i]!r} at {when} has y = {panel.y[pos]:.6g}{size}: too large for a "
+                     f"{dtype.name} network ({advice})")
 
 
 def _check_training_size(forecaster, batch, input_size, n_features, out_steps):
@@ -782,18 +801,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         trained = self.__dict__.get("panel_")
         if trained is None:  # shipped without its training series (tsrnn.distributed): nothing to compare
             return
-        def integer(f):
-            return isinstance(f, (int, np.integer))
-
-        trained_integer = {integer(f) for f in set(trained.freqs) if f is not None}
-        if len(trained_integer) == 1:
-            # dates and integer steps: an integer step is not "one day"
-            was_integer = trained_integer.pop()
-            other = [uid for uid, f in zip(panel.ids, panel.freqs) if f is not None and integer(f) != was_integer]
-            if other:
-                kinds = ("integer time steps", "dates") if was_integer else ("dates", "integer time steps")
-                raise ValueError(f"the model was trained on series with {kinds[0]}; series "
-                                 + _listing([repr(uid) for uid in other]) + f" have {kinds[1]}")
+        _check_time_kind(trained, panel)
         steps = {_nominal_step(f) for f in set(trained.freqs)}  # few distinct offsets, many series
         if len(steps) != 1:
             return
@@ -986,7 +994,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                 future=known, level_feats=lf)
         for batches in (data, val):
             if batches is not None:
-                _check_scaled_range(batches, panel, self.dtype)
+                _check_scaled_range(batches, panel, self.dtype, self.scaler_)
         n = data.n_samples
         _check_training_size(self, min(self.batch_size, n), input_size, data.n_features, out_steps)
         per_epoch = math.ceil(n / min(self.batch_size, n))
@@ -1460,9 +1468,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if beyond:
             names = ", ".join(f"{_level_name(lv)}%" for lv in beyond)
             warnings.warn(
-                f"level(s) {names}: the calibration has {m} errors per forecast step, which resolve levels up to "
-                f"{100 * m / (m + 1):.3g}%; the interval is the largest error, narrower than asked. More "
-                "calibration windows (conformal_windows, longer series) resolve higher levels", UserWarning,
+                f"level(s) {names}: the calibration has {m} errors per forecast step, which cover levels up to "
+                f"{100 * m / (m + 1):.3g}% (split conformal); the interval is the largest error, narrower than "
+                "asked. More calibration windows (conformal_windows, longer series) cover higher levels", UserWarning,
                 stacklevel=_caller_level())
         return conformal_quantiles(scores, levels)
 
