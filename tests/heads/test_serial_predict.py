@@ -146,8 +146,8 @@ def _fused_calls(model, monkeypatch):
     calls = []
     original = type(model.network_).predict_checked
 
-    def spy(self, X, limit):
-        out = original(self, X, limit)
+    def spy(self, X, limit, **kwargs):
+        out = original(self, X, limit, **kwargs)
         calls.append(out is not None)
         return out
 
@@ -232,3 +232,21 @@ def test_pooled_serial_predict_of_full_length_samples(rng, pooling):
     model = RNNClassifier(hidden_size=7, head_params={"pooling": pooling}, max_epochs=2, random_state=0).fit(X, y)
     small = np.ascontiguousarray(X[:3], dtype=np.float32)
     np.testing.assert_allclose(model.predict_proba(small), _batched(model, small, "predict_proba"), rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_target_scaling_rounds_as_numpy(rng, dtype):
+    """The regressor's scaling inside the compiled call (no fused multiply-add) gives the
+    same bits as NumPy's ``out * scale + mean`` on the unscaled outputs."""
+    X = rng.normal(size=(30, 7, 2))
+    y = 1e3 + 250 * rng.normal(size=(30, 2))  # a scale and a shift far from 1 and 0
+    model = RNNRegressor(cell="gru", hidden_size=6, max_epochs=2, random_state=0, dtype=dtype).fit(X, y)
+    small = np.ascontiguousarray(X[:5], dtype=dtype)
+    from tsrnn.estimators._validation import _input_limit
+
+    raw = model.network_.predict_checked(small, _input_limit(np.dtype(dtype)))
+    expected = np.multiply(raw, model.y_scale_, dtype=np.float64)
+    expected += model.y_mean_
+    got = model.predict(small)
+    assert got.dtype == np.float64
+    assert np.array_equal(got, expected)

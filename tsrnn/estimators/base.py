@@ -94,6 +94,16 @@ class ArrayBatches:
                 None if self.sample_weight is None else self.sample_weight[idx])
 
 
+def _scaled(out, target_scaling):
+    """``out * scale + shift`` in float64, or ``out`` itself without a scaling."""
+    if target_scaling is None:
+        return out
+    scale, shift = target_scaling
+    out = np.multiply(out, scale, dtype=np.float64)
+    out += shift
+    return out
+
+
 class BaseRNN(EstimatorBase):
     """Base class; see RNNRegressor / RNNClassifier for the parameters."""
 
@@ -642,8 +652,12 @@ class BaseRNN(EstimatorBase):
             raise FloatingPointError(NON_FINITE_OUTPUTS)
         return out
 
-    def _raw_predict(self, X, lengths=None):
-        """Network outputs and the lengths used (None: every sample's full length)."""
+    def _raw_predict(self, X, lengths=None, target_scaling=None):
+        """Network outputs and the lengths used (None: every sample's full length).
+
+        ``target_scaling``: (scale, shift) of a regressor's targets; when given, the
+        outputs come back as ``out * scale + shift`` in float64 (on the fused path, from
+        the compiled call itself: ~1.5 us less per one-sample predict)."""
         if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
             check_is_fitted(self, "network_")
         head = self.network_
@@ -652,9 +666,17 @@ class BaseRNN(EstimatorBase):
             # values (None sends NaN padding, inf and huge values to the full path below;
             # larger batches go there directly, converted once)
             X3 = shaped_as_fitted(self, X, self._dtype)
-            out = None if X3 is None else head.predict_checked(X3, _input_limit(self._dtype))
+            out = None
+            if X3 is not None:
+                limit = _input_limit(self._dtype)
+                if target_scaling is not None and head.fuses_target_scaling:
+                    out = head.predict_checked(X3, limit, target_scaling=target_scaling)
+                    if out is not None:
+                        return out, None
+                else:
+                    out = head.predict_checked(X3, limit)
             if out is not None:
-                return out, None
+                return _scaled(out, target_scaling), None
         X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
         output_length = None
         if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:
@@ -664,7 +686,7 @@ class BaseRNN(EstimatorBase):
         else:
             with cpu_threads(self.n_jobs):
                 out = self._forward_batches(X, lengths, output_length)
-        return out, lengths
+        return _scaled(out, target_scaling), lengths
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -225,9 +225,8 @@ class RNNRegressor(BaseRNN):
         if hasattr(self, "network_") and not hasattr(self, "y_mean_"):
             raise ValueError("this RNNRegressor is a network trained by RNNForecaster on scaled windows (e.g. "
                              "loaded from a forecaster's checkpoint); forecast with the RNNForecaster")
-        out, lengths = self._raw_predict(X, lengths)
-        out = np.multiply(out, self.y_scale_, dtype=np.float64)
-        out += self.y_mean_
+        scaling = (self.y_scale_, self.y_mean_) if hasattr(self, "y_mean_") else None  # unfitted: raises below
+        out, lengths = self._raw_predict(X, lengths, target_scaling=scaling)
         if (lengths is not None and self.network_.output_kind == "sequence" and self.network_.aligned
                 and lengths.min() < out.shape[1]):
             out[np.arange(out.shape[1])[None, :] >= lengths[:, None]] = np.nan

@@ -211,6 +211,9 @@ class Head:
         """Outputs for new data (no teacher forcing)."""
         return self.forward(X, lengths, training=False)
 
+    # True when predict_checked takes target_scaling=(scale, shift) (see LastStepHead)
+    fuses_target_scaling = False
+
     def predict_checked(self, X, limit):
         """Outputs for finite-looking full-length input ``X`` (n, T, F) through a fused
         fast path, or None where the head has none (the default) or ``X`` holds a value

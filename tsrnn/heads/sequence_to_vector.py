@@ -83,12 +83,23 @@ class LastStepHead(Head):
                                 self.out.flat_params, out, self.pooling)
         return out
 
-    def predict_checked(self, X, limit):
+    # predict_checked also applies a regressor's target scaling inside the compiled call
+    fuses_target_scaling = True
+
+    def predict_checked(self, X, limit, target_scaling=None):
         """Outputs for a few full-length samples in one compiled call (see
         :func:`tsrnn.kernels.cpu.last_state.predict_last_checked`), or None where that
         call does not apply (GPU, token input, X not
         C-contiguous in the network's dtype, more than SERIAL_MAX_BATCH samples) or
         where a value of X is NaN, infinite or beyond ``limit``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, T, F)
+        limit : float
+        target_scaling : (ndarray, ndarray) of shape (n_outputs,) each, optional
+            ``(scale, shift)`` in float64: the outputs returned are then
+            ``out * scale + shift`` in float64, rounded as NumPy rounds it.
 
         Raises
         ------
@@ -99,13 +110,16 @@ class LastStepHead(Head):
                 or X.ndim != 3 or not X.flags.c_contiguous):
             return None
         out = np.empty((X.shape[0], self.out.out_features), dtype=X.dtype)
+        affine = None
+        if target_scaling is not None:
+            affine = (*target_scaling, np.empty(out.shape))
         status = last_state.predict_last_checked(self.rnn.cell, self.rnn.nonlinearity, X, self._serial_weights(),
-                                                 self.out.flat_params, out, limit, self.pooling)
+                                                 self.out.flat_params, out, limit, self.pooling, affine)
         if status == last_state.INPUT_OUT_OF_RANGE:
             return None
         if status == last_state.OUTPUT_NOT_FINITE:
             raise FloatingPointError(NON_FINITE_OUTPUTS)
-        return out
+        return out if affine is None else affine[2]
 
     def _serial_weights(self):
         """The recurrent weights transposed for the serial kernels, rebuilt when they changed.

@@ -70,3 +70,7 @@ def _small_batch_predict(net, X):
     out = np.empty((X.shape[0], 1), dtype=net.dtype)
     lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
     last_state.predict_last(net.cell, net.nonlinearity, np.ascontiguousarray(X), lengths, weights, dense, out)
+    # the estimators' one-call predict of full-length samples (a regressor's also scales)
+    affine = (np.ones(1, net.dtype), np.zeros(1, net.dtype), np.empty((X.shape[0], 1)))
+    last_state.predict_last_checked(net.cell, net.nonlinearity, np.ascontiguousarray(X), weights, dense, out,
+                                    float(np.finfo(net.dtype).max), affine=affine)

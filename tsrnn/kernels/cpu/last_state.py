@@ -331,52 +331,80 @@ def _finite(out):
     return ok
 
 
+# The target scaling of a regressor, compiled without fastmath: no fused multiply-add, so
+# it rounds exactly as NumPy's ``out * scale + shift`` in float64 (the batch path).
+@njit(**{**KERNEL_OPTIONS, "fastmath": False})
+def _affine(out, scale, shift, dest):
+    """``dest = float64(out) * scale + shift`` row by row; nothing when ``dest`` has no rows."""
+    if dest.shape[0] == 0:
+        return
+    for b in range(out.shape[0]):
+        for o in range(out.shape[1]):
+            dest[b, o] = np.float64(out[b, o]) * scale[o] + shift[o]
+
+
 # One compiled call per predict for a few full-length samples: the input check, the
-# network and the output check cost less inside than as separate NumPy calls (each a
-# few microseconds, like the kernel itself at H=32). One function per cell, so a
-# model compiles only its own kernel.
+# network, the output check and a regressor's target scaling cost less inside than as
+# separate NumPy calls (each a few microseconds, like the kernel itself at H=32). One
+# function per cell, so a model compiles only its own kernel.
 @njit(**KERNEL_OPTIONS)
-def lstm_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit):
+def lstm_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, scale, shift, dest):
     """:func:`lstm_last_state` on full-length samples, between checks of ``x`` and
-    ``out``; returns PREDICTED, INPUT_OUT_OF_RANGE (``out`` untouched) or OUTPUT_NOT_FINITE."""
+    ``out``, then ``dest = out * scale + shift`` (float64; skipped when ``dest`` has no
+    rows); returns PREDICTED, INPUT_OUT_OF_RANGE (``out`` untouched) or OUTPUT_NOT_FINITE."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     lstm_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
-    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+    if not _finite(out):
+        return OUTPUT_NOT_FINITE
+    _affine(out, scale, shift, dest)
+    return PREDICTED
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit):
+def gru_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, scale, shift, dest):
     """As :func:`lstm_predict_checked`, for :func:`gru_last_state`."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     gru_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
-    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+    if not _finite(out):
+        return OUTPUT_NOT_FINITE
+    _affine(out, scale, shift, dest)
+    return PREDICTED
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit):
+def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit, scale, shift, dest):
     """As :func:`lstm_predict_checked`, for :func:`rnn_last_state`."""
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     rnn_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, nonlinearity, pooling, dense,
                    out)
-    return PREDICTED if _finite(out) else OUTPUT_NOT_FINITE
+    if not _finite(out):
+        return OUTPUT_NOT_FINITE
+    _affine(out, scale, shift, dest)
+    return PREDICTED
 
 
-def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit, pooling="last"):
+_NO_AFFINE = {np.dtype(dt): (np.ones(0, dt), np.zeros(0, dt), np.empty((0, 0))) for dt in (np.float32, np.float64)}
+
+
+def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit, pooling="last", affine=None):
     """Checked whole-network predict of full-length samples ``x`` (B, T, I),
     C-contiguous in the weights' dtype; writes ``out`` (B, O) and returns a status code
     (PREDICTED, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE). ``pooling``: "last", "mean"
-    or "max" (LastStepHead's)."""
+    or "max" (LastStepHead's). ``affine``: (scale (O,), shift (O,), dest (B, O) float64)
+    to also write ``dest = out * scale + shift`` (a regressor's targets; scale and shift
+    in the network's dtype, as the regressor keeps them: one compiled signature)."""
     w_t, bias_ih, bias_hh = weights
     pool = POOLINGS[pooling]
+    scale, shift, dest = _NO_AFFINE[x.dtype] if affine is None else affine
     if cell == "lstm":
-        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit)
+        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit, scale, shift, dest)
     if cell == "gru":
-        return gru_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit)
+        return gru_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit, scale, shift, dest)
     return rnn_predict_checked(x, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, pool, dense, out,
-                               limit)
+                               limit, scale, shift, dest)
 
 
 def predict_last(cell, nonlinearity, x, lengths, weights, dense, out, pooling="last"):
