@@ -152,25 +152,46 @@ class RNNClassifier(BaseRNN):
                                  f"(classes_={self.classes_.tolist()}); a fitted classifier keeps its classes")
         return self._fit(X, y, sample_weight, lengths, incremental=True, classes=classes)
 
+    def _padded_steps(self, out, lengths):
+        """Mask (n_samples, n_steps) of the steps past each sample's length for aligned
+        sequence heads (None when there are none)."""
+        if (lengths is None or not (self.network_.output_kind == "sequence" and self.network_.aligned)
+                or lengths.min() >= out.shape[1]):
+            return None
+        return np.arange(out.shape[1])[None, :] >= lengths[:, None]
+
     def decision_function(self, X, lengths=None):
         """Logits: shape (n_samples, n_classes) ((n_samples,) for binary: logit of classes_[1]
-        minus logit of classes_[0]); sequence heads add a step axis."""
-        out, _ = self._raw_predict(X, lengths)
+        minus logit of classes_[0]); sequence heads add a step axis, NaN on the steps past
+        a sample's length (as the regressor's predictions)."""
+        out, lengths = self._raw_predict(X, lengths)
         out = out.astype(np.float64)
+        padded = self._padded_steps(out, lengths)
+        if padded is not None:
+            out[padded] = np.nan
         if out.shape[-1] == 2:
             return out[..., 1] - out[..., 0]
         return out
 
     def predict_proba(self, X, lengths=None):
-        """Class probabilities of shape (n_samples, n_classes) (or (n_samples, n_steps, n_classes))."""
-        out, _ = self._raw_predict(X, lengths)
-        return softmax(out.astype(np.float64), axis=-1)
+        """Class probabilities of shape (n_samples, n_classes) (or (n_samples, n_steps,
+        n_classes), NaN on the steps past a sample's length)."""
+        out, lengths = self._raw_predict(X, lengths)
+        proba = softmax(out.astype(np.float64), axis=-1)
+        padded = self._padded_steps(proba, lengths)
+        if padded is not None:
+            proba[padded] = np.nan
+        return proba
 
     def predict_log_proba(self, X, lengths=None):
         return np.log(self.predict_proba(X, lengths))
 
     def predict(self, X, lengths=None):
-        """Labels of shape (n_samples,) (or (n_samples, n_steps) for sequence heads)."""
+        """Labels of shape (n_samples,) (or (n_samples, n_steps) for sequence heads).
+
+        A label array has no missing value: on the steps past a sample's length (its
+        padding) the labels mean nothing; mask them with ``lengths``, or read
+        :meth:`predict_proba`, which is NaN there."""
         out, _ = self._raw_predict(X, lengths)
         return self.classes_[out.argmax(axis=-1)]
 
