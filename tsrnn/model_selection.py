@@ -99,6 +99,8 @@ def forecast_score(forecaster, X):
     if not pd.api.types.is_numeric_dtype(actual) or not np.isfinite(actual.to_numpy(np.float64)).all():
         raise ValueError(f"score needs finite numeric {target_col!r} values in the test rows (NaN, infinite or "
                          "non-numeric values found)")
+    if len(X) == 0:
+        raise ValueError("score needs test rows; the test frame is empty")
     steps = int(X.groupby(id_col).size().max())
     future = X if forecaster.future_covariates else None
     pred = forecaster.predict(steps, X_future=future)

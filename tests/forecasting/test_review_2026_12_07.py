@@ -114,3 +114,48 @@ def test_subpackages_are_attributes_of_a_plain_import(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == ["(144,", "3)", "True", "Recurrent"]
+
+
+def _seasonal_monthly():
+    t = np.arange(60)
+    return pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=60, freq="MS"),
+                         "y": 10 + 3 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.3, 60)})
+
+
+@pytest.mark.parametrize("strategy", ["direct", "recursive"])
+def test_cross_validation_of_a_fitted_model_equals_an_unfitted_ones(strategy):
+    df = _seasonal_monthly()
+    params = dict(horizon=3, input_size=6, strategy=strategy, n_jobs=1, **FAST)
+    before = RNNForecaster(**params).cross_validation(df, n_windows=2, level=[80])
+    model = RNNForecaster(**params).fit(df)
+    assert model.calendar_ == ["month"]  # what the backtest copies must choose for themselves
+    after = model.cross_validation(df, n_windows=2, level=[80])
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_future_covariates_with_other_time_zone_handling_are_refused():
+    ds = pd.date_range("2021-06-01", periods=120, freq="h", tz="Europe/Paris")
+    df = pd.DataFrame({"unique_id": "s0", "ds": ds, "y": np.sin(np.arange(120) / 4), "f": ds.hour.astype(float)})
+    model = RNNForecaster(horizon=3, input_size=6, future_covariates=["f"], calendar=None, **FAST).fit(df)
+    naive = pd.DataFrame({"unique_id": "s0", "ds": pd.date_range("2021-06-06", periods=72, freq="h")})
+    naive["f"] = naive["ds"].dt.hour.astype(float)
+    with pytest.raises(ValueError, match="are naive, the series' times are in time zone Europe/Paris"):
+        model.predict(X_future=naive)
+    aware = naive.assign(ds=naive["ds"].dt.tz_localize("Europe/Paris"))
+    assert len(model.predict(X_future=aware)) == 3
+
+
+def test_x_future_for_a_model_without_future_covariates_is_refused():
+    model = RNNForecaster(horizon=3, input_size=6, **FAST).fit(_seasonal_monthly())
+    assert model.calendar_ == ["month"]  # known ahead, but not from X_future
+    with pytest.raises(ValueError, match="X_future was given but the model has no future_covariates"):
+        model.predict(X_future=model.make_future_frame())
+
+
+def test_scoring_an_empty_test_frame_says_so():
+    from tsrnn.model_selection import forecast_score
+
+    df = _seasonal_monthly()
+    model = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df)
+    with pytest.raises(ValueError, match="the test frame is empty"):
+        forecast_score(model, df.iloc[:0])

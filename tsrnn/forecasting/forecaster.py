@@ -1196,13 +1196,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         z = _transforms.forward(panel.y, self.target_transform)
         cov = self._cov(panel)
         hist, cov_hist, known, history = self._windows_at(panel, z, cov, panel.offsets[1:], panel.offsets[:-1], 0)
+        if X_future is not None and not self.future_covariates:
+            # calendar and static covariates are known ahead without it: X_future would be ignored
+            raise ValueError("X_future was given but the model has no future_covariates")
         _, known_idx = self._covariate_split()
         if len(known_idx):
             ahead = self._future_values(panel, X_future, _blocks(h, self._out_steps()))
             ahead = (ahead - self.cov_mean_[known_idx]) / self.cov_scale_[known_idx]
             known = np.concatenate([known, ahead], axis=1)
-        elif X_future is not None:
-            raise ValueError("X_future was given but the model has no future_covariates")
         return hist, cov_hist, known, history
 
     def _future_values(self, panel, X_future, steps):
@@ -1566,4 +1567,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                                             for b in backs)
 
     def _panel_for_cv(self, df):
-        return self._panel(df, 1)
+        """The backtest's panel as an unfitted copy reads it: each fitted copy chooses its
+        own calendar features (``calendar="auto"``), which a fitted model's ``calendar_``
+        columns must not pre-empt (the copies would read them as historical covariates)."""
+        return clone(self)._panel(df, 1)

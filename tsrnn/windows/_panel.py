@@ -143,7 +143,14 @@ class Panel:
         """A user's time column (Series) in this panel's representation, for joins."""
         if not self.is_datetime:
             return times.to_numpy().astype(np.int64)
-        if getattr(getattr(times, "dt", None), "tz", None) is not None:
+        aware = getattr(getattr(times, "dt", None), "tz", None) is not None
+        if aware != (self.tz is not None):  # a naive time is no instant in a zone (nor the reverse)
+            name = getattr(times, "name", None) or self.time_col
+            raise ValueError(
+                f"the times in column {name!r} are {'time-zone aware' if aware else 'naive'}, the series' times "
+                + (f"are in time zone {self.tz}" if self.tz is not None else "are naive")
+                + ": give both the same way (e.g. tz_localize or tz_convert them)")
+        if aware:
             times = times.dt.tz_convert(self.tz).dt.tz_localize(None) if self.tz_wall else times.dt.tz_convert(None)
         return pd.to_datetime(times).to_numpy().astype("datetime64[ns]")
 
