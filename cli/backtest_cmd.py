@@ -50,7 +50,8 @@ def run(args):
     cv = forecaster.cross_validation(frame, n_windows=args.windows, step_size=args.step_size, refit=args.refit,
                                      level=args.level)
     metrics = ["mae", "rmse", "smape", "mase"] + (["coverage"] if args.level else [])
-    table = evaluate(cv, metrics=metrics, train_df=frame, season_length=args.season_length, id_col=args.id_col,
+    # timestamps that fill= (in --config) inserted have no actual value to score
+    table = evaluate(cv.dropna(subset=[args.target_col]), metrics=metrics, train_df=frame, season_length=args.season_length, id_col=args.id_col,
                      time_col=args.time_col, target_col=args.target_col)
     if args.output:
         write_frame(args.output, cv, args.force)

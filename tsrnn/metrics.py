@@ -142,7 +142,9 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     df : DataFrame
         Long frame with ``id_col``, ``target_col`` (actuals), ``pred_col`` and optional
         interval columns ``{pred_col}-lo-{level}`` / ``{pred_col}-hi-{level}`` (as
-        returned by ``cross_validation``, or a forecast merged with the actuals).
+        returned by ``cross_validation``, or a forecast merged with the actuals). A NaN
+        actual (e.g. at a timestamp a backtest's ``fill`` inserted) is an error: drop
+        those rows first.
     metrics : sequence of str
         Any of "mae", "rmse", "mape", "smape", "mase", "coverage", "pinball".
         "coverage" and "pinball" are computed for every interval level found
@@ -178,6 +180,10 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
         raise ValueError("mase needs train_df (the training series)")
     if len(df) == 0:
         raise ValueError("the forecast frame has no rows")
+    missing_actual = int(df[target_col].isna().sum())
+    if missing_actual:  # explicit: a NaN actual may be a data error, and would skew every metric
+        raise ValueError(f"{missing_actual} row(s) have no actual value (NaN {target_col!r}; in a backtest, the "
+                         f"timestamps that fill= inserted): drop them first, df.dropna(subset=[{target_col!r}])")
     levels = _interval_levels(df, pred_col)
     interval_metrics = [m for m in metrics if m in ("coverage", "pinball")]
     if interval_metrics and not levels:

@@ -159,3 +159,20 @@ def test_scoring_an_empty_test_frame_says_so():
     model = RNNForecaster(horizon=3, input_size=6, **FAST).fit(df)
     with pytest.raises(ValueError, match="the test frame is empty"):
         forecast_score(model, df.iloc[:0])
+
+
+@pytest.mark.parametrize("fill", ["zero", "interpolate"])
+def test_backtest_reports_no_actual_where_fill_inserted_a_timestamp(fill):
+    df = _seasonal_monthly().drop(index=[58])  # 2004-11-01 is missing
+    cv = RNNForecaster(horizon=3, input_size=6, fill=fill, calendar=None, **FAST).cross_validation(
+        df, n_windows=1, level=[80])
+    inserted = cv["ds"] == pd.Timestamp("2004-11-01")
+    assert inserted.sum() == 1 and cv.loc[inserted, "y"].isna().all()
+    assert cv.loc[~inserted, "y"].tolist() == df.set_index("ds").loc[cv.loc[~inserted, "ds"], "y"].tolist()
+    observed = cv[~inserted]
+    manual = ((observed["y"] >= observed["yhat-lo-80"]) & (observed["y"] <= observed["yhat-hi-80"])).mean()
+    assert cv.attrs["coverage"][80] == manual
+    with pytest.raises(ValueError, match=r"1 row\(s\) have no actual value .*dropna"):
+        evaluate(cv, metrics=["mae"])
+    table = evaluate(cv.dropna(subset=["y"]), metrics=["mae", "coverage"])
+    assert table.loc["a", "mae"] == pytest.approx((observed["y"] - observed["yhat"]).abs().mean())

@@ -768,7 +768,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         X = values if panel.X is None else np.concatenate([panel.X, values], axis=1)
         return Panel(panel.ids, panel.offsets, panel.y, X, panel.ds, list(panel.freqs),
                      list(panel.covariate_names) + add, panel.id_col, panel.time_col, panel.target_col,
-                     panel.tz, panel.tz_wall)
+                     panel.tz, panel.tz_wall, panel.filled)
 
     def _calendar_values(self, panel, ds):
         """Calendar features (n, 2 * len(calendar_)) of the panel's timestamps ``ds``, in the user's time zone."""
@@ -1500,8 +1500,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         -------
         DataFrame
             ``n_windows * horizon`` rows per series: ``id_col``, ``time_col``, ``cutoff``,
-            ``y`` (actual), ``yhat`` and the interval columns. ``attrs["coverage"]``
-            maps each level to the empirical coverage of its intervals.
+            ``y`` (actual; NaN at timestamps that ``fill`` inserted), ``yhat`` and the
+            interval columns. ``attrs["coverage"]`` maps each level to the empirical
+            coverage of its intervals (over the rows with an actual value).
         """
         input_size = self._check_params()
         check_int("n_windows", n_windows)
@@ -1540,14 +1541,18 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 yhat, scale = model._forecast(hist, cov_hist, H, history, known)
                 frame = model._frame(panel, yhat, scale, levels, ds=panel.ds[tpos])
             frame.insert(2, "cutoff", panel.user_times(np.repeat(panel.ds[ends - 1], H)))
-            frame.insert(3, self.target_col, panel.y[tpos])
+            actual = panel.y[tpos]
+            if panel.filled is not None:  # fill= inserted these: no data to compare with
+                actual = np.where(panel.filled[tpos], np.nan, actual)
+            frame.insert(3, self.target_col, actual)
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out = out.sort_values([self.id_col, "cutoff", self.time_col], kind="stable").reset_index(drop=True)
         if levels:
+            observed = out[self.target_col].notna()
             out.attrs["coverage"] = {
                 lv: float(((out[self.target_col] >= out[f"yhat-lo-{_level_name(lv)}"])
-                           & (out[self.target_col] <= out[f"yhat-hi-{_level_name(lv)}"])).mean())
+                           & (out[self.target_col] <= out[f"yhat-hi-{_level_name(lv)}"]))[observed].mean())
                 for lv in levels
             }
         return out

@@ -46,6 +46,9 @@ class Panel:
     covariate_names : list of str
     id_col, time_col, target_col : str
         Column names of the input frame, reused for outputs.
+    filled : ndarray of bool of shape (n_obs,) or None
+        Observations that ``fill`` inserted at missing timestamps (they are no data:
+        backtests report no actual value there); None when there are none.
     """
 
     ids: np.ndarray
@@ -60,6 +63,7 @@ class Panel:
     target_col: str = "y"
     tz: object = None  # time zone of tz-aware input (see user_times)
     tz_wall: bool = False  # with tz: ds holds local wall times (calendar data), else UTC instants
+    filled: np.ndarray = None  # bool per observation: inserted by build_panel's fill (None: none were)
     _future: dict = field(default_factory=dict, repr=False, compare=False)  # h -> future_timestamps(h)
 
     @property
@@ -91,7 +95,7 @@ class Panel:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids, offsets, self.y[keep], None if self.X is None else self.X[keep], self.ds[keep],
                      list(self.freqs), list(self.covariate_names), self.id_col, self.time_col, self.target_col,
-                     self.tz, self.tz_wall)
+                     self.tz, self.tz_wall, None if self.filled is None else self.filled[keep])
 
     def select(self, indices):
         """A new panel with the series at positions ``indices`` (in that order; copies)."""
@@ -102,7 +106,8 @@ class Panel:
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         return Panel(self.ids[indices], offsets, self.y[keep], None if self.X is None else self.X[keep],
                      self.ds[keep], [self.freqs[i] for i in indices], list(self.covariate_names),
-                     self.id_col, self.time_col, self.target_col, self.tz, self.tz_wall)
+                     self.id_col, self.time_col, self.target_col, self.tz, self.tz_wall,
+                     None if self.filled is None else self.filled[keep])
 
     def future_timestamps(self, h):
         """The ``h`` timestamps after every series' end: ndarray of shape (n_series * h,).
@@ -414,6 +419,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     is_int = np.issubdtype(t_all.dtype, np.integer)
     memo = {}  # (step, weekday) -> frequency inferred once for all regular series with that step
     ys, xs, dss, freqs, gaps = [], [], [], [], []
+    inserted = {}  # series -> bool mask of the observations fill inserted
     for i, (uid, a, b) in enumerate(zip(ids, starts, ends)):
         ds = t_all[a:b]
         y = vals[a:b]
@@ -427,7 +433,10 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
             if f is not None and b - a >= 2:
                 try:
+                    given = ds
                     ds, y = _on_grid(ds, y, f, uid, fill, gaps)
+                    if len(ds) != len(given):
+                        inserted[i] = ~np.isin(ds, given)
                 except ValueError as exc:
                     if tz is None or tz_wall:
                         raise
@@ -456,9 +465,12 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     freqs = [f if f is not None else (known[0] if known else None) for f in freqs]
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     X = np.ascontiguousarray(np.concatenate(xs)) if covariates else None
+    filled = None
+    if inserted:
+        filled = np.concatenate([inserted.get(i, np.zeros(n, dtype=bool)) for i, n in enumerate(lengths)])
     return Panel(ids=ids, offsets=offsets, y=np.ascontiguousarray(np.concatenate(ys)), X=X,
                  ds=np.concatenate(dss), freqs=freqs, covariate_names=covariates,
-                 id_col=id_col, time_col=time_col, target_col=target_col, tz=tz, tz_wall=tz_wall)
+                 id_col=id_col, time_col=time_col, target_col=target_col, tz=tz, tz_wall=tz_wall, filled=filled)
 
 
 _DAY_NS = 86_400 * 10**9
