@@ -38,9 +38,26 @@ def _params_state(estimator):
     return _jsonable(params)
 
 
+def _check_head_is_registered(net):
+    """A model file names its head: refuse a head class that name does not load."""
+    from ..heads.registry import HEADS, _from_entry_points
+
+    name = getattr(net, "name", None)
+    registered = HEADS.get(name) if isinstance(name, str) else None
+    if registered is None and isinstance(name, str):
+        registered = _from_entry_points(name)
+    if registered is not type(net):
+        raise ValueError(
+            f"the model's head {type(net).__name__} is not registered"
+            + (f" (the name {name!r} it inherits loads {registered.__name__})" if registered is not None else "")
+            + ": a model file names its head, so decorate the class with tsrnn.heads.register('a_name') "
+            "(or pickle the model instead)")
+
+
 def get_state(estimator):
     """(state, arrays) of a fitted BaseRNN."""
     net = estimator.network_
+    _check_head_is_registered(net)
     spec = net.spec
     state = {
         "params": _params_state(estimator),

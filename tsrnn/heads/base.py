@@ -209,6 +209,7 @@ class Head:
 
     def predict(self, X, lengths):
         """Outputs for new data (no teacher forcing)."""
+        _check_float_dtype(X, self.spec.dtype)
         return self.forward(X, lengths, training=False)
 
     # True when predict_checked takes target_scaling=(scale, shift) (see LastStepHead)
@@ -309,3 +310,13 @@ class Head:
     def __repr__(self):
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
         return f"{type(self).__name__}({opts})"
+
+
+def _check_float_dtype(X, dtype):
+    """TypeError naming both dtypes when float input ``X`` is not in the network's dtype
+    (the kernels would fail to type it; token ids and vectors of ints are the
+    embedding's business)."""
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind == "f" and X.dtype != np.dtype(dtype):
+        raise TypeError(f"X is {X.dtype} but the network computes in {np.dtype(dtype).name}; "
+                        f"convert it with X.astype({np.dtype(dtype).name!r})")

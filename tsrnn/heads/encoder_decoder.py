@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..nn.dense import Dense
-from .base import Head
+from .base import Head, _check_float_dtype
 
 
 class EncoderDecoderHead(Head):
@@ -97,6 +97,7 @@ class EncoderDecoderHead(Head):
         return self.out.forward(Y)
 
     def predict(self, X, lengths, output_length=None):
+        _check_float_dtype(X, self.spec.dtype)
         return self.forward(X, lengths, output_length=output_length)
 
     def backward(self, dout):

@@ -44,6 +44,8 @@ class LastStepHead(Head):
 
     def forward(self, X, lengths, y=None, training=False):
         B = X.shape[0]
+        if lengths is None:  # every sample full length (as the serial predict path reads None)
+            lengths = np.full(B, X.shape[1], dtype=np.int64)
         # On the GPU, "last" pooling reads the top layer's final states (equal to Y at each
         # sample's last step): the (B, T, H) outputs and their gradient never cross the bus.
         from_states = self.pooling == "last" and _device.use_cuda(self.rnn.device, B)

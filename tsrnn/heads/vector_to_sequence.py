@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..nn.dense import Dense
-from .base import Head
+from .base import Head, _check_float_dtype
 
 
 class Vec2SeqHead(Head):
@@ -64,6 +64,7 @@ class Vec2SeqHead(Head):
         return self.out.forward(Y)
 
     def predict(self, X, lengths=None, output_length=None):
+        _check_float_dtype(X, self.spec.dtype)
         return self.forward(X, output_length=output_length)
 
     def backward(self, dout):

@@ -201,18 +201,24 @@ class Recurrent:
     def load_state_dict(self, state):
         """Copy weights in from a dict keyed like PyTorch (numpy arrays or torch tensors).
 
-        Missing keys, unexpected keys and shape mismatches are errors.
+        Missing keys, unexpected keys, shape mismatches and non-finite values are
+        errors, found before anything is copied: on an error the weights are unchanged.
         """
         missing = sorted(set(self.weights) - set(state))
         unexpected = sorted(set(state) - set(self.weights))
         if missing or unexpected:
             raise KeyError(f"state dict does not match: missing {missing}, unexpected {unexpected}")
+        values = {}
         for name, value in state.items():
             if hasattr(value, "detach"):  # a torch tensor, converted without importing torch
                 value = value.detach().cpu().numpy()
             value = np.asarray(value)
             if value.shape != self.weights[name].shape:
                 raise ValueError(f"{name}: expected shape {self.weights[name].shape}, got {value.shape}")
+            if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
+                raise ValueError(f"{name} must hold finite numbers")
+            values[name] = value
+        for name, value in values.items():
             self.weights[name][...] = value
 
     # ------------------------------------------------------------------ validation
@@ -287,7 +293,8 @@ class Recurrent:
             if state is None:
                 return np.zeros(shape, self.dtype), np.zeros(shape, self.dtype)
             if not isinstance(state, (tuple, list)) or len(state) != 2:
-                raise TypeError(f"for an LSTM, {name} must be a tuple ({name[0]}h, {name[0]}c) of arrays {shape}")
+                pair = "(h0, c0)" if name == "h0" else f"({name}, {name.replace('h', 'c', 1)})"
+                raise TypeError(f"for an LSTM, {name} must be a tuple {pair} of arrays {shape}")
             h, c = state
             h = np.zeros(shape, self.dtype) if h is None else self._check_array(f"{name}[0]", h, shape)
             c = np.zeros(shape, self.dtype) if c is None else self._check_array(f"{name}[1]", c, shape)
@@ -329,7 +336,10 @@ class Recurrent:
             Valid steps per sample (1..time). Steps past a sample's length leave its
             state unchanged and output zeros, like PyTorch's packed sequences.
         check_input : bool, default=True
-            Skip the shape/dtype/finiteness checks when the caller already made them.
+            False: skip the shape/dtype/finiteness checks when the caller already made
+            them, and the copies that keep a training pass's cache apart from the
+            caller's arrays (``X``, ``h0`` and the returned ``Y``): the caller then must
+            not modify them before :meth:`backward`, as tsrnn's own heads do not.
         training : bool, default=True
             False for inference: faster kernels that keep no cache, so no
             :meth:`backward` can follow this call.
@@ -346,11 +356,18 @@ class Recurrent:
         """
         if getattr(X, "ndim", None) == 3:  # before the input checks, which copy X
             self._check_memory(X.shape[0], X.shape[1], training)
+        given = X
         if check_input:
             X = self._check_X(X)
         B, T, _ = X.shape
         lengths = self._check_lengths(lengths, B, T) if check_input or lengths is None else lengths
+        given_states = h0
         h0, c0 = self._states(h0, B, "h0")
+        private = check_input and training  # a public training pass: the cache must not see the caller's edits
+        if private:
+            X = X.copy() if np.may_share_memory(X, given) else X
+            h0 = h0.copy() if given_states is not None else h0
+            c0 = c0.copy() if c0 is not None and given_states is not None else c0
         if _device.use_cuda(getattr(self, "device", "cpu"), B):
             Y, h_n, c_n, caches = _device.forward_cuda(self, X, h0, c0, lengths, training, return_sequences)
             self._cache = (caches, X.shape) if training else None
@@ -369,6 +386,8 @@ class Recurrent:
                 c_n[k] = c_k
             caches.append(cache)
         self._cache = (caches, X.shape) if training else None
+        if private and return_sequences:
+            x = x.copy()  # the cache keeps the top layer's outputs: the caller gets its own
         return (x if return_sequences else None), ((h_n, c_n) if self.cell == "lstm" else h_n)
 
     def backward(self, dY, dh_n=None, *, check_input=True, need_input_grad=True):
