@@ -103,6 +103,15 @@ def forecast_score(forecaster, X):
         raise ValueError("score needs test rows; the test frame is empty")
     steps = int(X.groupby(id_col).size().max())
     future = X if forecaster.future_covariates else None
+    if future is not None:
+        from .forecasting.forecaster import _blocks
+
+        block = _blocks(steps, forecaster._out_steps())
+        if block > steps:  # the test rows are the only future covariate values there are
+            raise ValueError(
+                f"the test rows cover {steps} step(s) per series, but this forecaster reads future covariates in "
+                f"blocks of {forecaster._out_steps()} steps (its horizon): split with "
+                f"SeriesTimeSplit(..., horizon={forecaster.horizon}) or a multiple of it")
     pred = forecaster.predict(steps, X_future=future)
     from .forecasting.forecaster import _to_key_frame
 

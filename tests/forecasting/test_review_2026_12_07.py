@@ -176,3 +176,14 @@ def test_backtest_reports_no_actual_where_fill_inserted_a_timestamp(fill):
         evaluate(cv, metrics=["mae"])
     table = evaluate(cv.dropna(subset=["y"]), metrics=["mae", "coverage"])
     assert table.loc["a", "mae"] == pytest.approx((observed["y"] - observed["yhat"]).abs().mean())
+
+
+def test_score_names_a_split_shorter_than_the_covariate_blocks():
+    from tsrnn.model_selection import forecast_score
+
+    df = _seasonal_monthly().assign(f=lambda d: np.cos(np.arange(len(d)) / 3.0))
+    model = RNNForecaster(horizon=3, input_size=6, future_covariates=["f"], calendar=None, **FAST).fit(df.iloc[:-2])
+    with pytest.raises(ValueError, match=r"cover 2 step\(s\) per series, but .* blocks of 3 steps .*horizon=3"):
+        forecast_score(model, df.iloc[-2:])
+    model = RNNForecaster(horizon=3, input_size=6, future_covariates=["f"], calendar=None, **FAST).fit(df.iloc[:-3])
+    assert np.isfinite(forecast_score(model, df.iloc[-3:]))
