@@ -291,10 +291,8 @@ class BaseRNN(EstimatorBase):
 
     def _make_optimizer(self):
         self._built_optimizer = self._optimizer_settings()
-        kwargs = {"lr": self.learning_rate}
-        if self.weight_decay:
-            kwargs["weight_decay"] = self.weight_decay
-        return get_optimizer(self.optimizer, **kwargs)
+        # always passed: 0.0 means no decay (AdamW's own default is 0.01)
+        return get_optimizer(self.optimizer, lr=self.learning_rate, weight_decay=self.weight_decay)
 
     def _make_schedule(self):
         return get_schedule(self.lr_schedule, base_lr=self.learning_rate, **self._schedule_kwargs())
@@ -452,6 +450,8 @@ class BaseRNN(EstimatorBase):
         else:
             self._check_same_network(head, incremental)
             self.network_.set_device(self.device)  # e.g. a loaded CPU model warm-started on "cuda"
+            if not incremental:  # a warm-started fit's early stopping judges its own epochs
+                self.best_loss_ = np.inf
             if not incremental or self._optimizer_settings() != getattr(self, "_built_optimizer", None):
                 # as scikit-learn's MLP: each warm-started fit gets a fresh optimizer and
                 # schedule from the current parameters (partial_fit keeps them going unless
@@ -465,6 +465,7 @@ class BaseRNN(EstimatorBase):
             X, y, lengths, sample_weight, val = self._split_validation(X, y, lengths, sample_weight)
         epochs = 1 if incremental else self.max_epochs
         self._loop_state = {"no_improve": 0, "finished": False}
+        self._first_score = len(self.validation_scores_)  # this fit's validation scores start here
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         elif reset:  # continued training replaces its own checkpoint
@@ -519,6 +520,13 @@ class BaseRNN(EstimatorBase):
         tr, va = np.sort(tr), np.sort(va)
         sw = None if sample_weight is None else sample_weight[tr]
         sw_val = None if sample_weight is None else sample_weight[va]
+        for part, weights, size in (("validation", sw_val, len(va)), ("training", sw, len(tr))):
+            if weights is not None and not weights.sum(dtype=np.float64) > 0:
+                raise ValueError(
+                    f"early stopping's {part} split ({size} samples, validation_fraction="
+                    f"{self.validation_fraction}) holds only samples of weight 0, so it has nothing to "
+                    f"{'measure' if part == 'validation' else 'learn'}; set early_stopping=False, or give more "
+                    "samples a positive weight")
         if lengths is None:  # vector input (vec2seq): no steps to count
             return X[tr], y[tr], None, sw, ArrayBatches(X[va], y[va], None, sw_val)
         return X[tr], y[tr], lengths[tr], sw, ArrayBatches(X[va], y[va], lengths[va], sw_val)
@@ -567,6 +575,8 @@ class BaseRNN(EstimatorBase):
                         raise KeyboardInterrupt("the fit was stopped")
                     idx = np.sort(order[start : start + bs])
                     Xb, yb, lb, wb = data.batch(idx)
+                    if wb is not None and not wb.sum(dtype=np.float64) > 0:
+                        continue  # a batch of zero-weight samples has nothing to teach: no step
                     out = net.forward(net.embed(Xb), lb, yb, training=True)
                     if check_outputs:
                         _check_head_outputs(net, out, yb)
@@ -629,7 +639,9 @@ class BaseRNN(EstimatorBase):
             net.release_training_buffers()  # scratch arrays, last cache and GPU buffers: gone with the fit
         if best_params is not None:
             net.flat_params[...] = best_params
-            self.best_validation_score_ = max(self.validation_scores_)
+            self.best_validation_score_ = max(self.validation_scores_[getattr(self, "_first_score", 0):])
+        elif val is None and not incremental:
+            self.__dict__.pop("best_validation_score_", None)  # a fit without validation has none
 
     def _evaluate(self, X, y, lengths, sample_weight, loss_fn, score_fn=None):
         out = self._forward_batches(X, lengths)

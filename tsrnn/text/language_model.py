@@ -3,6 +3,7 @@ truncated BPTT over a long token stream."""
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -189,7 +190,7 @@ class RNNLanguageModel(EstimatorBase):
                     self.loss_curve_.append(self._epoch(stream, rng))
                     self.n_iter_ += 1
                     if self.verbose:
-                        print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}")
+                        print(f"epoch {self.n_iter_}: loss={self.loss_curve_[-1]:.4f}", file=sys.stderr)  # as the estimators
             finally:
                 self.network_.release_training_buffers()  # scratch arrays, last cache, GPU buffers
         return self
@@ -342,7 +343,8 @@ class RNNLanguageModel(EstimatorBase):
             logits, state = self._run(self._encode_prefix(prefix))
             last = logits[-1]
             for _ in range(n):
-                if temperature == 0:
+                # greedy at 0, and where the scaled logits would overflow (the same limit)
+                if temperature == 0 or not math.isfinite(float(np.max(np.abs(last))) / temperature):
                     nxt = int(np.argmax(self._next_probs(last)))
                 else:
                     nxt = int(rng.choice(last.shape[0], p=self._next_probs(last, temperature)))
