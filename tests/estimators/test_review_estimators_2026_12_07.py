@@ -74,3 +74,16 @@ def test_language_model_progress_goes_to_stderr_and_tiny_temperatures_are_greedy
         lm.fit(["hello world hello there"] * 5)
     assert out.getvalue() == "" and "epoch 1: loss=" in err.getvalue()
     assert lm.generate("hel", n=6, temperature=1e-309) == lm.generate("hel", n=6, temperature=0)
+
+
+@pytest.mark.parametrize("head", ["encoder_decoder", "vec2seq"])
+def test_continuing_with_targets_of_another_length_is_named(head):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 8, 2)) if head == "encoder_decoder" else rng.normal(size=(30, 3))
+    y4, y7 = rng.normal(size=(30, 4)), rng.normal(size=(30, 7))
+    model = RNNRegressor(head=head, warm_start=True, **KW).fit(X, y4)
+    for call in (model.fit, model.partial_fit):
+        with pytest.raises(ValueError, match="y has 7 steps but the model was fitted with 4"):
+            call(X, y7)
+    model.partial_fit(X, y4)  # the same length continues
+    assert model.predict(X).shape == (30, 4)

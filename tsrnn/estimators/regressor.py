@@ -175,6 +175,10 @@ class RNNRegressor(BaseRNN):
                 valid = np.ones(y.shape, bool)
                 if self.output_length is not None and self.output_length != output_length and reset:
                     raise ValueError(f"output_length={self.output_length} but y has {output_length} steps")
+                fitted = None if reset else getattr(getattr(self, "network_", None), "spec", None)
+                if fitted is not None and fitted.output_length is not None and fitted.output_length != output_length:
+                    raise ValueError(f"y has {output_length} steps but the model was fitted with "
+                                     f"{fitted.output_length}; another length needs a new fit (warm_start=False)")
         if not np.isfinite(y[valid]).all():
             raise ValueError("y contains NaN or infinite values")
         k = y.shape[-1]
