@@ -87,3 +87,15 @@ def test_continuing_with_targets_of_another_length_is_named(head):
             call(X, y7)
     model.partial_fit(X, y4)  # the same length continues
     assert model.predict(X).shape == (30, 4)
+
+
+def test_a_list_of_ragged_univariate_sequences_predicts_at_any_length_up_to_the_fitted_one():
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=k) for k in [3, 4, 5, 6] * 3]
+    model = RNNRegressor(**KW).fit(seqs, [s.sum() for s in seqs])
+    assert model.n_features_in_ == 6
+    padded = np.full((1, 6), np.nan)
+    padded[0, :3] = seqs[0]
+    assert model.predict(seqs[:1])[0] == model.predict(padded)[0] == model.predict(seqs)[0]
+    with pytest.raises(ValueError, match="X has 8 features"):
+        model.predict([rng.normal(size=8)])  # longer than any training sequence: named

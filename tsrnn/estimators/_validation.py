@@ -17,13 +17,23 @@ def check_array(*args, **kwargs):
     return sklearn_check_array(*args, **kwargs)
 
 
-def _to_array(X):
-    """A list of variable-length sequences becomes one NaN-padded array."""
+def _to_array(X, steps=None):
+    """A list of variable-length sequences becomes one NaN-padded array.
+
+    ``steps``: the number of time steps a model fitted on 2-D X (univariate sequences,
+    one column per step) reads; a list of 1-D sequences up to that long is padded to it
+    (the padding is trailing NaN, as in fit), whatever its own longest sequence.
+    """
     if isinstance(X, (list, tuple)) and len(X) and all(hasattr(x, "__len__") for x in X):
         arrays = [np.asarray(x, dtype=float) for x in X]
         if any(a.ndim == 0 for a in arrays):
             return np.asarray(X, dtype=float)
         lengths = {a.shape[0] for a in arrays}
+        if steps is not None and all(a.ndim == 1 for a in arrays) and max(lengths) <= steps:
+            out = np.full((len(arrays), steps), np.nan)
+            for i, a in enumerate(arrays):
+                out[i, : a.shape[0]] = a
+            return out
         if len(lengths) > 1:
             if any(a.ndim > 2 for a in arrays):
                 raise ValueError("each sequence in a list must be 1-D (steps) or 2-D (steps, features)")
@@ -116,7 +126,8 @@ def check_sequences(estimator, X, dtype, reset, lengths=None):
             return fast
     from sklearn.utils.validation import validate_data
 
-    X = _to_array(X)
+    fitted_2d = not reset and getattr(estimator, "_input_ndim", None) == 2
+    X = _to_array(X, steps=getattr(estimator, "n_features_in_", None) if fitted_2d else None)
     ndim = getattr(X, "ndim", None)
     if ndim is None:
         ndim = np.asarray(X, dtype=object).ndim
