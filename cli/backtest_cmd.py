@@ -51,7 +51,8 @@ def run(args):
                                      level=args.level)
     metrics = ["mae", "rmse", "smape", "mase"] + (["coverage"] if args.level else [])
     # timestamps that fill= (in --config) inserted have no actual value to score
-    table = evaluate(cv.dropna(subset=[args.target_col]), metrics=metrics, train_df=frame, season_length=args.season_length, id_col=args.id_col,
+    table = evaluate(cv.dropna(subset=[args.target_col]), metrics=metrics, train_df=frame,
+                     season_length=args.season_length, id_col=args.id_col,
                      time_col=args.time_col, target_col=args.target_col)
     if args.output:
         write_frame(args.output, cv, args.force)

@@ -49,8 +49,7 @@ def blas_libraries():
 
 # OpenBLAS's kernel sets that use AVX-512 (its own names, as threadpoolctl reports them)
 _AVX512_KERNELS = {"SkylakeX", "Cooperlake", "SapphireRapids"}
-_AVX512 = {"Haswell", "Zen", "SandyBridge", "Sandybridge", "Nehalem", "Penryn", "Core2", "Prescott", "Atom",
-               "Bulldozer", "Piledriver", "Steamroller", "Excavator"}
+# CPU flags (/proc/cpuinfo) of the AVX-512 subsets those kernels need
 _AVX512 = {"avx512f", "avx512bw", "avx512dq", "avx512vl"}
 
 

@@ -29,15 +29,12 @@ def _to_array(X, steps=None):
         if any(a.ndim == 0 for a in arrays):
             return np.asarray(X, dtype=float)
         lengths = {a.shape[0] for a in arrays}
-        if steps is not None and all(a.ndim == 1 for a in arrays) and max(lengths) <= steps:
-            out = np.full((len(arrays), steps), np.nan)
-            for i, a in enumerate(arrays):
-                out[i, : a.shape[0]] = a
-            return out
-        if len(lengths) > 1:
+        T = max(lengths)
+        if steps is not None and all(a.ndim == 1 for a in arrays) and T <= steps:
+            T = steps  # padded to what the model reads
+        if len(lengths) > 1 or T > max(lengths):
             if any(a.ndim > 2 for a in arrays):
                 raise ValueError("each sequence in a list must be 1-D (steps) or 2-D (steps, features)")
-            T = max(lengths)
             F = {a.shape[1] if a.ndim == 2 else 1 for a in arrays}
             if len(F) > 1:
                 raise ValueError(f"sequences in a list must share their number of features, got {sorted(F)}")

@@ -678,17 +678,14 @@ class BaseRNN(EstimatorBase):
             # values (None sends NaN padding, inf and huge values to the full path below;
             # larger batches go there directly, converted once)
             X3 = shaped_as_fitted(self, X, self._dtype)
+            fused = target_scaling is not None and head.fuses_target_scaling
             out = None
             if X3 is not None:
                 limit = _input_limit(self._dtype)
-                if target_scaling is not None and head.fuses_target_scaling:
-                    out = head.predict_checked(X3, limit, target_scaling=target_scaling)
-                    if out is not None:
-                        return out, None
-                else:
-                    out = head.predict_checked(X3, limit)
+                out = (head.predict_checked(X3, limit, target_scaling=target_scaling) if fused
+                       else head.predict_checked(X3, limit))
             if out is not None:
-                return _scaled(out, target_scaling), None
+                return (out if fused else _scaled(out, target_scaling)), None
         X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
         output_length = None
         if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:
