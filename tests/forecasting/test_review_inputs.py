@@ -63,8 +63,13 @@ def test_future_covariates_are_checked_like_training_data():
     f = RNNForecaster(future_covariates=["x"], **SMALL).fit(df)
     future = f.make_future_frame().assign(x=0.5)
     assert np.isfinite(f.predict(X_future=future)["yhat"]).all()
-    with pytest.raises(ValueError, match="infinite"):
+    with pytest.raises(ValueError, match="infinite future covariate values at 3 required step"):
         f.predict(X_future=future.assign(x=np.inf))
+    # rows predict does not read may hold anything missing, NaN or inf alike
+    beyond = f.make_future_frame(2 * f.horizon).iloc[f.horizon:]
+    for value in (np.nan, np.inf):
+        extended = pd.concat([future, beyond.assign(x=value)], ignore_index=True)
+        pd.testing.assert_frame_equal(f.predict(X_future=extended), f.predict(X_future=future))
     with pytest.raises(TypeError, match="must be numeric"):
         f.predict(X_future=future.assign(x="abc"))
     with pytest.raises(TypeError, match="must be numeric"):
@@ -165,7 +170,7 @@ def test_recursive_strategy_refuses_historical_covariates_found_by_auto():
     model.fit(df[["unique_id", "ds", "y"]])  # without the column it fits
 
 
-@pytest.mark.parametrize("ids", [[1, 2], [1.5, 2.5], ["a", "b"], [1, "b"]])
+@pytest.mark.parametrize("ids", [[1, 2], [1.5, 2.5], ["a", "b"], [1, "b"], [1, "1", 2.5]])
 def test_object_ids_round_trip_through_model_files(tmp_path, ids):
     rng = np.random.default_rng(0)
     df = pd.concat([pd.DataFrame({"unique_id": [uid] * 30, "ds": pd.date_range("2000", periods=30, freq="D"),
@@ -174,15 +179,30 @@ def test_object_ids_round_trip_through_model_files(tmp_path, ids):
     model = RNNForecaster(horizon=3, input_size=6, local=True, hidden_size=4, max_steps=2, n_models=1,
                           random_state=0).fit(df)
     path = tmp_path / "m.tsrnn"
-    if len({type(v) for v in ids}) > 1:
-        with pytest.warns(UserWarning, match="mixed types are stored as strings"):
-            model.save(path)
-        assert tsrnn.load(path).predict()["unique_id"].unique().tolist() == [str(v) for v in ids]
-        return
     model.save(path)
     loaded = tsrnn.load(path)
-    assert loaded.predict()["unique_id"].unique().tolist() == ids
+    restored = loaded.predict()["unique_id"].unique().tolist()
+    fitted = model.predict()["unique_id"].unique().tolist()
+    assert sorted(map(repr, fitted)) == sorted(map(repr, ids))  # 1 and "1" stay two series
+    assert restored == fitted and [type(v) for v in restored] == [type(v) for v in fitted]
     pd.testing.assert_frame_equal(loaded.predict(df=df), model.predict(df=df))
+
+
+def test_ids_of_other_types_are_stored_as_strings_and_colliding_ones_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    ids = [pd.Timestamp("2020-01-01"), "x"]
+    df = pd.concat([pd.DataFrame({"unique_id": [uid] * 30, "ds": pd.date_range("2000", periods=30, freq="D"),
+                                  "y": 10 + rng.normal(size=30)}) for uid in ids], ignore_index=True)
+    df["unique_id"] = df["unique_id"].astype(object)
+    model = RNNForecaster(horizon=3, input_size=6, hidden_size=4, max_steps=2, n_models=1, random_state=0).fit(df)
+    with pytest.warns(UserWarning, match="stored as strings"):
+        model.save(tmp_path / "m.tsrnn")
+    assert tsrnn.load(tmp_path / "m.tsrnn").predict()["unique_id"].unique().tolist() == ["2020-01-01 00:00:00", "x"]
+    df.loc[df["unique_id"] == "x", "unique_id"] = "2020-01-01 00:00:00"
+    model = RNNForecaster(horizon=3, input_size=6, hidden_size=4, max_steps=2, n_models=1, random_state=0).fit(df)
+    with pytest.raises(ValueError, match="differ only in type"):
+        model.save(tmp_path / "m2.tsrnn")
+    assert not (tmp_path / "m2.tsrnn").exists()
 
 
 def test_too_short_for_training_says_what_the_observations_are_for():

@@ -92,6 +92,10 @@ def test_a_broken_plugin_head_is_named():
     try:
         with pytest.raises(TypeError, match="head 'broken_for_test': build\\(spec\\) must return the list"):
             RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])
+        for wrong in ({"rnn": None}, "rnn"):  # iterable, but not components (was: "returned str")
+            Broken.build = lambda self, spec, wrong=wrong: wrong
+            with pytest.raises(TypeError, match=f"must return the list of its components, got {type(wrong).__name__}"):
+                RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])
         Broken.build = lambda self, spec: []
         with pytest.raises(NotImplementedError, match="head 'broken_for_test' \\(Broken\\) must implement forward"):
             RNNRegressor(head="broken_for_test", max_epochs=1).fit(X, X[:, -1, 0])

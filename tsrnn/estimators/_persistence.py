@@ -23,6 +23,8 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name  # dtype=np.float64 is stored as "float64"
     raise TypeError(f"cannot store {type(value).__name__} in a model file")
 
 

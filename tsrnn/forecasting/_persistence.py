@@ -37,27 +37,65 @@ def _freq_from_json(value):
     raise ValueError(f"a series frequency must be {{'int': step}} or {{'offset': alias}}, got {value!r:.60}")
 
 
+ID_KINDS = (int, float, str)  # a mix of these is stored as strings plus each id's kind
+
+
+def _id_kind(value):
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    for code, kinds in enumerate(((int, np.integer), (float, np.floating), (str,))):
+        if isinstance(value, kinds):
+            return code
+    return None
+
+
 def _storable_ids(ids):
-    """Series ids as an array a model file holds without pickle, and whether they were
-    Python objects (restored as such). Objects that are all integers, all floats or all
-    strings keep their values; a mix of types is stored as strings (with a warning)."""
+    """Series ids as arrays a model file holds without pickle.
+
+    Returns ``(ids, as_objects, kinds)``: ids that are Python objects (``as_objects``) of
+    one type (all integers, all floats or all strings) keep their values in an array of
+    that type; a mix of those types is stored as strings plus ``kinds`` (int8, 0 int,
+    1 float, 2 str per id), so 1 and "1" stay two series. Ids of other types are stored as
+    strings (with a warning); ids that would then collide are refused.
+    """
     ids = np.asarray(ids)
     if ids.dtype.kind != "O":
-        return ids, False
+        return ids, False, None
     values = ids.tolist()
-    for kinds, dtype in (((int, np.integer), np.int64), ((float, np.floating), np.float64), ((str,), str)):
-        if all(isinstance(v, kinds) and not isinstance(v, (bool, np.bool_)) for v in values):
-            try:
-                return np.array(values, dtype=dtype), True
-            except OverflowError:  # ints beyond int64
-                break
-    warnings.warn("series ids of mixed types are stored as strings in the model file; the loaded model "
-                  "knows them as strings", UserWarning, stacklevel=4)
-    return ids.astype(str), True
+    codes = [_id_kind(v) for v in values]
+    if None not in codes:
+        try:
+            if len(set(codes)) == 1:
+                return np.array(values, dtype=(np.int64, np.float64, str)[codes[0]]), True, None
+            return np.array([str(v) for v in values], dtype=str), True, \
+                np.array(codes, dtype=np.int8)
+        except OverflowError:  # ints beyond int64: stored as strings below
+            pass
+    as_text = ids.astype(str)
+    if len(set(as_text.tolist())) < len(values):
+        raise ValueError("series ids that differ only in type (e.g. a date and its text) would become the same "
+                         "string in the model file; give the series ids of one type (e.g. df[id_col].astype(str)) "
+                         "and fit again")
+    warnings.warn("series ids that are not all integers, floats or strings are stored as strings in the model "
+                  "file; the loaded model knows them as strings", UserWarning, stacklevel=4)
+    return as_text, True, None
+
+
+def _ids_from_storage(ids, kinds):
+    """Invert :func:`_storable_ids` for a mix of kinds: one Python object per id."""
+    if kinds.shape != ids.shape or not np.isin(kinds, (0, 1, 2)).all():
+        raise ValueError("the model file's panel.id_kinds does not match its series ids")
+    out = np.empty(ids.shape, dtype=object)
+    for i, (text, code) in enumerate(zip(ids.tolist(), kinds.tolist())):
+        try:
+            out[i] = ID_KINDS[code](text)
+        except ValueError:
+            raise ValueError(f"the model file's series id {text!r} is not a valid {ID_KINDS[code].__name__}") from None
+    return out
 
 
 def _panel_state(panel):
-    ids, as_objects = _storable_ids(panel.ids)
+    ids, as_objects, kinds = _storable_ids(panel.ids)
     state = {"freqs": [_freq_to_json(f) for f in panel.freqs], "covariate_names": list(panel.covariate_names),
              "ids_object": as_objects,
              "id_col": panel.id_col, "time_col": panel.time_col, "target_col": panel.target_col,
@@ -65,6 +103,8 @@ def _panel_state(panel):
              "tz_wall": bool(panel.tz_wall)}
     ds = panel.ds.astype("datetime64[ns]").view(np.int64) if panel.is_datetime else panel.ds
     arrays = {"panel.ids": ids, "panel.offsets": panel.offsets, "panel.y": panel.y, "panel.ds": ds}
+    if kinds is not None:
+        arrays["panel.id_kinds"] = kinds
     if panel.X is not None:
         arrays["panel.X"] = panel.X
     return state, arrays
@@ -101,7 +141,9 @@ def _panel_from_state(state, arrays):
     if state["ds_datetime"]:
         ds = ds.view("datetime64[ns]")
     ids = arrays["panel.ids"]
-    if state.get("ids_object") is True:
+    if "panel.id_kinds" in arrays:
+        ids = _ids_from_storage(ids, arrays["panel.id_kinds"])
+    elif state.get("ids_object") is True:
         ids = ids.astype(object)
     return Panel(ids=ids, offsets=arrays["panel.offsets"], y=arrays["panel.y"],
                  X=arrays.get("panel.X"), ds=ds, freqs=[_freq_from_json(f) for f in state["freqs"]],

@@ -283,13 +283,14 @@ def _to_key_frame(frame, id_col, time_col, panel):
 
 
 def _check_future_values(X_future, names, id_col, time_col):
-    """X_future's covariates: numeric (as in training), finite where given, one row per (id, time)."""
+    """X_future's covariates: numeric (as in training), one row per (id, time).
+
+    Values are checked only in the rows predict reads (``_future_values``): NaN or inf
+    elsewhere, e.g. beyond the horizon, does not matter."""
     for col in names:
         values = X_future[col]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             raise TypeError(f"X_future column {col!r} must be numeric, as in training; got dtype {values.dtype}")
-        if np.isinf(values.to_numpy(np.float64)).any():
-            raise ValueError(f"X_future column {col!r} has infinite values")
     dup = X_future.duplicated([id_col, time_col])
     if dup.any():
         rows = X_future.loc[dup, [id_col, time_col]].astype(str).agg(" ".join, axis=1)
@@ -1234,6 +1235,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             if absent.any():
                 rows = merged.loc[absent, [self.id_col, self.time_col]].astype(str).agg(" ".join, axis=1)
                 raise ValueError(f"X_future has no (or NaN) future covariate values for {int(absent.sum())} "
+                                 f"required step(s): {_listing(list(rows))}")
+            infinite = np.isinf(merged[future_names].to_numpy(np.float64)).any(axis=1)
+            if infinite.any():
+                rows = merged.loc[infinite, [self.id_col, self.time_col]].astype(str).agg(" ".join, axis=1)
+                raise ValueError(f"X_future has infinite future covariate values at {int(infinite.sum())} "
                                  f"required step(s): {_listing(list(rows))}")
             out[:, :, :len(future_names)] = merged[future_names].to_numpy(np.float64).reshape(panel.n_series, steps, -1)
         calendar = self._calendar_names()

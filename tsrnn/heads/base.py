@@ -172,6 +172,8 @@ class Head:
                 raise ValueError(f"head {self.name!r}: {attr}={getattr(self, attr)!r}; it must be one of {allowed}")
         built = self.build(spec)
         try:
+            if isinstance(built, (str, bytes, dict)):  # iterable, but not a list of components
+                raise TypeError
             self.components = list(built)
         except TypeError:
             raise TypeError(f"head {self.name!r}: build(spec) must return the list of its components, got "

@@ -25,8 +25,12 @@ def _check_positive_int(name, value):
 
 
 def resolve_dtype(dtype):
-    """``np.float32`` or ``np.float64`` from a string or numpy dtype; anything else is an error."""
-    key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    """``np.float32`` or ``np.float64`` from any NumPy spelling of them ("float32", "f4",
+    np.float64, "double", ...); anything else is an error."""
+    try:
+        key = np.dtype(dtype).name if dtype is not None else None
+    except (TypeError, ValueError):
+        key = None
     if key not in DTYPES:
         raise ValueError(f"dtype={dtype!r} is not supported; choose 'float32' or 'float64'")
     return DTYPES[key]
