@@ -125,7 +125,7 @@ def list_datasets(kind: str | None = None) -> pd.DataFrame:
         One row per dataset with columns ``name``, ``kind``, ``n_series``
         (series in the panel; instances, train + test, for classification),
         ``length`` (observations per series; characters for text),
-        ``frequency`` (pandas offset alias, None when undated), ``source``
+        ``frequency`` (pandas offset alias, missing when undated), ``source``
         (``"package==version"`` the file was exported from), ``season_length``,
         ``horizon`` and ``title``.
     """

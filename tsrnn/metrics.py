@@ -114,8 +114,8 @@ _POINT = {"mae": mae, "rmse": rmse, "mape": mape, "smape": smape}
 
 def _interval_levels(df, pred_col):
     """Levels of the ``{pred_col}-lo-{level}`` / ``-hi-`` column pairs of ``df``, sorted."""
-    lo = {c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-lo-")}
-    hi = {c[len(pred_col) + 4:] for c in df.columns if c.startswith(f"{pred_col}-hi-")}
+    lo = {c[len(pred_col) + 4:] for c in df.columns if isinstance(c, str) and c.startswith(f"{pred_col}-lo-")}
+    hi = {c[len(pred_col) + 4:] for c in df.columns if isinstance(c, str) and c.startswith(f"{pred_col}-hi-")}
     if lo != hi:
         raise ValueError(f"interval columns come in pairs {pred_col}-lo-LEVEL / {pred_col}-hi-LEVEL; unpaired "
                          f"level(s) {sorted(lo ^ hi)}")
@@ -184,6 +184,16 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     if missing_actual:  # explicit: a NaN actual may be a data error, and would skew every metric
         raise ValueError(f"{missing_actual} row(s) have no actual value (NaN {target_col!r}; in a backtest, the "
                          f"timestamps that fill= inserted): drop them first, df.dropna(subset=[{target_col!r}])")
+    forecast_cols = [pred_col] + [c for c in df.columns if isinstance(c, str) and c.startswith(f"{pred_col}-")]
+    text = [c for c in forecast_cols + [target_col] if not pd.api.types.is_numeric_dtype(df[c])]
+    if text:
+        raise TypeError(f"column(s) {text} must be numeric, got dtype(s) {[str(df[c].dtype) for c in text]}")
+    bad = ~np.isfinite(df[forecast_cols].to_numpy(np.float64)).all(axis=1)
+    if bad.any():
+        where = df.loc[bad, [id_col] + ([time_col] if time_col in df.columns else [])].astype(str)
+        rows = ", ".join(where.agg(" at ".join, axis=1).head(5))
+        raise ValueError(f"{int(bad.sum())} row(s) have NaN or infinite forecasts in {forecast_cols}: series {rows}"
+                         + (" and more" if bad.sum() > 5 else ""))
     levels = _interval_levels(df, pred_col)
     interval_metrics = [m for m in metrics if m in ("coverage", "pinball")]
     if interval_metrics and not levels:

@@ -13,8 +13,11 @@ class SeriesTimeSplit:
     Split ``k`` (oldest first) trains on each series' observations before its cutoff and
     tests on the ``horizon`` observations after it; cutoffs are ``step_size`` apart and
     the last split's test ends at each series' last observation, as in
-    :meth:`RNNForecaster.cross_validation`. Indices are positions in the frame as given
-    (it need not be sorted).
+    :meth:`RNNForecaster.cross_validation`. Steps are counted on each series' time grid
+    (its frequency, inferred as the forecaster infers it, or ``freq``): a series with
+    missing timestamps (a forecaster with ``fill``) is cut at the same times as its
+    filled version, and a test window may hold fewer than ``horizon`` rows. Indices are
+    positions in the frame as given (it need not be sorted).
 
     Parameters
     ----------
@@ -24,6 +27,8 @@ class SeriesTimeSplit:
     step_size : int or None, default=None
         Steps between cutoffs (default ``horizon``).
     id_col, time_col : str, default="unique_id", "ds"
+    freq : str, DateOffset, int or None, default=None
+        The series' frequency (as the forecaster's ``freq``); inferred per series when None.
 
     Examples
     --------
@@ -32,15 +37,35 @@ class SeriesTimeSplit:
     >>> GridSearchCV(RNNForecaster(horizon=12), {"hidden_size": [32, 64]}, cv=cv).fit(df)  # doctest: +SKIP
     """
 
-    def __init__(self, n_splits=3, horizon=1, step_size=None, id_col="unique_id", time_col="ds"):
+    def __init__(self, n_splits=3, horizon=1, step_size=None, id_col="unique_id", time_col="ds", freq=None):
         self.n_splits = n_splits
         self.horizon = horizon
         self.step_size = step_size
         self.id_col = id_col
         self.time_col = time_col
+        self.freq = freq
 
     def get_n_splits(self, X=None, y=None, groups=None):
+        self._check()
         return self.n_splits
+
+    def _steps_from_end(self, X):
+        """Per row of ``X``: grid steps after it in its series (0 for the last), and the
+        length of its series' grid (observations plus missing timestamps)."""
+        from .windows import build_panel
+
+        ids, times = X[self.id_col].reset_index(drop=True), X[self.time_col].reset_index(drop=True)
+        target = "target" if "target" not in (self.id_col, self.time_col) else "_target"
+        keys = pd.DataFrame({self.id_col: ids, self.time_col: times, target: 0.0})
+        # the forecaster's checks (missing ids or times, duplicates, off-grid times) with its messages
+        panel = build_panel(keys, self.id_col, self.time_col, target, freq=self.freq, fill="zero")
+        series = np.repeat(np.arange(panel.n_series), panel.lengths)
+        grid = pd.DataFrame({"series": series, "t": panel.ds,
+                             "from_end": np.repeat(panel.offsets[1:], panel.lengths) - 1 - np.arange(len(series))})
+        index = {uid: i for i, uid in enumerate(panel.ids.tolist())}
+        rows = pd.DataFrame({"series": [index[uid] for uid in ids.tolist()], "t": panel.key_times(times)})
+        rows = rows.merge(grid, on=["series", "t"], how="left", validate="one_to_one")
+        return rows["from_end"].to_numpy(), panel.lengths[rows["series"].to_numpy()], ids
 
     def _check(self):
         for name in ("n_splits", "horizon") + (("step_size",) if self.step_size is not None else ()):
@@ -68,15 +93,12 @@ class SeriesTimeSplit:
         if missing:
             raise ValueError(f"column(s) {missing} not found; the frame has {list(X.columns)}")
         step = self.horizon if self.step_size is None else self.step_size
-        keys = pd.DataFrame({"id": X[self.id_col].to_numpy(), "t": X[self.time_col].to_numpy()})
-        # observations after each row within its series (0 for the last one)
-        from_end = keys.groupby("id", sort=False)["t"].rank(method="first", ascending=False).to_numpy() - 1
-        lengths = keys.groupby("id", sort=False)["t"].transform("size").to_numpy()
+        from_end, lengths, ids = self._steps_from_end(X)
         need = self.horizon + (self.n_splits - 1) * step + 1
         if (lengths < need).any():
-            short = pd.unique(keys["id"][lengths < need])
-            raise ValueError(f"{len(short)} series are shorter than the {need} observations {self.n_splits} "
-                             f"splits of horizon {self.horizon} need: {', '.join(map(str, short[:5]))}")
+            short = pd.unique(ids[lengths < need])
+            raise ValueError(f"{len(short)} series are shorter than the {need} time steps {self.n_splits} "
+                             f"splits of horizon {self.horizon} need: {', '.join(map(repr, short[:5]))}")
         for k in range(self.n_splits):
             back = self.horizon + (self.n_splits - 1 - k) * step
             train = np.flatnonzero(from_end >= back)
@@ -101,7 +123,8 @@ def forecast_score(forecaster, X):
                          "non-numeric values found)")
     if len(X) == 0:
         raise ValueError("score needs test rows; the test frame is empty")
-    steps = int(X.groupby(id_col).size().max())
+    panel = forecaster.panel_
+    steps = _steps_after_training(panel, X, id_col, time_col)
     future = X if forecaster.future_covariates else None
     if future is not None:
         from .forecasting.forecaster import _blocks
@@ -115,7 +138,6 @@ def forecast_score(forecaster, X):
     pred = forecaster.predict(steps, X_future=future)
     from .forecasting.forecaster import _to_key_frame
 
-    panel = forecaster.panel_
     truth = _to_key_frame(X[[id_col, time_col, target_col]], id_col, time_col, panel)
     pred = _to_key_frame(pred[[id_col, time_col, "yhat"]], id_col, time_col, panel)
     merged = truth.merge(pred, on=[id_col, time_col], how="left")
@@ -130,3 +152,25 @@ def forecast_score(forecaster, X):
         raise ValueError("MASE is undefined here: every test series has a constant training history "
                          "(no one-step change to scale the errors by)")
     return -float(per_series.mean())
+
+
+def _steps_after_training(panel, X, id_col, time_col):
+    """Forecast steps that reach every test row of ``X`` (at least 1): per series, the
+    steps of its frequency from its last training timestamp to its last test row
+    (more than its rows when the series has missing timestamps)."""
+    ends = panel.ds[panel.offsets[1:] - 1].view(np.int64)  # integer steps, or nanoseconds
+    last = {uid: (int(end), f) for uid, end, f in zip(panel.ids.tolist(), ends, panel.freqs)}
+    times = pd.Series(panel.key_times(X[time_col]).view(np.int64), index=X.index)
+    steps = 1
+    for uid, t in times.groupby(X[id_col], sort=False).max().items():
+        if uid not in last or not t > last[uid][0]:
+            continue  # the forecasts' merge below names rows no forecast reaches
+        end, freq = last[uid]
+        if isinstance(freq, (int, np.integer)):
+            n = -(-(int(t) - end) // int(freq))
+        elif isinstance(freq, pd.offsets.Tick):
+            n = -(-(int(t) - end) // int(freq.nanos))
+        else:
+            n = len(pd.date_range(pd.Timestamp(end), pd.Timestamp(int(t)), freq=freq)) - 1
+        steps = max(steps, int(n))
+    return steps

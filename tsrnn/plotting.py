@@ -14,7 +14,19 @@ __all__ = ["plot_forecast"]
 
 def _interval_levels(columns, pred_col):
     prefix = f"{pred_col}-lo-"
-    return sorted((c[len(prefix):] for c in columns if c.startswith(prefix)), key=float, reverse=True)
+    return sorted((c[len(prefix):] for c in columns if isinstance(c, str) and c.startswith(prefix)), key=float,
+                  reverse=True)
+
+
+def _parsed_times(values):
+    """Text timestamps as datetimes; offsets that differ (a daylight-saving change in a
+    CSV of tz-aware times) are read as UTC instants."""
+    with warnings.catch_warnings():  # pandas' "could not infer format" before failing
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            return pd.to_datetime(values)
+        except ValueError:
+            return pd.to_datetime(values, utc=True)
 
 
 def _checked_frames(history_df, forecast_df, id_col, time_col):
@@ -30,9 +42,7 @@ def _checked_frames(history_df, forecast_df, id_col, time_col):
         for col in (time_col, "cutoff") if name == "forecast_df" else (time_col,):
             if col in frame.columns and (frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col].dtype)):
                 try:  # e.g. a forecast read back from the CSV the CLI wrote
-                    with warnings.catch_warnings():  # pandas' "could not infer format" before failing
-                        warnings.simplefilter("ignore", UserWarning)
-                        frame = frame.assign(**{col: pd.to_datetime(frame[col])})
+                    frame = frame.assign(**{col: _parsed_times(frame[col])})
                 except (TypeError, ValueError) as exc:
                     raise ValueError(f"{name}[{col!r}] holds text that is not a date ({exc})") from None
         times = frame[time_col]
@@ -46,7 +56,26 @@ def _checked_frames(history_df, forecast_df, id_col, time_col):
     if len(set(kinds.values())) > 1:
         raise ValueError(f"history_df[{time_col!r}] holds {kinds['history_df']} but forecast_df[{time_col!r}] "
                          f"holds {kinds['forecast_df']}: plot a forecast with the history it was made from")
+    if out[1] is not None and set(kinds.values()) == {"datetimes"}:
+        out[1] = _in_time_zone_of(out[0], out[1], time_col)
     return out
+
+
+def _in_time_zone_of(history_df, forecast_df, time_col):
+    """``forecast_df`` with its times (and cutoffs) in the history's time zone; naive
+    against tz-aware times is an error (they would plot shifted)."""
+    tz = history_df[time_col].dt.tz
+    for col in (time_col, "cutoff"):
+        if col not in forecast_df.columns or not pd.api.types.is_datetime64_any_dtype(forecast_df[col].dtype):
+            continue
+        other = forecast_df[col].dt.tz
+        if (tz is None) != (other is None):
+            raise ValueError(f"history_df[{time_col!r}] is {'naive' if tz is None else f'in time zone {tz}'} but "
+                             f"forecast_df[{col!r}] is {'naive' if other is None else f'in time zone {other}'}: "
+                             "give both the same way (tz_localize or tz_convert them)")
+        if tz is not None and str(other) != str(tz):
+            forecast_df = forecast_df.assign(**{col: forecast_df[col].dt.tz_convert(tz)})
+    return forecast_df
 
 
 def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=None, max_history=None,
@@ -100,7 +129,7 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
     if ids is None:
         ids = all_ids[:max_series]
     else:
-        ids = [ids] if isinstance(ids, str) else list(ids)
+        ids = list(ids) if isinstance(ids, (list, tuple, np.ndarray, pd.Index, pd.Series)) else [ids]
         unknown = [i for i in ids if i not in set(all_ids)]
         if unknown:
             raise ValueError(f"ids not in history_df: {unknown}")

@@ -53,7 +53,7 @@ def test_grid_search_and_cross_validate_run_on_long_frames():
 
 def test_bad_splitter_input_is_named():
     df = make_random_walk_panel(2, 5, random_state=0)
-    with pytest.raises(ValueError, match="shorter than the 10 observations"):
+    with pytest.raises(ValueError, match="shorter than the 10 time steps"):
         list(SeriesTimeSplit(n_splits=3, horizon=3).split(df))
     with pytest.raises(ValueError, match="n_splits must be a positive int"):
         list(SeriesTimeSplit(n_splits=0).split(df))

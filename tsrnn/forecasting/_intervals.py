@@ -31,8 +31,11 @@ def _interval_scale(levels, network_scale):
     ndarray of shape (n,)
     """
     steps = np.diff(levels, axis=1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        spread = np.abs(steps - np.median(steps, axis=1)[:, None]).mean(axis=1)
+    if steps.shape[1] == 0:  # input_size 1: no steps, the network's scale alone
+        spread = np.full(steps.shape[0], np.nan)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.abs(steps - np.median(steps, axis=1)[:, None]).mean(axis=1)
     network_scale = np.asarray(network_scale, dtype=np.float64)
     spread_ok = np.isfinite(spread) & (spread > 0)
     network_ok = np.isfinite(network_scale) & (network_scale > 0)

@@ -285,8 +285,8 @@ def _to_key_frame(frame, id_col, time_col, panel):
 def _check_future_values(X_future, names, id_col, time_col):
     """X_future's covariates: numeric (as in training), one row per (id, time).
 
-    Values are checked only in the rows predict reads (``_future_values``): NaN or inf
-    elsewhere, e.g. beyond the horizon, does not matter."""
+    ``X_future`` holds the rows predict reads (``_future_values`` selects them): values
+    and duplicates elsewhere, e.g. beyond the horizon, do not matter."""
     for col in names:
         values = X_future[col]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -362,8 +362,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         with the step ahead (conservatively).
     covariates : list of str, "auto" or None, default=None
         Extra numeric columns read as inputs over the past ``input_size`` steps
-        (historical covariates; no future values are needed). "auto": every column
-        besides id, time and target (and the known covariates below).
+        (historical covariates; no future values are needed). "auto": every numeric
+        (not boolean) column besides id, time and target (and the known covariates below).
         Standardised with the training mean and std.
     future_covariates : list of str or None, default=None
         Numeric columns known in advance over the forecast horizon (calendar features,
@@ -872,9 +872,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         return _transforms.difference(z, panel.offsets, lags) if lags else z
 
     def _panel(self, df, min_length):
+        # new series too short to show their frequency take the training data's
+        fitted = self.__dict__.get("panel_")
+        default_freq = fitted.freqs[0] if fitted is not None and fitted.n_series else None
         return self._with_calendar(build_panel(df, self.id_col, self.time_col, self.target_col,
                                                covariates=self._covariate_request(), freq=self.freq,
-                                               fill=self.fill, min_length=min_length))
+                                               fill=self.fill, min_length=min_length, default_freq=default_freq))
 
     def _check_df_length(self, panel, need, what, why=None):
         """``need``: observations per series, an int or one per series (local models);
@@ -894,7 +897,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             )
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, df, resume=False):
+    def fit(self, df, y=None, *, resume=False):
         """Fit one network (or ``n_models``) on every window of every series.
 
         Parameters
@@ -903,6 +906,10 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             Long format ``id_col, time_col, target_col`` (+ covariates), or a Series /
             DataFrame with a DatetimeIndex (see :func:`tsrnn.windows.build_panel`).
             Every series needs at least ``input_size + horizon`` observations.
+        y : None or array-like of shape (n_rows,), optional
+            Not used: the target is ``df[target_col]``. Accepted for scikit-learn's
+            ``fit(X, y)`` calls (``cross_val_score(model, df, df["y"])``) when it holds
+            the same values; other values are an error, not silently ignored.
         resume : bool, default=False
             Continue an interrupted fit from the ``checkpoint`` file(s); a network
             without a checkpoint file starts from scratch (so a script can always pass
@@ -914,12 +921,33 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self
         """
         input_size = self._check_params()
+        if not isinstance(resume, (bool, np.bool_)):
+            raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
         if resume and self.checkpoint is None:
             raise ValueError("resume=True needs the checkpoint parameter (a file path)")
+        if y is not None:
+            self._check_y_is_target(df, y)
         for attr in ("covariate_names_", "conformal_scores_", "differences_", "scaler_", "calendar_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         return self._fit_panel(self._panel(df, 1), input_size, resume=resume)
+
+    def _check_y_is_target(self, df, y):
+        """``fit(df, y)``: y may only repeat ``df[target_col]`` (scikit-learn passes it along)."""
+        target = df[self.target_col] if isinstance(df, pd.DataFrame) and self.target_col in df.columns else None
+        if target is not None:
+            try:
+                target = target.to_numpy(np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                return  # a non-numeric target column: build_panel names it
+        try:
+            values = np.asarray(y, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            values = None
+        if (target is None or values is None or values.shape != target.shape
+                or not np.array_equal(values, target, equal_nan=True)):
+            raise ValueError(f"RNNForecaster.fit reads the target from df[{self.target_col!r}]; y is not used and "
+                             "must be None or the same values (call fit(df))")
 
     def _checkpoint_path(self, i):
         if self.checkpoint is None:
@@ -1228,8 +1256,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             missing = [c for c in [self.id_col, self.time_col] + future_names if c not in X_future.columns]
             if missing:
                 raise ValueError(f"X_future lacks column(s) {missing}")
-            _check_future_values(X_future, future_names, self.id_col, self.time_col)
             got = _to_key_frame(X_future, self.id_col, self.time_col, panel)
+            ids_numeric = [pd.api.types.is_numeric_dtype(f[self.id_col]) for f in (expected, got)]
+            if ids_numeric[0] != ids_numeric[1] and len(got):
+                raise ValueError(f"X_future[{self.id_col!r}] holds {got[self.id_col].dtype} ids but the series ids "
+                                 f"are {'numbers' if ids_numeric[0] else 'not numbers'} "
+                                 f"({expected[self.id_col].dtype}): give X_future the ids of the data")
+            keys = expected[[self.id_col, self.time_col]]
+            got = got.merge(keys, on=[self.id_col, self.time_col], how="inner")  # the rows predict reads
+            _check_future_values(got, future_names, self.id_col, self.time_col)
             merged = expected.merge(got, on=[self.id_col, self.time_col], how="left", validate="one_to_one")
             absent = merged[future_names].isna().any(axis=1).to_numpy()
             if absent.any():

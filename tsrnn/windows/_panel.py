@@ -272,6 +272,9 @@ def _pd_infer_freq(index):
     return freq if isinstance(freq, pd.DateOffset) else pd.tseries.frequencies.to_offset(freq)
 
 
+MIN_INFER = 3  # timestamps pandas needs to infer a calendar frequency
+
+
 def _infer_freq(ds, uid):
     """Frequency of one series' sorted timestamps: a DateOffset, or an int step."""
     if np.issubdtype(ds.dtype, np.integer):
@@ -280,21 +283,61 @@ def _infer_freq(ds, uid):
         diffs = np.diff(ds)
         return int(diffs.min())
     index = pd.DatetimeIndex(ds)
-    if len(index) >= 3:
+    if len(index) >= MIN_INFER:
         freq = _pd_infer_freq(index)
         if freq is not None:
             return freq
-        # gaps: the most common frequency of short runs shows the intended step
-        found = {}
-        for s in range(0, len(index) - 4, max(1, (len(index) - 4) // 50)):
-            f = _pd_infer_freq(index[s : s + 5])
-            if f is not None:
-                found[f.freqstr] = found.get(f.freqstr, 0) + 1
-        if found:
-            return pd.tseries.frequencies.to_offset(max(found, key=found.get))
+        freq = _freq_despite_gaps(index)
+        if freq is not None:
+            return freq
     raise ValueError(
         f"cannot infer the frequency of series {uid!r} ({len(index)} timestamps); pass freq= explicitly"
     )
+
+
+def _freq_despite_gaps(index):
+    """The frequency of a series with gaps: candidates from short runs of its timestamps,
+    then the one whose grid holds every timestamp and inserts the fewest steps.
+
+    Runs of seven see a week (five business days alone read as daily, and filling that
+    grid would invent every weekend); runs of five when gaps leave no clean run of seven.
+    """
+    found = {}
+    for run in (7, 5):
+        for s in range(0, max(1, len(index) - run + 1), max(1, (len(index) - run) // 50)):
+            f = _pd_infer_freq(index[s : s + run]) if len(index[s : s + run]) >= MIN_INFER else None
+            if f is not None:
+                found[f.freqstr] = found.get(f.freqstr, 0) + 1
+        if found:
+            break
+    found.setdefault(_fixed_step_name(index), 0)  # short series: too few clean runs
+    best = None
+    ds = index.to_numpy()
+    for name, count in found.items():
+        f = pd.tseries.frequencies.to_offset(name)
+        grid = _expected_grid(ds, f)
+        if not np.isin(ds, grid).all():
+            continue
+        rank = (len(grid), -count)  # fewest inserted steps, then the most common among the runs
+        if best is None or rank < best[0]:
+            best = (rank, f)
+    if best is None and found:  # no grid holds them all: the most common, whose check names the strays
+        return pd.tseries.frequencies.to_offset(max(found, key=found.get))
+    return None if best is None else best[1]
+
+
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _fixed_step_name(index):
+    """The series' smallest step as a frequency name: "3D", "2W-SUN", "15min", ..."""
+    step = int(np.diff(index.asi8).min())
+    if step % _DAY_NS == 0:
+        days = step // _DAY_NS
+        if days % 7 == 0:
+            return f"{days // 7}W-{_WEEKDAYS[index[0].day_of_week]}"
+        return f"{days}D"
+    return pd.tseries.frequencies.to_offset(pd.Timedelta(step)).freqstr
 
 
 def _expected_grid(ds, freq):
@@ -304,7 +347,7 @@ def _expected_grid(ds, freq):
 
 
 def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covariates=None,
-                freq=None, fill=None, min_length=1):
+                freq=None, fill=None, min_length=1, default_freq=None):
     """Validate a long frame and pack it into a :class:`Panel`.
 
     Parameters
@@ -315,7 +358,8 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         one series whose other columns are covariates; otherwise each column is a series.
     id_col, time_col, target_col : str
     covariates : list of str, "auto" or None
-        Covariate columns (numeric, observed at every step). "auto": every other column.
+        Covariate columns (numeric, observed at every step). "auto": every other
+        numeric (not boolean) column.
         None: none.
     freq : str, DateOffset, int or None
         Step between timestamps; inferred per series when None.
@@ -324,6 +368,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         insert the missing steps and fill ``y`` (and covariates) accordingly.
     min_length : int
         Series shorter than this raise an error naming them.
+    default_freq : DateOffset, int or None
+        Frequency of series too short to infer theirs (fewer than 3 timestamps) when no
+        other series of the frame shows one (a fitted model passes its own).
 
     Returns
     -------
@@ -338,8 +385,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             f"missing required column(s) {missing}; the frame has {list(df.columns)}. "
             f"Pass id_col/time_col/target_col to name yours."
         )
-    if covariates == "auto":
-        covariates = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    if isinstance(covariates, str) and covariates == "auto":  # numeric columns only: ids, names, flags stay out
+        covariates = [c for c in df.columns if c not in (id_col, time_col, target_col)
+                      and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if isinstance(covariates, str):
         raise ValueError(f"covariates must be 'auto' or a list of column names, got {covariates!r} "
                          f"(a single column: [{covariates!r}])")
@@ -355,6 +403,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         if not (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])):
             raise TypeError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
     t = df[time_col]
+    missing_t = t.isna().to_numpy()  # NaT, or <NA> of a nullable integer column
     tz, tz_wall = None, False
     if pd.api.types.is_datetime64_any_dtype(t):
         tz = getattr(t.dt, "tz", None)
@@ -364,7 +413,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             t = wall if tz_wall else t.dt.tz_convert(None)
         times = _as_ns(t.to_numpy(), time_col)
     elif pd.api.types.is_integer_dtype(t):
-        times = t.to_numpy().astype(np.int64)
+        times = t.to_numpy(dtype=np.int64, na_value=0)  # missing ones are reported below
     else:
         raise TypeError(f"column {time_col!r} must hold datetimes or integers, got dtype {t.dtype}")
     if df[id_col].isna().any():
@@ -375,10 +424,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     vals[:, 0] = df[target_col].to_numpy(dtype=np.float64)
     for k, c in enumerate(covariates):
         vals[:, 1 + k] = df[c].to_numpy(dtype=np.float64)
-    missing_t = np.isnat(times) if np.issubdtype(times.dtype, np.datetime64) else np.zeros(len(times), bool)
     if missing_t.any():
         bad = pd.unique(uniques[codes[missing_t]])
-        raise ValueError(f"column {time_col!r} has missing timestamps in series {_listing(bad)}")
+        raise ValueError(f"column {time_col!r} has missing timestamps in series {_listing([repr(v) for v in bad])}")
     # sort by (series, time) on integer codes: much faster than sorting a frame of strings
     order = np.lexsort((times.view(np.int64), codes))
     codes, times, vals = codes[order], times[order], vals[order]
@@ -418,8 +466,25 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     step_min, step_max = _step_range(t_all, starts, ends)
     is_int = np.issubdtype(t_all.dtype, np.integer)
     memo = {}  # (step, weekday) -> frequency inferred once for all regular series with that step
+
     ys, xs, dss, freqs, gaps = [], [], [], [], []
     inserted = {}  # series -> bool mask of the observations fill inserted
+
+    def on_grid(i, uid, ds, y, f):
+        try:
+            given = ds
+            ds, y = _on_grid(ds, y, f, uid, fill, gaps)
+            if len(ds) != len(given):
+                inserted[i] = ~np.isin(ds, given)
+            return ds, y
+        except ValueError as exc:
+            if tz is None or tz_wall:
+                raise
+            raise ValueError(f"{exc} (timestamps compared in UTC: the {time_col!r} column is in time zone "
+                             f"{tz} and its times of day differ, so daylight-saving changes make steps "
+                             "uneven; for calendar data pass one time of day, or local times: "
+                             f"df[{time_col!r}].dt.tz_localize(None))") from None
+
     for i, (uid, a, b) in enumerate(zip(ids, starts, ends)):
         ds = t_all[a:b]
         y = vals[a:b]
@@ -430,24 +495,26 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
                 memo[key] = _infer_freq(ds, uid)
             f = memo[key]
         else:
-            f = user_freq if user_freq is not None else (_infer_freq(ds, uid) if b - a >= 2 else None)
+            f = user_freq if user_freq is not None else (
+                _infer_freq(ds, uid) if b - a >= (2 if is_int else MIN_INFER) else None)
             if f is not None and b - a >= 2:
-                try:
-                    given = ds
-                    ds, y = _on_grid(ds, y, f, uid, fill, gaps)
-                    if len(ds) != len(given):
-                        inserted[i] = ~np.isin(ds, given)
-                except ValueError as exc:
-                    if tz is None or tz_wall:
-                        raise
-                    raise ValueError(f"{exc} (timestamps compared in UTC: the {time_col!r} column is in time zone "
-                                     f"{tz} and its times of day differ, so daylight-saving changes make steps "
-                                     "uneven; for calendar data pass one time of day, or local times: "
-                                     f"df[{time_col!r}].dt.tz_localize(None))") from None
+                ds, y = on_grid(i, uid, ds, y, f)
         ys.append(y[:, 0])
         xs.append(y[:, 1:])
         dss.append(ds)
         freqs.append(f)
+    # series too short to show their frequency take the frame's (or the caller's) and are checked against it
+    known = [f for f in freqs if f is not None]
+    fallback = known[0] if known else default_freq
+    for i in [i for i, f in enumerate(freqs) if f is None]:
+        if fallback is None:
+            _check_lengths(ids, np.array([len(v) for v in ys]), min_length)
+            raise ValueError(f"cannot infer the frequency of series {_listing([repr(v) for v, f in zip(ids, freqs) if f is None])}: "
+                             f"every series has fewer than {MIN_INFER} timestamps; pass freq= explicitly")
+        freqs[i] = fallback
+        if len(dss[i]) >= 2:
+            ds, y = on_grid(i, ids[i], dss[i], np.column_stack([ys[i], xs[i]]), fallback)
+            ys[i], xs[i], dss[i] = y[:, 0], y[:, 1:], ds
     if gaps:
         raise ValueError(
             "irregular time steps (gaps) in series " + "; ".join(gaps[:_MAX_LISTED])
@@ -455,14 +522,7 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             + ". Pass fill='ffill', 'interpolate' or 'zero' to fill them."
         )
     lengths = np.array([len(v) for v in ys], dtype=np.int64)
-    short = lengths < min_length
-    if short.any():
-        raise ValueError(
-            f"{int(short.sum())} series are shorter than the {min_length} observations needed: "
-            + _listing([f"{i!r} ({n})" for i, n in zip(ids[short], lengths[short])])
-        )
-    known = [f for f in freqs if f is not None]
-    freqs = [f if f is not None else (known[0] if known else None) for f in freqs]
+    _check_lengths(ids, lengths, min_length)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     X = np.ascontiguousarray(np.concatenate(xs)) if covariates else None
     filled = None
@@ -474,6 +534,15 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
 
 
 _DAY_NS = 86_400 * 10**9
+
+
+def _check_lengths(ids, lengths, min_length):
+    short = lengths < min_length
+    if short.any():
+        raise ValueError(
+            f"{int(short.sum())} series are shorter than the {min_length} observations needed: "
+            + _listing([f"{i!r} ({n})" for i, n in zip(ids[short], lengths[short])])
+        )
 
 
 def _step_range(t_all, starts, ends):

@@ -31,7 +31,8 @@ def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
     """
     for name, v in (("input_size", input_size), ("horizon", horizon), ("stride", stride)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < (0 if name == "horizon" else 1):
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            raise ValueError(f"{name} must be {'an integer >= 0' if name == 'horizon' else 'a positive integer'}, "
+                             f"got {v!r}")
     offsets = np.asarray(offsets, dtype=np.int64)
     ends = offsets[1:] if end_offsets is None else np.asarray(end_offsets, dtype=np.int64)
     # sizes beyond the buffer give no window / one window per series: cap them so that
