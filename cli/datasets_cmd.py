@@ -16,7 +16,7 @@ def add_parser(subparsers):
     sub.add_parser("list", help="table of the shipped datasets")
     show = sub.add_parser("show", help="provenance and first rows of one dataset")
     show.add_argument("name")
-    export = sub.add_parser("export", help="write one dataset to a CSV (text: .txt) file")
+    export = sub.add_parser("export", help="write one dataset to a file: CSV, or Parquet by suffix (text sets: .txt)")
     export.add_argument("name")
     export.add_argument("-o", "--output", required=True, help="output file")
     export.add_argument("--force", action="store_true", help="overwrite an existing output")

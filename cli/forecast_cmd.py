@@ -24,14 +24,14 @@ def _steps(text):
 
 # CLI option -> RNNForecaster parameter (None: same name with dashes as underscores)
 MODEL_OPTIONS = {
-    "--input-size": (int, "past steps the network reads (default: the forecaster's choice)"),
-    "--cell": (str, "lstm, gru or rnn"),
-    "--hidden-size": (int, "hidden units"),
-    "--num-layers": (int, "stacked recurrent layers"),
+    "--input-size": (int, "past steps the network reads (default: 2 x horizon)"),
+    "--cell": (str, "gru (default), lstm or rnn"),
+    "--hidden-size": (int, "hidden units (default 32)"),
+    "--num-layers": (int, "stacked recurrent layers (default 1)"),
     "--max-steps": (_steps, "optimizer steps, or auto (the default: five epochs over the windows, 100-1000 steps, at most 25 epochs)"),
-    "--learning-rate": (float, "Adam learning rate"),
-    "--batch-size": (int, "windows per mini-batch"),
-    "--n-models": (int, "ensemble size (networks from different seeds, averaged)"),
+    "--learning-rate": (float, "Adam learning rate (default 0.01)"),
+    "--batch-size": (int, "windows per mini-batch (default 32)"),
+    "--n-models": (int, "ensemble size: networks from different seeds, averaged (default 2)"),
     "--seed": (int, "random seed (default 0, so runs are reproducible)"),
     "--device": (str, "cpu (default), cuda (needs an NVIDIA GPU) or auto"),
 }
@@ -62,8 +62,11 @@ def add_parser(subparsers):
 def _read_config(path):
     try:
         import tomllib
-    except ImportError:  # Python 3.10
-        raise UsageError("--config needs Python >= 3.11 (tomllib)") from None
+    except ImportError:  # Python 3.10: the same parser as the tomli package (a dependency there)
+        try:
+            import tomli as tomllib
+        except ImportError:
+            raise UsageError("--config needs Python >= 3.11 or the tomli package (pip install tomli)") from None
     try:
         with open(path, "rb") as f:
             config = tomllib.load(f)

@@ -6,6 +6,7 @@ traceback only with ``--debug``), 130 interrupted (Ctrl-C or SIGTERM).
 
 import argparse
 import gc
+import os
 import signal
 import sys
 import warnings
@@ -72,6 +73,9 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = show_warning
             return args.func(args)
+    except BrokenPipeError:  # the reader went away (`tsrnn info --json | head`): stop quietly, as git does
+        _silence_stdout()
+        return 141
     except (UsageError, ValueError, TypeError, KeyError, OSError, FloatingPointError, MemoryError) as exc:
         # FloatingPointError: tsrnn.TrainingDivergedError (the message says what to change);
         # MemoryError: a request too large for this machine (tsrnn checks before allocating)
@@ -89,6 +93,15 @@ def main(argv=None):
     finally:  # main() may be called in-process (tests, notebooks): leave the handlers as found
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so that Python's flush at exit does not raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (in-process callers)
+        pass
 
 
 def console():

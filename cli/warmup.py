@@ -6,8 +6,10 @@ import time
 
 def add_parser(subparsers):
     p = subparsers.add_parser("warmup", help="compile and cache the kernels (first run takes a while)")
-    p.add_argument("--cells", nargs="+", default=["lstm", "gru", "rnn"], choices=["lstm", "gru", "rnn"])
-    p.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "float64"])
+    p.add_argument("--cells", nargs="+", default=["lstm", "gru", "rnn"], choices=["lstm", "gru", "rnn"],
+                   help="cells to compile (default: all three)")
+    p.add_argument("--dtypes", nargs="+", default=["float32"], choices=["float32", "float64"],
+                   help="dtypes to compile (default: float32)")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=run)
 

@@ -65,6 +65,14 @@ def by_series(ddf, id_col="unique_id"):
     return ddf.shuffle(on=id_col)
 
 
+def _refuse_future_covariates(future_covariates, name):
+    """Future covariates need X_future at predict, which these functions cannot pass."""
+    if future_covariates:
+        raise ValueError(f"{name} cannot forecast with future_covariates {list(future_covariates)}: their values "
+                         "over the horizon (X_future) are not supported here; forecast with "
+                         "RNNForecaster.predict(X_future=...) instead")
+
+
 def _meta(ddf, id_col, time_col, levels):
     cols = {id_col: pd.Series(dtype=ddf[id_col].dtype), time_col: pd.Series(dtype=ddf[time_col].dtype),
             "yhat": pd.Series(dtype="float64")}
@@ -124,6 +132,7 @@ def forecast_local(ddf, h=None, level=None, shuffle=True, **params):
     params.setdefault("n_jobs", 1)  # one worker thread per partition; Dask runs partitions in parallel
     template = RNNForecaster(**params)
     template._check_params()  # bad parameters fail here, not on the workers
+    _refuse_future_covariates(template.future_covariates, "forecast_local")
     id_col, time_col, target_col = template.id_col, template.time_col, template.target_col
     _check_frame(ddf, [id_col, time_col, target_col])
     if shuffle:
@@ -156,9 +165,9 @@ def fit_global(ddf, n_series=None, random_state=None, **params):
     model._check_params()
     _check_frame(ddf, [model.id_col, model.time_col, model.target_col])
     if n_series is not None:
-        ids = np.sort(ddf[model.id_col].unique().compute().to_numpy())
-        if not (isinstance(n_series, (int, np.integer)) and n_series >= 1):
+        if isinstance(n_series, bool) or not (isinstance(n_series, (int, np.integer)) and n_series >= 1):
             raise ValueError(f"n_series must be a positive int or None; got {n_series!r}")
+        ids = np.sort(ddf[model.id_col].unique().compute().to_numpy())
         if n_series < len(ids):
             rng = np.random.default_rng(random_state)
             chosen = ids[np.sort(rng.choice(len(ids), size=n_series, replace=False))]
@@ -198,6 +207,7 @@ def forecast_global(model, ddf, h=None, level=None, shuffle=True):
         raise TypeError("model must be a fitted RNNForecaster")
     if model.local:
         raise ValueError("model was fitted with local=True; use forecast_local for per-series models")
+    _refuse_future_covariates(model.future_covariates, "forecast_global")
     _check_frame(ddf, [model.id_col, model.time_col, model.target_col])
     if level is not None and not hasattr(model, "conformal_scores_"):
         model.predict(level=level)  # calibrate once, here

@@ -111,3 +111,20 @@ def test_warnings_are_one_line_messages_of_the_command(frames):
     assert code == 0, err
     assert "tsrnn forecast: warning: level(s) 99%: the calibration has" in err
     assert "UserWarning" not in err and ".py:" not in err
+
+
+def test_option_help_states_the_forecasters_defaults():
+    """The help texts repeat RNNForecaster's defaults: this keeps them from drifting."""
+    import inspect
+
+    from cli.forecast_cmd import MODEL_OPTIONS
+    from tsrnn import RNNForecaster
+
+    defaults = {k: v.default for k, v in inspect.signature(RNNForecaster.__init__).parameters.items()}
+    expected = {"--cell": f"{defaults['cell']} (default)", "--hidden-size": f"(default {defaults['hidden_size']})",
+                "--num-layers": f"(default {defaults['num_layers']})",
+                "--learning-rate": f"(default {defaults['learning_rate']:g})",
+                "--batch-size": f"(default {defaults['batch_size']})", "--n-models": f"(default {defaults['n_models']})"}
+    for flag, text in expected.items():
+        assert text in MODEL_OPTIONS[flag][1], (flag, MODEL_OPTIONS[flag][1])
+    assert defaults["input_size"] is None and "2 x horizon" in MODEL_OPTIONS["--input-size"][1]

@@ -98,3 +98,17 @@ def test_forecaster_with_a_billion_networks_is_refused():
     df = pd.DataFrame({"unique_id": "a", "ds": np.arange(40), "y": np.arange(40.0)})
     with pytest.raises(MemoryError, match="10000000000 network"):
         RNNForecaster(horizon=2, input_size=4, n_models=10**10).fit(df)
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("loss", "foo", r"loss='foo' is not supported; choose one of \['mae', 'mse', 'huber'\]"),
+    ("early_stopping", "yes", "early_stopping must be True or False; got 'yes'"),
+    ("level_features", "no", "level_features must be True or False; got 'no'"),
+    ("verbose", "x", "verbose must be True, False or an integer >= 0; got 'x'"),
+    ("verbose", -1, "verbose must be True, False or an integer >= 0; got -1"),
+])
+def test_forecaster_flags_and_loss_are_checked_before_the_data(name, value, message):
+    """Strings were read as True (early_stopping='no' stopped early); a bad loss surfaced
+    from inside the fit as RNNRegressor's error."""
+    with pytest.raises(ValueError, match=message):
+        RNNForecaster(horizon=2, **{name: value}).fit(None)  # refused before the data is read

@@ -78,6 +78,7 @@ def get_state(estimator):
         "schedule": _jsonable(estimator._schedule.state_dict()),
     }
     arrays = {"network.flat_params": net.flat_params}
+    as_objects = []
     for k in ARRAY_ATTRS:
         if hasattr(estimator, k):
             value = np.asarray(getattr(estimator, k))
@@ -85,7 +86,9 @@ def get_state(estimator):
                 if not all(isinstance(v, str) for v in value.ravel()):
                     raise TypeError(f"{k} holds objects that are not strings; it cannot be stored safely")
                 value = value.astype(str)
+                as_objects.append(k)  # restored as objects: predict returns what it returned before
             arrays[f"attr.{k}"] = value
+    state["object_arrays"] = as_objects
     for key, value in estimator._optimizer.state_dict().items():
         if isinstance(value, np.ndarray):
             arrays[f"optimizer.{key}"] = value
@@ -175,6 +178,12 @@ def from_state(cls, state, arrays):
             setattr(estimator, k, arrays[f"attr.{k}"])
     if hasattr(estimator, "feature_names_in_"):  # stored as text; sklearn keeps column names as objects
         estimator.feature_names_in_ = estimator.feature_names_in_.astype(object)
+    objects = state.get("object_arrays", [])
+    if not isinstance(objects, list) or not set(objects) <= set(ARRAY_ATTRS):
+        raise ValueError("object_arrays must list stored attributes")
+    for k in objects:
+        if hasattr(estimator, k):
+            setattr(estimator, k, getattr(estimator, k).astype(object))
     _check_fitted_arrays(estimator, head.spec)
     estimator._optimizer = estimator._make_optimizer()
     opt_state = dict(state["optimizer"])

@@ -416,6 +416,23 @@ class BaseRNN(EstimatorBase):
         return self._fit(X, y, sample_weight, lengths, incremental=False, resume=resume)
 
     def _fit(self, X, y, sample_weight, lengths, incremental, classes=None, resume=False):
+        # validation records what it learns (n_features_in_, classes_, y_mean_, ...) as it
+        # goes: input refused half way must leave a fitted model (or a fresh one) as it was
+        before = dict(self.__dict__)
+        try:
+            prepared = self._prepare_fit(X, y, sample_weight, lengths, incremental, classes, resume)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        # Overflow during a diverging fit is reported once, as TrainingDivergedError.
+        with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
+            self._train(*prepared, incremental)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, lengths, incremental, classes, resume):
+        """Validate and encode the fit's data, build or check the network: the arguments
+        of :meth:`_train` but ``incremental``."""
         head = self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
@@ -470,10 +487,7 @@ class BaseRNN(EstimatorBase):
             epochs = self._resume_from_checkpoint(epochs)
         elif reset:  # continued training replaces its own checkpoint
             self._check_checkpoint_target()
-        # Overflow during a diverging fit is reported once, as TrainingDivergedError.
-        with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
-            self._train(X, y, lengths, sample_weight, val, epochs, incremental)
-        return self
+        return X, y, lengths, sample_weight, val, epochs
 
     def _fit_from_batches(self, data, n_step_features, n_outputs, output_length=None, val=None, resume=False,
                           loss_fn=None, score_fn=None, cancel=None):

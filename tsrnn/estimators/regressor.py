@@ -65,7 +65,8 @@ class RNNRegressor(BaseRNN):
         may be changed before predict).
     nonlinearity : {"tanh", "relu"}, default="tanh"
         Activation of the Elman RNN cell.
-    loss : {"mse", "mae", "huber"}, default="mse"
+    loss : {"mse", "mae", "huber"} or None, default=None
+        None: "mse" (mean squared error).
     max_epochs : int, default=200
     batch_size : int, default=16
     learning_rate : float, default=1e-2
@@ -86,7 +87,9 @@ class RNNRegressor(BaseRNN):
         Weights, shuffling and validation split. Same seed, same predictions,
         bitwise, whatever ``n_jobs``.
     n_jobs : int or None
-        CPU threads for the kernels and BLAS (None: leave the current setting).
+        Numba threads for the kernels (None: leave the current setting). BLAS runs
+        one thread inside a fit or predict whatever ``n_jobs`` (its threading would
+        change the rounding with the thread count).
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the recurrent layers run. "cuda" needs a usable NVIDIA GPU (fit raises
         DeviceUnavailableError naming the reason otherwise); "auto" uses one for large

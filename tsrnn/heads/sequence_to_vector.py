@@ -109,8 +109,8 @@ class LastStepHead(Head):
             When the network's outputs are not finite.
         """
         if (self.embedding is not None or not self.predicts_serially(X.shape[0]) or X.dtype != self.rnn.dtype
-                or X.ndim != 3 or not X.flags.c_contiguous):
-            return None
+                or X.ndim != 3 or X.shape[2] != self.rnn.input_size or not X.flags.c_contiguous):
+            return None  # the full path validates (and explains) what this one cannot take
         out = np.empty((X.shape[0], self.out.out_features), dtype=X.dtype)
         affine = None
         if target_scaling is not None:

@@ -541,7 +541,7 @@ def _check_lengths(ids, lengths, min_length):
     if short.any():
         raise ValueError(
             f"{int(short.sum())} series are shorter than the {min_length} observations needed: "
-            + _listing([f"{i!r} ({n})" for i, n in zip(ids[short], lengths[short])])
+            + _listing([f"{i!r} ({n})" for i, n in zip(ids[short].tolist(), lengths[short])])
         )
 
 
