@@ -35,6 +35,7 @@ def _params_state(estimator):
         params["head"] = head.name
         params["head_params"] = head.get_options() | dict(params.get("head_params") or {})
     params.pop("checkpoint", None)  # where a checkpoint went is not part of the model
+    params.pop("device", None)  # nor where it ran: a model trained on "cuda" loads on any machine
     if not (params.get("random_state") is None or isinstance(params["random_state"], numbers.Integral)):
         params["random_state"] = None  # a RandomState object has no safe file form
     return _jsonable(params)
@@ -155,7 +156,7 @@ def _check_fitted_arrays(estimator, spec):
 
 def from_state(cls, state, arrays):
     """Rebuild a fitted estimator of class ``cls`` from :func:`get_state`'s output."""
-    estimator = cls(**state["params"])
+    estimator = cls(**{k: v for k, v in state["params"].items() if k != "device"})  # older files held it
     estimator._dtype = resolve_dtype(estimator.dtype)
     net_state = state["network"]
     spec_kwargs = dict(net_state["spec"])

@@ -687,6 +687,8 @@ class BaseRNN(EstimatorBase):
         if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
             check_is_fitted(self, "network_")
         head = self.network_
+        if self.device == "cpu" and head.spec.device != "cpu":  # set_params(device="cpu") on a GPU-trained model
+            head.set_device("cpu")
         if lengths is None and type(X) is np.ndarray and X.ndim and head.predicts_serially(len(X)):
             # a few samples as an array shaped as in fit: the head's fused call checks the
             # values (None sends NaN padding, inf and huge values to the full path below;

@@ -14,7 +14,21 @@ def _weighted_mean_std(flat, y, sample_weight):
     weighted by ``sample_weight`` (a zero weight leaves a sample out, as in the loss).
 
     ``flat`` is ``y`` (n, ...) reshaped to (n * steps, k) with NaN where a value is not valid.
+    Where the squares of large targets overflow (beyond ~1e154 in float64), the column is
+    computed again divided by a power of two near its largest magnitude (an exact scaling).
     """
+    mean, std = _unit_mean_std(flat, y, sample_weight)
+    over = ~np.isfinite(std) & np.isfinite(mean)
+    if over.any():
+        big = flat[:, over].astype(np.float64)
+        unit = np.ldexp(1.0, np.frexp(np.nanmax(np.abs(big), axis=0))[1])
+        m, sd = _unit_mean_std(big / unit, y, sample_weight)
+        mean, std = mean.astype(np.float64), std.astype(np.float64)
+        mean[over], std[over] = m * unit, sd * unit
+    return mean, std
+
+
+def _unit_mean_std(flat, y, sample_weight):
     if sample_weight is None:
         mean = np.nanmean(flat, axis=0)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -196,7 +210,10 @@ class RNNRegressor(BaseRNN):
                     f"y has values too large to standardise (largest |y| {np.nanmax(np.abs(flat)):.3g}); "
                     "rescale y, e.g. divide it by a constant"
                 )
-            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+            # a constant target column is scaled by its level (1 at level 0), as the
+            # forecaster's constant windows: a network output of ~1e-2 stays ~1e-2 of it
+            self.y_scale_ = np.where(scale > 0, scale, np.where(np.abs(self.y_mean_) > 1e-290,
+                                                                np.abs(self.y_mean_), 1.0))
             self._y_ndim = y_ndim
         elif k != self.y_mean_.shape[0]:
             raise ValueError(f"y has {k} outputs but the model was fitted with {self.y_mean_.shape[0]}")

@@ -263,6 +263,7 @@ class ForecasterPersistence:
     def _get_state(self):
         params = self.get_params(deep=False)
         params.pop("checkpoint", None)  # where training checkpoints went is not part of the model
+        params.pop("device", None)  # nor where it ran: a model trained on "cuda" loads on any machine
         if not (params.get("random_state") is None or isinstance(params["random_state"], (int, np.integer))):
             params["random_state"] = None
         panel_state, arrays = _panel_state(self.panel_)
@@ -280,7 +281,8 @@ class ForecasterPersistence:
 
     @classmethod
     def _from_state(cls, state, arrays):
-        forecaster = cls(**state["params"])
+        params = {k: v for k, v in state["params"].items() if k != "device"}  # files before 2026-12-07 held it
+        forecaster = cls(**params)
         forecaster._check_params()
         forecaster.panel_ = _panel_from_state(state["panel"], arrays)
         _networks_from_state(forecaster, state, arrays)
@@ -288,7 +290,7 @@ class ForecasterPersistence:
             local = state.get("local") or []
             if len(local) != forecaster.panel_.n_series:
                 raise ValueError(f"{len(local)} local models for {forecaster.panel_.n_series} series")
-            sub_params = dict(state["params"], local=False, n_jobs=1)
+            sub_params = dict(params, local=False, n_jobs=1)
             forecaster.local_models_ = []
             seeds = None
             for j, sub_state in enumerate(local):

@@ -81,6 +81,9 @@ def seasonal_strength(y, m):
     y = np.asarray(y, dtype=np.float64)
     if m < 2 or y.size < 3 * m:
         return 0.0
+    largest = np.abs(y).max()
+    if np.isfinite(largest) and largest > 0:  # a ratio of variances: scale-free, and no overflow beyond ~1e154
+        y = y / np.ldexp(1.0, np.frexp(largest)[1])
     weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     trend = np.convolve(y, weights, mode="valid")
     first = (weights.size - 1) // 2  # the position of the first trend value

@@ -19,7 +19,7 @@ from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn.losses import PinballLoss
 from ..nn._device import check_device, use_cuda
 from ..windows import (SCALERS, WindowBatches, build_panel, expanding_stats, future_layout, level_features,
-                       window_starts, window_stats)
+                       scaled, window_starts, window_stats)
 from ..windows._panel import Panel, _freq_name, _listing
 from . import _transforms
 from ._intervals import _interval_scale, conformal_quantiles, levels_beyond_scores
@@ -298,6 +298,28 @@ def _check_future_values(X_future, names, id_col, time_col):
 
 
 FORECAST_LOSSES = ("mae", "mse", "huber")
+
+
+def _check_finite_forecasts(out, id_col):
+    """Forecasts must be finite; interval bounds beyond float64 (the exp of a wide
+    interval of log targets) are capped at its largest value, with a warning naming
+    the series."""
+    if not np.isfinite(out["yhat"].to_numpy()).all():
+        bad = pd.unique(out.loc[~np.isfinite(out["yhat"].to_numpy()), id_col])
+        raise FloatingPointError(f"the forecasts of series {_listing([repr(v) for v in bad.tolist()])} are beyond "
+                                 "float64's range; check the data (a spike?) or the target_transform")
+    bounds = [c for c in out.columns if isinstance(c, str) and c.startswith(("yhat-lo-", "yhat-hi-"))]
+    values = out[bounds].to_numpy() if bounds else np.zeros((len(out), 0))
+    wide = ~np.isfinite(values)
+    if wide.any():
+        top = np.finfo(np.float64).max
+        out[bounds] = np.clip(values, -top, top)
+        rows = wide.any(axis=1)
+        warnings.warn(f"interval bounds of series {_listing([repr(v) for v in pd.unique(out.loc[rows, id_col]).tolist()])}"
+                      f" are beyond float64's range ({int(wide.sum())} bound(s), capped at +-{top:.3g}): the "
+                      "interval is too wide to be useful there (a spike in the data, or a high level with "
+                      "target_transform)", UserWarning, stacklevel=_caller_level())
+    return out
 
 
 class RNNForecaster(ForecasterPersistence, EstimatorBase):
@@ -1131,6 +1153,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         return np.array([known[uid] for uid in panel.ids.tolist()], dtype=np.int64)
 
     def _network_out(self, X):
+        if self.device == "cpu":  # set_params(device="cpu") on a forecaster trained on "cuda"
+            for m in self.models_:
+                if m.network_.spec.device != "cpu":
+                    m.set_params(device="cpu")
+                    m.network_.set_device("cpu")
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             outs = [m._forward_batches(X, lengths, m.output_length).astype(np.float64).reshape(X.shape[0], -1)
@@ -1190,7 +1217,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             loc, scale = history if self.scaler_ == "series" else window_stats(inputs, self.scaler_)
             levels = level_features(loc, scale, *history) if self.level_features else None
             fut = None if future is None else future[:, done : done + L + out_steps]
-            X = future_layout((inputs - loc[:, None]) / scale[:, None], cov_hist, fut, levels, out_steps, dtype)
+            X = future_layout(scaled(inputs, loc, scale), cov_hist, fut, levels, out_steps, dtype)
             out = self._network_out(X)
             block = out * scale.reshape((-1,) + (1,) * (out.ndim - 1)) + loc.reshape((-1,) + (1,) * (out.ndim - 1))
             if lags:
@@ -1465,7 +1492,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 name = _level_name(lv)
                 out[f"yhat-lo-{name}"] = _transforms.inverse(yhat_t - half, self.target_transform).ravel()
                 out[f"yhat-hi-{name}"] = _transforms.inverse(yhat_t + half, self.target_transform).ravel()
-        return out
+        return _check_finite_forecasts(out, self.id_col)
 
     # ------------------------------------------------------------------ conformal intervals
     def _n_calibration_windows(self, panel):
@@ -1493,7 +1520,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 f"prediction intervals need {need} observations per series ({K} calibration windows of "
                 f"horizon {self.horizon} after {need - held} for training); too short: "
                 + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short].tolist(), panel.lengths[short])])
-                + ". Lower conformal_windows or input_size."
+                + (". Lower conformal_windows or input_size." if K > 1 else
+                   ". Lower input_size, or use quantile_levels (learned intervals need no calibration windows).")
             )
         cal = clone(self).set_params(checkpoint=None, differences=list(self._lags()) or None, scaler=self.scaler_,
                                      calendar=self._calendar_list() or None)

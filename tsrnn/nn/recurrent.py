@@ -1,5 +1,7 @@
 """``Recurrent``: a stack of RNN / LSTM / GRU layers with one flat parameter array."""
 
+import warnings
+
 import numpy as np
 
 from .._memory import SMALL, check_allocation, check_parameters
@@ -482,6 +484,15 @@ class Recurrent:
         self._ops = LAYERS[self.cell]
         self._cache = None
         self.bind(self.flat_params, self.flat_grad)
+        if self.__dict__.get("device") == "cuda":  # pickled on a GPU machine: unpickled where there is none?
+            from ..kernels.cuda.device import cuda_status
+
+            usable, why = cuda_status()
+            if not usable:
+                self.device = "cpu"
+                warnings.warn(f"this network ran on 'cuda', which is not usable here ({why}); it runs on the CPU "
+                              "(set device='cpu' on its estimator to train it further here)", UserWarning,
+                              stacklevel=2)
 
     def __repr__(self):
         extra = f", nonlinearity={self.nonlinearity!r}" if self.cell == "rnn" else ""

@@ -8,10 +8,10 @@ gathers and scales mini-batches of windows on the fly.
 
 from ._arrays import make_windows
 from ._panel import FILL_POLICIES, Panel, build_panel, future_timestamps
-from ._scalers import SCALERS, window_stats
+from ._scalers import SCALERS, scaled, window_stats
 from ._windows import WindowBatches, expanding_stats, future_layout, level_features, window_starts
 
-__all__ = ["Panel", "build_panel", "future_timestamps", "FILL_POLICIES", "SCALERS", "window_stats",
+__all__ = ["Panel", "build_panel", "future_timestamps", "FILL_POLICIES", "SCALERS", "window_stats", "scaled",
            "WindowBatches", "window_starts", "expanding_stats", "level_features", "future_layout",
            "WindowTransformer", "make_windows"]
 

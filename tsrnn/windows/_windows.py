@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._memory import SMALL, check_allocation
-from ._scalers import _fallback, _floor, window_stats
+from ._scalers import _fallback, _floor, scaled, window_stats
 
 
 def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
@@ -253,10 +253,10 @@ class WindowBatches:
         levels = None if not self.level_feats else level_features(loc, scale, self.history[0][idx],
                                                                    self.history[1][idx])
         future = None if self.future is None else self.future[s + np.arange(self.input_size + self.horizon)]
-        X = future_layout((inputs - loc[:, None]) / scale[:, None],
+        X = future_layout(scaled(inputs, loc, scale),
                           None if self.covariates is None else self.covariates[s + self._in],
                           future, levels, self.horizon, self.dtype)
-        y = ((targets - loc[:, None]) / scale[:, None]).astype(self.dtype)
+        y = scaled(targets, loc, scale).astype(self.dtype)
         lengths = np.full(idx.size, X.shape[1], dtype=np.int64)
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         return X, y, lengths, sw

@@ -139,3 +139,39 @@ def test_cli_device_option(device, message, no_gpu, tmp_path, monkeypatch, capsy
     assert rc == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_models_from_a_gpu_machine_load_and_train_where_there_is_none(tmp_path, monkeypatch):
+    """Model files do not record the device (a forecaster saved with device="cuda" was
+    refused at load without a GPU, and its intervals refitted on "cuda"); a pickled
+    network that ran on "cuda" runs on the CPU where no GPU is usable."""
+    import pickle
+
+    import pandas as pd
+
+    import tsrnn
+    from tsrnn import RNNForecaster, RNNRegressor
+
+    t = np.arange(40)
+    df = pd.DataFrame({"unique_id": "a", "ds": t, "y": np.sin(t / 3.0) + t / 10.0})
+    forecaster = RNNForecaster(horizon=2, input_size=4, hidden_size=4, max_steps=3, n_models=1,
+                               random_state=0).fit(df)
+    expected = forecaster.predict(level=[80])
+    forecaster.set_params(device="cuda")  # as trained on a GPU machine (set_params does not probe)
+    forecaster.save(tmp_path / "f.tsrnn")
+    X = np.random.default_rng(0).normal(size=(12, 5, 1))
+    model = RNNRegressor(hidden_size=3, max_epochs=1, random_state=0).fit(X, X[:, -1, 0])
+    expected_X = model.predict(X)
+    monkeypatch.setattr(cuda_device, "cuda_status", lambda: (True, "a GPU (faked by a test)"))
+    model.set_params(device="cuda").network_.set_device("cuda")  # as on a GPU machine
+    monkeypatch.setattr(cuda_device, "cuda_status", lambda: (False, "no CUDA driver found (faked by a test)"))
+    loaded = tsrnn.load(tmp_path / "f.tsrnn")
+    assert loaded.device == "cpu"
+    pd.testing.assert_frame_equal(loaded.predict(level=[80]), expected)
+
+    with pytest.warns(UserWarning, match=r"ran on 'cuda', which is not usable here \(no CUDA driver found"):
+        moved = pickle.loads(pickle.dumps(model))
+    assert moved.network_.rnn.device == "cpu"
+    np.testing.assert_array_equal(moved.predict(X), expected_X)
+    moved.set_params(device="cpu").partial_fit(X, X[:, -1, 0])  # trains here once told to
+    np.testing.assert_array_equal(model.set_params(device="cpu").predict(X), expected_X)  # was: still on "cuda"
