@@ -117,7 +117,7 @@ def test_option_help_states_the_forecasters_defaults():
     """The help texts repeat RNNForecaster's defaults: this keeps them from drifting."""
     import inspect
 
-    from cli.forecast_cmd import MODEL_OPTIONS
+    from tsrnn.cli.forecast_cmd import MODEL_OPTIONS
     from tsrnn import RNNForecaster
 
     defaults = {k: v.default for k, v in inspect.signature(RNNForecaster.__init__).parameters.items()}

@@ -19,16 +19,15 @@ def test_no_note_when_the_kernels_fit_the_cpu_or_nothing_is_pinned():
     assert blas_notes([{"library": "mkl_rt", "architecture": None}], "Haswell", AVX512) == []  # not OpenBLAS
 
 
-def test_a_closed_pipe_ends_quietly():
+def test_a_closed_pipe_ends_quietly(tsrnn_exe, tmp_path):
     """`tsrnn info --json | head`: the reader left; no error message, the shell's SIGPIPE code."""
     import os
     import subprocess
-    import sys
 
     read_end, write_end = os.pipe()
     os.close(read_end)  # nobody reads: the first write fails with EPIPE
     try:
-        done = subprocess.run([sys.executable, "-c", "from tsrnn.cli.main import console; console()", "info", "--json"],
+        done = subprocess.run([tsrnn_exe, "info", "--json"], cwd=tmp_path,
                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
     finally:
         os.close(write_end)
