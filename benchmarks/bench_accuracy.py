@@ -77,6 +77,31 @@ def holt_winters(train, h, m):
         return model.fit().forecast(h)
 
 
+def ets_aic(train, h, m):
+    """Automatic ETS: every error / trend (none, additive, multiplicative, each damped
+    or not) / season form statsmodels fits on ``train``, the lowest AIC forecasts
+    (chosen on the training part only; multiplicative forms for positive series)."""
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    positive = bool((train > 0).all())
+    trends = [(None, False), ("add", False), ("add", True)] + ([("mul", False), ("mul", True)] if positive else [])
+    seasons = ([None, "add"] + (["mul"] if positive else [])) if m > 1 else [None]
+    best = None
+    for error in ("add", "mul") if positive else ("add",):
+        for trend, damped in trends:
+            for seasonal in seasons:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        res = ETSModel(train, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+                                       seasonal_periods=m if seasonal else None).fit(disp=False)
+                    except (ValueError, np.linalg.LinAlgError):
+                        continue
+                if np.isfinite(res.aic) and (best is None or res.aic < best.aic):
+                    best = res
+    return best.forecast(h)
+
+
 def autoreg(train, h, m):
     from statsmodels.tsa.ar_model import AutoReg, ar_select_order
 
@@ -100,6 +125,7 @@ def holdout(name, loader, h, input_size, m, seeds, params=None):
     rows = {"seasonal_naive": score(yte, seasonal_naive(ytr, h, m), ytr, m)}
     try:
         rows["holt_winters"] = score(yte, holt_winters(ytr, h, m), ytr, m)
+        rows["ets_aic"] = score(yte, ets_aic(ytr, h, m), ytr, m)
         rows["autoreg"] = score(yte, autoreg(ytr, h, m), ytr, m)
     except ImportError:
         pass

@@ -3,7 +3,9 @@
 1. Fit + predict time of one global model on the random-walk panel (10,000 series x
    200 steps, horizon 7, input 14, LSTM 1 x 32, 500 optimizer steps of batch 32, one
    thread) - side by side with neuralforecast's LSTM of the same size and steps when
-   ``--nf-python`` names an interpreter that has it (run in a subprocess).
+   ``--nf-python`` names an interpreter that has it (run in a subprocess): 32 windows
+   per step there too (``windows_batch_size``; its default of 128 would give it four
+   times the work), drawn from 32 series (``batch_size``).
 2. Peak resident memory (ru_maxrss) of a fresh process that loads one 5,000,000-step
    step series (integer time) from a file and fits ``RNNForecaster(horizon=24, input_size=168)``
    on it: the windows are indices into one buffer, so memory stays O(data). Target:
@@ -43,7 +45,8 @@ df = pd.read_parquet(sys.argv[1])
 h, inp, hidden, steps, batch = (int(v) for v in sys.argv[2:7])
 def make(max_steps):
     model = LSTM(h=h, input_size=inp, encoder_n_layers=1, encoder_hidden_size=hidden, decoder_hidden_size=hidden,
-                 max_steps=max_steps, batch_size=batch, random_seed=0, enable_progress_bar=False, logger=False,
+                 max_steps=max_steps, batch_size=batch, windows_batch_size=batch, random_seed=0,
+                 enable_progress_bar=False, logger=False,
                  enable_checkpointing=False, enable_model_summary=False, accelerator="cpu")
     return NeuralForecast(models=[model], freq="D")
 make(2).fit(df.groupby("unique_id").head(50))  # warm-up
@@ -51,7 +54,9 @@ t0 = time.perf_counter()
 nf = make(steps)
 nf.fit(df)
 nf.predict()
-print(json.dumps({"fit_predict_s": time.perf_counter() - t0}))
+import neuralforecast
+print(json.dumps({"fit_predict_s": time.perf_counter() - t0,
+                  "versions": {"neuralforecast": neuralforecast.__version__, "torch": torch.__version__}}))
 """
 
 MEMORY_SCRIPT = r"""
@@ -122,6 +127,7 @@ def main(argv=None):
                                      *(PANEL[k] for k in ("horizon", "input_size", "hidden", "steps", "batch")))
             result["panel"].update(nf_fit_predict_s=theirs["fit_predict_s"],
                                    ratio=theirs["fit_predict_s"] / ours["fit_predict_s"])
+            result["neuralforecast_versions"] = theirs.get("versions")
             print(json.dumps(result["panel"]), flush=True)
         rng = np.random.default_rng(0)
         t = np.arange(args.memory_steps)
@@ -136,11 +142,14 @@ def main(argv=None):
     p, m = result["panel"], result["memory"]
     lines = [f"# RNNForecaster at scale ({summary(result['machine'])}, one thread)", "",
              f"Panel: {p['n_series']} random walks x {p['length']} steps, LSTM 1x{PANEL['hidden']}, "
-             f"{PANEL['steps']} steps of batch {PANEL['batch']}, horizon {PANEL['horizon']}, "
+             f"{PANEL['steps']} steps of batch {PANEL['batch']} (windows per step on both sides), "
+             f"horizon {PANEL['horizon']}, "
              f"input {PANEL['input_size']} ({p['n_windows']} training windows)", "",
              "| | tsrnn fit+predict s | neuralforecast fit+predict s | ratio |", "|---|---|---|---|",
              f"| panel | {p['tsrnn_fit_predict_s']:.1f} | {p.get('nf_fit_predict_s', float('nan')):.1f} | "
              f"{p.get('ratio', float('nan')):.1f} |", "",
+             *([f"Rival: neuralforecast {result['neuralforecast_versions']['neuralforecast']}, torch "
+                f"{result['neuralforecast_versions']['torch']}.", ""] if result.get("neuralforecast_versions") else []),
              f"Memory: one series of {m['steps']} steps, input_size 168, horizon 24 "
              f"({m['n_windows']} windows, {args.memory_max_steps} optimizer steps): peak RSS "
              f"{m['peak_mb']:.0f} MB (process with the data loaded: {m['baseline_mb']:.0f} MB; target < 2048 MB: "

@@ -341,7 +341,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         The recurrent cell. GRU by default: on the 21 series of
         ``benchmarks/bench_accuracy.py`` (two origins, six seeds) it forecast 8% better
         than an LSTM of the same width on the shipped nine (yearly sunspots 0.64
-        against 0.975 MASE) and 1.5% worse on the twelve held out from tuning, with a
+        against 0.975 MASE) and 1.5% worse on the twelve R series added as a hold-out, with a
         quarter fewer weights to fit.
     hidden_size : int, default=32
     num_layers : int, default=1
