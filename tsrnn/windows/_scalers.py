@@ -91,8 +91,10 @@ def scaled(values, loc, scale):
     ndarray of float64 of shape (n_windows, steps)
     """
     out = (values - loc[:, None]) / scale[:, None]
-    flat = scale == _fallback(loc)
-    if flat.any():
+    maybe = scale >= np.abs(loc)  # cheap superset of the constant windows (scale |loc|, or 1 at level 0)
+    if maybe.any():
+        flat = np.flatnonzero(maybe)
+        flat = flat[scale[flat] == _fallback(loc[flat])]
         near = np.abs(values[flat] - loc[flat, None]) <= _floor(loc[flat])[:, None]
         out[flat] = np.where(near, 0.0, out[flat])
     return out
