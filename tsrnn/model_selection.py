@@ -53,12 +53,18 @@ class SeriesTimeSplit:
         """Per row of ``X``: grid steps after it in its series (0 for the last), and the
         length of its series' grid (observations plus missing timestamps)."""
         from .windows import build_panel
+        from .windows._panel import FrequencyError
 
         ids, times = X[self.id_col].reset_index(drop=True), X[self.time_col].reset_index(drop=True)
         target = "target" if "target" not in (self.id_col, self.time_col) else "_target"
         keys = pd.DataFrame({self.id_col: ids, self.time_col: times, target: 0.0})
         # the forecaster's checks (missing ids or times, duplicates, off-grid times) with its messages
-        panel = build_panel(keys, self.id_col, self.time_col, target, freq=self.freq, fill="zero")
+        try:
+            panel = build_panel(keys, self.id_col, self.time_col, target, freq=self.freq, fill="zero")
+        except FrequencyError:  # series too short to show a frequency: count their rows
+            from_end = keys.groupby(self.id_col, sort=False)[self.time_col].rank(method="first", ascending=False)
+            lengths = keys.groupby(self.id_col, sort=False)[self.time_col].transform("size")
+            return from_end.to_numpy() - 1, lengths.to_numpy(), ids
         series = np.repeat(np.arange(panel.n_series), panel.lengths)
         grid = pd.DataFrame({"series": series, "t": panel.ds,
                              "from_end": np.repeat(panel.offsets[1:], panel.lengths) - 1 - np.arange(len(series))})

@@ -129,7 +129,7 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
     if ids is None:
         ids = all_ids[:max_series]
     else:
-        ids = list(ids) if isinstance(ids, (list, tuple, np.ndarray, pd.Index, pd.Series)) else [ids]
+        ids = [ids] if isinstance(ids, (str, bytes)) or np.isscalar(ids) else list(ids)
         unknown = [i for i in ids if i not in set(all_ids)]
         if unknown:
             raise ValueError(f"ids not in history_df: {unknown}")

@@ -59,6 +59,8 @@ def test_fit_accepts_scikit_learns_y_only_when_it_is_the_target():
             model.fit(df, wrong)
     with pytest.raises(TypeError, match="resume must be True or False"):
         model.fit(df, resume="yes")
+    with pytest.raises(ValueError, match=r"resume is keyword-only: fit\(df, resume=True\)"):
+        model.fit(df, True)
 
 
 def test_auto_covariates_are_the_numeric_columns():
@@ -80,8 +82,12 @@ def test_future_rows_predict_does_not_read_are_not_checked():
         model.predict(X_future=pd.concat([future, future.iloc[:1]]))
     numbered = daily(40).assign(unique_id=7, x=np.cos(np.arange(40.0)))
     model = RNNForecaster(horizon=3, input_size=4, future_covariates=["x"], **SMALL).fit(numbered)
-    with pytest.raises(ValueError, match=r"X_future\['unique_id'\] holds .* ids but the series ids are numbers"):
+    with pytest.raises(ValueError, match=r"X_future\['unique_id'\] holds text ids but the series ids are numbers"):
         model.predict(X_future=model.make_future_frame().assign(x=0.5, unique_id="7"))
+    as_objects = numbered.astype({"unique_id": object})  # integer ids kept as Python objects
+    model = RNNForecaster(horizon=3, input_size=4, future_covariates=["x"], **SMALL).fit(as_objects)
+    future = model.make_future_frame().assign(x=0.5).astype({"unique_id": "int64"})
+    assert len(model.predict(X_future=future)) == 3  # was refused: "not numbers (object)"
 
 
 def test_plot_reads_a_tz_aware_csv_across_a_daylight_saving_change():
@@ -96,6 +102,9 @@ def test_plot_reads_a_tz_aware_csv_across_a_daylight_saving_change():
         plot_forecast(history.assign(ds=history["ds"].dt.tz_localize(None)), forecast)
     numbered = history.assign(unique_id=2)
     assert len(plot_forecast(numbered, forecast.assign(unique_id=2), ids=2).axes) == 1
+    both = pd.concat([history.assign(unique_id=0), history.assign(unique_id=1)])
+    for ids in (range(2), {0, 1}, (i for i in (0, 1)), [0, 1]):
+        assert len(plot_forecast(both, ids=ids).axes) == 2
 
 
 def test_evaluate_and_plot_ignore_columns_that_are_not_names():
@@ -114,3 +123,10 @@ def test_evaluate_names_the_rows_with_missing_forecasts():
         evaluate(cv)
     with pytest.raises(TypeError, match=r"column\(s\) \['yhat'\] must be numeric"):
         evaluate(cv.assign(yhat=["x", "y"]))
+
+
+def test_splits_of_series_too_short_to_show_a_frequency_count_rows():
+    df = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "ds": pd.to_datetime(["2020-01-01", "2020-02-01"] * 2),
+                       "y": [1.0, 2.0, 3.0, 4.0]})
+    ((train, test),) = SeriesTimeSplit(1, horizon=1).split(df)
+    assert sorted(train.tolist()) == [0, 2] and sorted(test.tolist()) == [1, 3]

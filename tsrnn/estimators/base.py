@@ -419,11 +419,15 @@ class BaseRNN(EstimatorBase):
         # validation records what it learns (n_features_in_, classes_, y_mean_, ...) as it
         # goes: input refused half way must leave a fitted model (or a fresh one) as it was
         before = dict(self.__dict__)
+        network = before.get("network_")
+        device = None if network is None else network.spec.device  # set_device edits the network in place
         try:
             prepared = self._prepare_fit(X, y, sample_weight, lengths, incremental, classes, resume)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
+            if network is not None and network.spec.device != device:
+                network.set_device(device)
             raise
         # Overflow during a diverging fit is reported once, as TrainingDivergedError.
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):

@@ -300,16 +300,30 @@ def _check_future_values(X_future, names, id_col, time_col):
 FORECAST_LOSSES = ("mae", "mse", "huber")
 
 
+def _id_kind(ids):
+    """"numbers" or "text" (or "mixed ...") by the values, whatever the column's dtype
+    (ids kept as Python objects are often integers)."""
+    kind = pd.api.types.infer_dtype(ids, skipna=True)
+    if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
+        return "numbers"
+    return "text" if kind == "string" else f"mixed ({kind})"
+
+
 def _check_finite_forecasts(out, id_col):
     """Forecasts must be finite; interval bounds beyond float64 (the exp of a wide
     interval of log targets) are capped at its largest value, with a warning naming
     the series."""
     if not np.isfinite(out["yhat"].to_numpy()).all():
         bad = pd.unique(out.loc[~np.isfinite(out["yhat"].to_numpy()), id_col])
-        raise FloatingPointError(f"the forecasts of series {_listing([repr(v) for v in bad.tolist()])} are beyond "
-                                 "float64's range; check the data (a spike?) or the target_transform")
+        raise FloatingPointError(f"the forecasts of series {_listing([repr(v) for v in bad.tolist()])} are not "
+                                 "finite (NaN, or beyond float64's range); check the data (a spike?) or the "
+                                 "target_transform")
     bounds = [c for c in out.columns if isinstance(c, str) and c.startswith(("yhat-lo-", "yhat-hi-"))]
     values = out[bounds].to_numpy() if bounds else np.zeros((len(out), 0))
+    if np.isnan(values).any():
+        bad = pd.unique(out.loc[np.isnan(values).any(axis=1), id_col])
+        raise FloatingPointError(f"the interval bounds of series {_listing([repr(v) for v in bad.tolist()])} are "
+                                 "NaN; check the data or the calibration")
     wide = ~np.isfinite(values)
     if wide.any():
         top = np.finfo(np.float64).max
@@ -902,9 +916,10 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         lags = self._lags()
         return _transforms.difference(z, panel.offsets, lags) if lags else z
 
-    def _panel(self, df, min_length):
-        # new series too short to show their frequency take the training data's
-        fitted = self.__dict__.get("panel_")
+    def _panel(self, df, min_length, for_predict=False):
+        # at predict, new series too short to show their frequency take the training data's
+        # (never at fit: a refit must not depend on what an earlier fit saw)
+        fitted = self.__dict__.get("panel_") if for_predict else None
         default_freq = fitted.freqs[0] if fitted is not None and fitted.n_series else None
         return self._with_calendar(build_panel(df, self.id_col, self.time_col, self.target_col,
                                                covariates=self._covariate_request(), freq=self.freq,
@@ -977,8 +992,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             values = None
         if (target is None or values is None or values.shape != target.shape
                 or not np.array_equal(values, target, equal_nan=True)):
+            hint = " (resume is keyword-only: fit(df, resume=True))" if isinstance(y, (bool, np.bool_)) else ""
             raise ValueError(f"RNNForecaster.fit reads the target from df[{self.target_col!r}]; y is not used and "
-                             "must be None or the same values (call fit(df))")
+                             f"must be None or the same values (call fit(df)){hint}")
 
     def _checkpoint_path(self, i):
         if self.checkpoint is None:
@@ -1293,11 +1309,10 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             if missing:
                 raise ValueError(f"X_future lacks column(s) {missing}")
             got = _to_key_frame(X_future, self.id_col, self.time_col, panel)
-            ids_numeric = [pd.api.types.is_numeric_dtype(f[self.id_col]) for f in (expected, got)]
-            if ids_numeric[0] != ids_numeric[1] and len(got):
-                raise ValueError(f"X_future[{self.id_col!r}] holds {got[self.id_col].dtype} ids but the series ids "
-                                 f"are {'numbers' if ids_numeric[0] else 'not numbers'} "
-                                 f"({expected[self.id_col].dtype}): give X_future the ids of the data")
+            kinds = [_id_kind(f[self.id_col]) for f in (expected, got)]
+            if len(got) and kinds[0] != kinds[1]:
+                raise ValueError(f"X_future[{self.id_col!r}] holds {kinds[1]} ids but the series ids are {kinds[0]}: "
+                                 "give X_future the ids of the data")
             keys = expected[[self.id_col, self.time_col]]
             got = got.merge(keys, on=[self.id_col, self.time_col], how="inner")  # the rows predict reads
             _check_future_values(got, future_names, self.id_col, self.time_col)
@@ -1389,7 +1404,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if df is None:
             panel = self.panel_
         else:
-            panel = self._panel(df, 1)
+            panel = self._panel(df, 1, for_predict=True)
             self._check_df_length(panel, self._history_needed(panel), "prediction")
             self._check_static(panel)
             self._check_frequencies(panel)

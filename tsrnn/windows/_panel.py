@@ -275,6 +275,10 @@ def _pd_infer_freq(index):
 MIN_INFER = 3  # timestamps pandas needs to infer a calendar frequency
 
 
+class FrequencyError(ValueError):
+    """A series' frequency cannot be inferred (pass ``freq=``)."""
+
+
 def _infer_freq(ds, uid):
     """Frequency of one series' sorted timestamps: a DateOffset, or an int step."""
     if np.issubdtype(ds.dtype, np.integer):
@@ -290,7 +294,7 @@ def _infer_freq(ds, uid):
         freq = _freq_despite_gaps(index)
         if freq is not None:
             return freq
-    raise ValueError(
+    raise FrequencyError(
         f"cannot infer the frequency of series {uid!r} ({len(index)} timestamps); pass freq= explicitly"
     )
 
@@ -310,20 +314,35 @@ def _freq_despite_gaps(index):
                 found[f.freqstr] = found.get(f.freqstr, 0) + 1
         if found:
             break
-    found.setdefault(_fixed_step_name(index), 0)  # short series: too few clean runs
+    if not found:  # a short series without a clean run: its smallest step, as days, weeks or a fixed step
+        found[_fixed_step_name(index)] = 0
     best = None
     ds = index.to_numpy()
     for name, count in found.items():
         f = pd.tseries.frequencies.to_offset(name)
+        if _grid_length(ds, f) > MAX_FILL_RATIO * len(ds):
+            continue  # a step far finer than the series (a stray timestamp's): not its frequency
         grid = _expected_grid(ds, f)
         if not np.isin(ds, grid).all():
             continue
         rank = (len(grid), -count)  # fewest inserted steps, then the most common among the runs
         if best is None or rank < best[0]:
             best = (rank, f)
-    if best is None and found:  # no grid holds them all: the most common, whose check names the strays
-        return pd.tseries.frequencies.to_offset(max(found, key=found.get))
+    if best is None and max(found.values()) > 0:  # no grid holds them all: the runs' most common frequency,
+        return pd.tseries.frequencies.to_offset(max(found, key=found.get))  # whose check names the strays
     return None if best is None else best[1]
+
+
+MAX_FILL_RATIO = 10  # a frequency whose grid is this many times longer than the series is not considered
+
+
+def _grid_length(ds, freq):
+    """Steps of ``freq`` from the first to the last timestamp (estimated for calendar offsets)."""
+    span = (ds[-1] - ds[0]) / np.timedelta64(1, "ns")
+    nanos = getattr(freq, "nanos", None) if isinstance(freq, pd.offsets.Tick) else None
+    if nanos is None:  # months, business days, ...: at least a day a step
+        nanos = 86_400 * 10**9
+    return span / nanos + 1
 
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -508,9 +527,12 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     fallback = known[0] if known else default_freq
     for i in [i for i, f in enumerate(freqs) if f is None]:
         if fallback is None:
+            if len(dss[i]) < 2:
+                continue  # a single observation needs no frequency until something forecasts it
             _check_lengths(ids, np.array([len(v) for v in ys]), min_length)
-            raise ValueError(f"cannot infer the frequency of series {_listing([repr(v) for v, f in zip(ids, freqs) if f is None])}: "
-                             f"every series has fewer than {MIN_INFER} timestamps; pass freq= explicitly")
+            short = [repr(v) for v, f, d in zip(ids, freqs, dss) if f is None and len(d) >= 2]
+            raise FrequencyError(f"cannot infer the frequency of series {_listing(short)}: no series has the "
+                                 f"{MIN_INFER} timestamps that show one; pass freq= explicitly")
         freqs[i] = fallback
         if len(dss[i]) >= 2:
             ds, y = on_grid(i, ids[i], dss[i], np.column_stack([ys[i], xs[i]]), fallback)
