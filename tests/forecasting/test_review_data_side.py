@@ -88,6 +88,12 @@ def test_future_rows_predict_does_not_read_are_not_checked():
     model = RNNForecaster(horizon=3, input_size=4, future_covariates=["x"], **SMALL).fit(as_objects)
     future = model.make_future_frame().assign(x=0.5).astype({"unique_id": "int64"})
     assert len(model.predict(X_future=future)) == 3  # was refused: "not numbers (object)"
+    categorical = daily(40).assign(unique_id=pd.Categorical(["s"] * 40), x=np.cos(np.arange(40.0)))
+    model = RNNForecaster(horizon=3, input_size=4, future_covariates=["x"], **SMALL).fit(categorical)
+    future = model.make_future_frame().assign(x=0.5)
+    expected = model.predict(X_future=future)
+    future["unique_id"] = pd.Categorical(future["unique_id"])  # categorical ids match by their values
+    pd.testing.assert_frame_equal(model.predict(X_future=future), expected)
 
 
 def test_plot_reads_a_tz_aware_csv_across_a_daylight_saving_change():

@@ -303,6 +303,8 @@ FORECAST_LOSSES = ("mae", "mse", "huber")
 def _id_kind(ids):
     """"numbers" or "text" (or "mixed ...") by the values, whatever the column's dtype
     (ids kept as Python objects are often integers)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):  # by its categories' values
+        ids = ids.astype(object)
     kind = pd.api.types.infer_dtype(ids, skipna=True)
     if kind in ("integer", "floating", "mixed-integer-float", "decimal"):
         return "numbers"
