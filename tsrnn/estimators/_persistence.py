@@ -41,6 +41,12 @@ def _params_state(estimator):
     return _jsonable(params)
 
 
+def loadable_params(params):
+    """A model file's parameters for the constructor: ``device`` dropped (files before
+    2026-12-07 stored it; a model loads on this machine's CPU)."""
+    return {k: v for k, v in params.items() if k != "device"}
+
+
 def _check_head_is_registered(net):
     """A model file names its head: refuse a head class that name does not load."""
     from ..heads.registry import HEADS, _from_entry_points
@@ -156,7 +162,7 @@ def _check_fitted_arrays(estimator, spec):
 
 def from_state(cls, state, arrays):
     """Rebuild a fitted estimator of class ``cls`` from :func:`get_state`'s output."""
-    estimator = cls(**{k: v for k, v in state["params"].items() if k != "device"})  # older files held it
+    estimator = cls(**loadable_params(state["params"]))
     estimator._dtype = resolve_dtype(estimator.dtype)
     net_state = state["network"]
     spec_kwargs = dict(net_state["spec"])

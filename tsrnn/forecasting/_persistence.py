@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..estimators import RNNRegressor
-from ..estimators._persistence import _jsonable, from_state, get_state
+from ..estimators._persistence import _jsonable, _params_state, from_state, get_state, loadable_params
 from ..estimators._sklearn_base import check_is_fitted
 from ..windows import SCALERS
 from ._intervals import INTERVAL_SCALE
@@ -40,7 +40,7 @@ def _freq_from_json(value):
 ID_KINDS = (int, float, str)  # a mix of these is stored as strings plus each id's kind
 
 
-def _id_kind(value):
+def _id_code(value):
     if isinstance(value, (bool, np.bool_)):
         return None
     for code, kinds in enumerate(((int, np.integer), (float, np.floating), (str,))):
@@ -62,13 +62,12 @@ def _storable_ids(ids):
     if ids.dtype.kind != "O":
         return ids, False, None
     values = ids.tolist()
-    codes = [_id_kind(v) for v in values]
+    codes = [_id_code(v) for v in values]
     if None not in codes:
         try:
             if len(set(codes)) == 1:
                 return np.array(values, dtype=(np.int64, np.float64, str)[codes[0]]), True, None
-            return np.array([str(v) for v in values], dtype=str), True, \
-                np.array(codes, dtype=np.int8)
+            return np.array([str(v) for v in values], dtype=str), True, np.array(codes, dtype=np.int8)
         except OverflowError:  # ints beyond int64: stored as strings below
             pass
     as_text = ids.astype(str)
@@ -261,14 +260,10 @@ class ForecasterPersistence:
         save_model(self, path, overwrite=overwrite)
 
     def _get_state(self):
-        params = self.get_params(deep=False)
-        params.pop("checkpoint", None)  # where training checkpoints went is not part of the model
-        params.pop("device", None)  # nor where it ran: a model trained on "cuda" loads on any machine
-        if not (params.get("random_state") is None or isinstance(params["random_state"], (int, np.integer))):
-            params["random_state"] = None
+        params = _params_state(self)  # as an estimator's: no checkpoint, no device, a safe random_state
         panel_state, arrays = _panel_state(self.panel_)
         state, own_arrays = _networks_state(self)
-        state.update(params=_jsonable(params), panel=panel_state)
+        state.update(params=params, panel=panel_state)
         arrays.update(own_arrays)
         if params.get("local"):
             state["local"] = []
@@ -281,7 +276,7 @@ class ForecasterPersistence:
 
     @classmethod
     def _from_state(cls, state, arrays):
-        params = {k: v for k, v in state["params"].items() if k != "device"}  # files before 2026-12-07 held it
+        params = loadable_params(state["params"])
         forecaster = cls(**params)
         forecaster._check_params()
         forecaster.panel_ = _panel_from_state(state["panel"], arrays)

@@ -300,7 +300,7 @@ def _check_future_values(X_future, names, id_col, time_col):
 FORECAST_LOSSES = ("mae", "mse", "huber")
 
 
-def _id_kind(ids):
+def _ids_kind(ids):
     """"numbers" or "text" (or "mixed ...") by the values, whatever the column's dtype
     (ids kept as Python objects are often integers)."""
     if isinstance(ids.dtype, pd.CategoricalDtype):  # by its categories' values
@@ -311,31 +311,39 @@ def _id_kind(ids):
     return "text" if kind == "string" else f"mixed ({kind})"
 
 
-def _check_finite_forecasts(out, id_col):
+def _check_finite_forecasts(columns, ids):
     """Forecasts must be finite; interval bounds beyond float64 (the exp of a wide
     interval of log targets) are capped at its largest value, with a warning naming
-    the series."""
-    if not np.isfinite(out["yhat"].to_numpy()).all():
-        bad = pd.unique(out.loc[~np.isfinite(out["yhat"].to_numpy()), id_col])
-        raise FloatingPointError(f"the forecasts of series {_listing([repr(v) for v in bad.tolist()])} are not "
+    the series.
+
+    ``columns``: "yhat" and the interval bounds (arrays, capped in place); ``ids``: the
+    series id of each row.
+    """
+    yhat = columns["yhat"]
+    if not np.isfinite(yhat).all():
+        raise FloatingPointError(f"the forecasts of series {_series_listing(ids[~np.isfinite(yhat)])} are not "
                                  "finite (NaN, or beyond float64's range); check the data (a spike?) or the "
                                  "target_transform")
-    bounds = [c for c in out.columns if isinstance(c, str) and c.startswith(("yhat-lo-", "yhat-hi-"))]
-    values = out[bounds].to_numpy() if bounds else np.zeros((len(out), 0))
-    if np.isnan(values).any():
-        bad = pd.unique(out.loc[np.isnan(values).any(axis=1), id_col])
-        raise FloatingPointError(f"the interval bounds of series {_listing([repr(v) for v in bad.tolist()])} are "
-                                 "NaN; check the data or the calibration")
-    wide = ~np.isfinite(values)
-    if wide.any():
-        top = np.finfo(np.float64).max
-        out[bounds] = np.clip(values, -top, top)
-        rows = wide.any(axis=1)
-        warnings.warn(f"interval bounds of series {_listing([repr(v) for v in pd.unique(out.loc[rows, id_col]).tolist()])}"
-                      f" are beyond float64's range ({int(wide.sum())} bound(s), capped at +-{top:.3g}): the "
-                      "interval is too wide to be useful there (a spike in the data, or a high level with "
-                      "target_transform)", UserWarning, stacklevel=_caller_level())
-    return out
+    bounds = [values for name, values in columns.items() if name != "yhat"]
+    if not bounds or all(np.isfinite(values).all() for values in bounds):
+        return
+    for values in bounds:
+        if np.isnan(values).any():
+            raise FloatingPointError(f"the interval bounds of series {_series_listing(ids[np.isnan(values)])} are "
+                                     "NaN; check the data or the calibration")
+    top = np.finfo(np.float64).max
+    wide = np.zeros(len(ids), dtype=bool)
+    for values in bounds:
+        wide |= ~np.isfinite(values)
+        np.clip(values, -top, top, out=values)
+    warnings.warn(f"interval bounds of series {_series_listing(ids[wide])} are beyond float64's range "
+                  f"({int(wide.sum())} row(s), capped at +-{top:.3g}): the interval is too wide to be useful there "
+                  "(a spike in the data, or a high level with target_transform)", UserWarning,
+                  stacklevel=_caller_level())
+
+
+def _series_listing(ids):
+    return _listing([repr(v) for v in pd.unique(ids).tolist()])
 
 
 class RNNForecaster(ForecasterPersistence, EstimatorBase):
@@ -1311,7 +1319,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             if missing:
                 raise ValueError(f"X_future lacks column(s) {missing}")
             got = _to_key_frame(X_future, self.id_col, self.time_col, panel)
-            kinds = [_id_kind(f[self.id_col]) for f in (expected, got)]
+            kinds = [_ids_kind(f[self.id_col]) for f in (expected, got)]
             if len(got) and kinds[0] != kinds[1]:
                 raise ValueError(f"X_future[{self.id_col!r}] holds {kinds[1]} ids but the series ids are {kinds[0]}: "
                                  "give X_future the ids of the data")
@@ -1491,8 +1499,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         ids = np.repeat(panel.ids, h)
         if ds is None:
             ds = panel.future_timestamps(h)
-        out = pd.DataFrame({self.id_col: ids, self.time_col: panel.user_times(ds),
-                            "yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()})
+        out = {"yhat": _transforms.inverse(yhat_t, self.target_transform).ravel()}  # columns, checked as arrays
         if levels and quantile_out is not None:
             learned = [float(v) for v in _check_levels(self.quantile_levels)]
             for lv in levels:
@@ -1509,7 +1516,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 name = _level_name(lv)
                 out[f"yhat-lo-{name}"] = _transforms.inverse(yhat_t - half, self.target_transform).ravel()
                 out[f"yhat-hi-{name}"] = _transforms.inverse(yhat_t + half, self.target_transform).ravel()
-        return _check_finite_forecasts(out, self.id_col)
+        _check_finite_forecasts(out, ids)
+        return pd.DataFrame({self.id_col: ids, self.time_col: panel.user_times(ds), **out})
 
     # ------------------------------------------------------------------ conformal intervals
     def _n_calibration_windows(self, panel):

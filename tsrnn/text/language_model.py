@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from ..estimators._sklearn_base import EstimatorBase, check_is_fitted
-from ..estimators._persistence import _jsonable
+from ..estimators._persistence import _params_state
 from ..estimators._validation import check_int
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
@@ -214,10 +214,7 @@ class RNNLanguageModel(EstimatorBase):
         save_model(self, path, overwrite=overwrite)
 
     def _get_state(self):
-        params = self.get_params()
-        if not (params["random_state"] is None or isinstance(params["random_state"], numbers.Integral)):
-            params["random_state"] = None
-        params = _jsonable(params)
+        params = _params_state(self)
         state = {"params": params, "fitted": {"loss_curve_": [float(v) for v in self.loss_curve_],
                                               "n_iter_": int(self.n_iter_)}}
         # tokens as code points + offsets: a numpy str array drops trailing NUL characters

@@ -283,8 +283,8 @@ class WindowBatches:
             pos = self.starts[idx][:, None] + steps
             loc, scale = self._stats(idx)
             with np.errstate(over="ignore", invalid="ignore"):
-                scaled = np.abs((self.target[pos] - loc[:, None]) / scale[:, None])
-            k = int(np.argmax(scaled))  # NaN does not occur: the target was checked finite
-            if scaled.flat[k] > best:
-                best, where = float(scaled.flat[k]), int(pos.flat[k])
+                magnitude = np.abs((self.target[pos] - loc[:, None]) / scale[:, None])
+            k = int(np.argmax(magnitude))  # NaN does not occur: the target was checked finite
+            if magnitude.flat[k] > best:
+                best, where = float(magnitude.flat[k]), int(pos.flat[k])
         return best, where
