@@ -96,3 +96,31 @@ def test_encoder_decoder_scheduled_sampling_treats_feedback_as_constant(rng):
     _, dout = head.loss(out, y, None, lengths, get_loss("mse"))
     head.backward(dout)
     assert np.isfinite(head.flat_grad).all() and np.any(head.flat_grad != 0)
+
+
+@pytest.mark.parametrize("name, options, output_length", [
+    ("last", {}, None), ("sequence", {}, None), ("encoder_decoder", {}, 3),
+])
+def test_input_gradient_only_where_an_embedding_needs_it(name, options, output_length, rng):
+    """A head on float input returns no input gradient from backward (its GEMM is
+    skipped: nothing below the head trains), and the parameter gradients do not
+    depend on it; with token input the embedding gets its gradient."""
+    X = rng.normal(size=(3, 5, 2))
+    y = rng.normal(size=(3, 2) if name == "last" else (3, output_length or 5, 2))
+    head = get_head(name, options).initialize(_spec("lstm", "regression", 2, 2, output_length=output_length))
+    out = head.forward(X, np.full(3, 5), y, training=True)
+    _, dout = head.loss(out, y, None, np.full(3, 5), get_loss("mse"))
+    assert head.backward(dout) is None
+    assert np.any(head.flat_grad != 0)
+
+    tokens = rng.integers(0, 7, size=(3, 5))
+    spec = ModelSpec(cell="lstm", hidden_size=4, num_layers=2, nonlinearity="tanh", dtype=np.float64, n_features=2,
+                     n_outputs=2, output_length=output_length, task="regression", random_state=0, vocab_size=7,
+                     embedding_dim=2)
+    head = get_head(name, options).initialize(spec)
+    out = head.forward(head.embed(tokens), np.full(3, 5), y, training=True)
+    _, dout = head.loss(out, y, None, np.full(3, 5), get_loss("mse"))
+    dX = head.backward(dout)
+    assert dX.shape == (3, 5, 2) and np.any(dX != 0)
+    head.backward_embedding(dX)
+    assert np.any(head.embedding.weight_grad != 0)

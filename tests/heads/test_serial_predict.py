@@ -202,25 +202,51 @@ def test_checked_kernel_status_codes():
 
     rng = np.random.default_rng(0)
     params = rng.normal(size=4 * 3 * (2 + 3) + 2 * 4 * 3)  # LSTM, 2 inputs, 3 hidden
-    weights = last_state.stack_weights(params, 2, 3, 12, 1)
+    stacked = last_state.stack_weights(params, 2, 3, 12, 1)
+    weights = (params.copy(), *stacked)
     dense = rng.normal(size=3 + 1)
     x = rng.normal(size=(2, 5, 2))
     out = np.full((2, 1), -7.0)
-    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == last_state.PREDICTED
+
+    def status(limit=1e300):
+        return last_state.predict_last_checked("lstm", "tanh", x, params, weights, dense, out, limit)
+
+    assert status() == last_state.PREDICTED
     expected = np.empty_like(out)
-    last_state.predict_last("lstm", "tanh", x, np.full(2, 5), weights, dense, expected)
+    last_state.predict_last("lstm", "tanh", x, np.full(2, 5), stacked, dense, expected)
     np.testing.assert_array_equal(out, expected)
     out[...] = -7.0
+    params[4] += 1e-9  # the parameters moved on since the transposed copy was made
+    assert status() == last_state.STALE_WEIGHTS
+    assert (out == -7.0).all()  # untouched
+    params[4] -= 1e-9
+    assert status() == last_state.PREDICTED
+    out[...] = -7.0
     x[1, 2, 1] = np.nan
-    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == \
-        last_state.INPUT_OUT_OF_RANGE
+    assert status() == last_state.INPUT_OUT_OF_RANGE
     assert (out == -7.0).all()  # untouched
     x[1, 2, 1] = 5.0
-    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 4.0) == \
-        last_state.INPUT_OUT_OF_RANGE
+    assert status(4.0) == last_state.INPUT_OUT_OF_RANGE
     dense[-1] = np.inf
-    assert last_state.predict_last_checked("lstm", "tanh", x, weights, dense, out, 1e300) == \
-        last_state.OUTPUT_NOT_FINITE
+    assert status() == last_state.OUTPUT_NOT_FINITE
+
+
+def test_checked_predict_follows_in_place_weight_edits(rng):
+    """The one-call path sees the weights change in place (as an optimizer step or a
+    user's edit does) and predicts with the new ones, as the batched path does; NaN
+    weights (never equal to their snapshot) reach the clear non-finite error."""
+    X = rng.normal(size=(30, 6, 2))
+    y = X[:, -1, 0]
+    model = RNNRegressor(cell="lstm", hidden_size=5, max_epochs=2, random_state=0).fit(X, y)
+    small = np.ascontiguousarray(X[:2], dtype=np.float32)
+    before = model.predict(small)
+    model.network_.rnn.flat_params *= 1.5
+    after = model.predict(small)
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, _batched(model, small, "predict"), rtol=2e-5, atol=2e-6)
+    model.network_.rnn.flat_params[0] = np.nan
+    with pytest.raises(FloatingPointError, match="NaN or infinite outputs"):
+        model.predict(small)
 
 
 @pytest.mark.parametrize("pooling", ["max", "mean"])

@@ -291,3 +291,61 @@ def test_bad_arrays():
     opt.lr = -1.0
     with pytest.raises(ValueError, match="lr must be a finite number >= 0"):
         opt.step(p, np.zeros(4))
+
+
+def _adam_numpy(params, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, weight_decay, decoupled):
+    """The Adam step as the NumPy calls it was written with before the compiled loop
+    (tsrnn.kernels.cpu.optim), kept here as the reference for its rounding."""
+    beta1, beta2 = betas
+    tmp, tmp2 = np.empty_like(params), np.empty_like(params)
+    g = grad
+    if weight_decay != 0:
+        if decoupled:
+            params *= 1.0 - lr * weight_decay
+        else:
+            np.multiply(params, weight_decay, out=tmp)
+            np.add(grad, tmp, out=tmp)
+            g = tmp
+    weight = 1.0 - beta1
+    np.subtract(g, exp_avg, out=tmp2)
+    if weight < 0.5:
+        tmp2 *= weight
+        exp_avg += tmp2
+    else:
+        tmp2 *= 1.0 - weight
+        np.subtract(g, tmp2, out=exp_avg)
+    exp_avg_sq *= beta2
+    np.multiply(g, 1.0 - beta2, out=tmp2)
+    tmp2 *= g
+    exp_avg_sq += tmp2
+    denom = tmp2
+    np.sqrt(exp_avg_sq, out=denom)
+    denom /= (1.0 - beta2 ** t) ** 0.5
+    denom += eps
+    np.divide(exp_avg, denom, out=denom)
+    denom *= -(lr / (1.0 - beta1 ** t))
+    params += denom
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, kwargs", [
+    ("adam", {}),
+    ("adam", {"weight_decay": 0.1, "betas": (0.3, 0.9)}),  # lerp's other form (1 - beta1 >= 0.5)
+    ("adamw", {"weight_decay": 0.05}),
+    ("adamw", {"betas": (0.5, 0.99), "eps": 1e-3}),  # 1 - beta1 exactly 0.5
+])
+def test_adam_rounds_as_its_numpy_formulation(dtype, name, kwargs):
+    """The compiled Adam loop gives the same bits as the NumPy calls (each operation
+    rounded in the parameters' dtype, no fused multiply-add) over many steps."""
+    rng = np.random.default_rng(3)
+    params = rng.normal(size=257).astype(dtype)
+    expected = params.copy()
+    m, v = np.zeros_like(params), np.zeros_like(params)
+    opt = get_optimizer(name, lr=0.01, **kwargs)
+    full = {"betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01 if name == "adamw" else 0.0, **kwargs}
+    for t in range(1, 30):
+        grad = (rng.normal(size=params.size) * 10.0 ** rng.integers(-6, 2)).astype(dtype)
+        opt.step(params, grad)
+        _adam_numpy(expected, grad, m, v, t, 0.01, full["betas"], full["eps"], full["weight_decay"], name == "adamw")
+        assert np.array_equal(params, expected), (t, np.abs(params - expected).max())
+    assert np.array_equal(opt.state_dict()["exp_avg_sq"], v)

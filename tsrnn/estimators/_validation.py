@@ -366,13 +366,16 @@ def shaped_as_fitted(estimator, X, dtype):
     """A float ndarray shaped as in fit, as a C-contiguous (n, T, F) array of ``dtype``
     (its values unchecked); None for anything else (lists, frames, other shapes), which
     the full validation handles."""
-    if type(X) is not np.ndarray or X.dtype.kind != "f" or X.ndim != getattr(estimator, "_input_ndim", None):
+    fitted = estimator.__dict__  # (hasattr of a missing attribute costs an exception)
+    if type(X) is not np.ndarray or X.dtype.kind != "f" or X.ndim != fitted.get("_input_ndim"):
         return None
-    if hasattr(estimator, "feature_names_in_") or X.shape[0] == 0 or X.shape[1] == 0:
+    if "feature_names_in_" in fitted or X.shape[0] == 0 or X.shape[1] == 0:
         return None
     n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
     if n_features != estimator.n_features_in_:
         return None
+    if X.ndim == 3 and X.dtype == dtype and X.flags.c_contiguous:
+        return X
     return np.ascontiguousarray(X[:, :, None] if X.ndim == 2 else X, dtype=dtype)
 
 

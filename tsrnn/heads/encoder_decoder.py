@@ -101,6 +101,8 @@ class EncoderDecoderHead(Head):
         return self.forward(X, lengths, output_length=output_length)
 
     def backward(self, dout):
-        _, dstate = self.decoder.backward(self.out.backward(dout), check_input=False)
-        dX, _ = self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False)
+        # the decoder reads targets or its own outputs (no gradient flows into them)
+        _, dstate = self.decoder.backward(self.out.backward(dout), check_input=False, need_input_grad=False)
+        dX, _ = self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False,
+                                      need_input_grad=self.embedding is not None)
         return dX

@@ -32,5 +32,6 @@ class SequenceHead(Head):
         return self.out.forward(Y)
 
     def backward(self, dout):
-        dX, _ = self.rnn.backward(self.out.backward(dout), check_input=False)
+        dX, _ = self.rnn.backward(self.out.backward(dout), check_input=False,
+                                  need_input_grad=self.embedding is not None)
         return dX

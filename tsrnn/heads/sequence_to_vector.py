@@ -71,8 +71,10 @@ class LastStepHead(Head):
 
     def predicts_serially(self, batch_size):
         # a subclass that changes forward (a plugin head) predicts through it, never the fused kernels
-        return (type(self).forward is LastStepHead.forward and batch_size <= SERIAL_MAX_BATCH
-                and not _device.use_cuda(self.rnn.device, batch_size))
+        if batch_size > SERIAL_MAX_BATCH or type(self).forward is not LastStepHead.forward:
+            return False
+        device = self.rnn.device
+        return device == "cpu" or not _device.use_cuda(device, batch_size)
 
     def predict(self, X, lengths):
         if not (self.predicts_serially(X.shape[0]) and X.dtype == self.rnn.dtype and X.ndim == 3):
@@ -108,20 +110,31 @@ class LastStepHead(Head):
         FloatingPointError
             When the network's outputs are not finite.
         """
-        if (self.embedding is not None or not self.predicts_serially(X.shape[0]) or X.dtype != self.rnn.dtype
-                or X.ndim != 3 or X.shape[2] != self.rnn.input_size or not X.flags.c_contiguous):
+        rnn = self.rnn
+        if (X.dtype != rnn.dtype or X.ndim != 3 or X.shape[2] != rnn.input_size or not X.flags.c_contiguous
+                or self.embedding is not None or not self.predicts_serially(X.shape[0])):
             return None  # the full path validates (and explains) what this one cannot take
         out = np.empty((X.shape[0], self.out.out_features), dtype=X.dtype)
-        affine = None
-        if target_scaling is not None:
-            affine = (*target_scaling, np.empty(out.shape))
-        status = last_state.predict_last_checked(self.rnn.cell, self.rnn.nonlinearity, X, self._serial_weights(),
-                                                 self.out.flat_params, out, limit, self.pooling, affine)
-        if status == last_state.INPUT_OUT_OF_RANGE:
-            return None
+        if target_scaling is None:
+            scale, shift, dest = last_state.NO_AFFINE[X.dtype]
+        else:
+            scale, shift = target_scaling
+            dest = np.empty(out.shape)
+        # (last_state.predict_last_checked, called without its Python layer: ~0.3 us)
+        kernel = last_state.CHECKED_KERNELS[rnn.cell]
+        nonlinearity, pooling = last_state.NONLINEARITIES[rnn.nonlinearity], last_state.POOLINGS[self.pooling]
+        # the cached transposed weights, checked against the parameters inside the call
+        weights = self.__dict__.get("_serial_cache") or self._stack_serial_weights()
+        status = kernel(X, rnn.flat_params, *weights, nonlinearity, pooling, self.out.flat_params, out, limit, scale,
+                        shift, dest)
+        if status == last_state.STALE_WEIGHTS:
+            status = kernel(X, rnn.flat_params, *self._stack_serial_weights(), nonlinearity, pooling,
+                            self.out.flat_params, out, limit, scale, shift, dest)
+        if status == last_state.INPUT_OUT_OF_RANGE or status == last_state.STALE_WEIGHTS:
+            return None  # (stale right after a rebuild: NaN parameters, which never compare equal)
         if status == last_state.OUTPUT_NOT_FINITE:
             raise FloatingPointError(NON_FINITE_OUTPUTS)
-        return out if affine is None else affine[2]
+        return out if target_scaling is None else dest
 
     def _serial_weights(self):
         """The recurrent weights transposed for the serial kernels, rebuilt when they changed.
@@ -129,15 +142,25 @@ class LastStepHead(Head):
         Kept with a copy of the parameters they came from: the check is one pass over
         them, the transpose several (weights change in place during training). A rebuild
         makes new arrays, never edits the cached ones, so concurrent predicts are safe.
+
+        Returns
+        -------
+        (w_t, bias_ih, bias_hh) : see :func:`tsrnn.kernels.cpu.last_state.stack_weights`
         """
-        rnn = self.rnn
         cached = self.__dict__.get("_serial_cache")
-        if cached is not None and last_state.same_values(cached[0], rnn.flat_params):
-            return cached[1]
-        weights = last_state.stack_weights(rnn.flat_params, rnn.input_size, rnn.hidden_size,
-                                           rnn.n_gates * rnn.hidden_size, rnn.num_layers)
-        self._serial_cache = (rnn.flat_params.copy(), weights)
-        return weights
+        if cached is not None and last_state.same_values(cached[0], self.rnn.flat_params):
+            return cached[1:]
+        return self._stack_serial_weights()[1:]
+
+    def _stack_serial_weights(self):
+        """Transpose the recurrent weights now; cache and return ``(snapshot, w_t,
+        bias_ih, bias_hh)``, ``snapshot`` a copy of the parameters they came from."""
+        rnn = self.rnn
+        snapshot = rnn.flat_params.copy()
+        cached = (snapshot, *last_state.stack_weights(snapshot, rnn.input_size, rnn.hidden_size,
+                                                     rnn.n_gates * rnn.hidden_size, rnn.num_layers))
+        self._serial_cache = cached
+        return cached
 
     def backward(self, dout):
         dfeats = self.out.backward(dout)
@@ -155,5 +178,5 @@ class LastStepHead(Head):
             dY += (dfeats / self._lengths[:, None].astype(dfeats.dtype))[:, None, :]
         else:
             np.put_along_axis(dY, self._argmax[:, None, :], dfeats[:, None, :], axis=1)
-        dX, _ = self.rnn.backward(dY, check_input=False)
+        dX, _ = self.rnn.backward(dY, check_input=False, need_input_grad=self.embedding is not None)
         return dX

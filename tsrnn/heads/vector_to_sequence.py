@@ -68,7 +68,8 @@ class Vec2SeqHead(Head):
         return self.forward(X, output_length=output_length)
 
     def backward(self, dout):
-        _, dstate = self.rnn.backward(self.out.backward(dout), check_input=False)
+        # the inputs are the data vector (fed at each step) or zeros: nothing to train below
+        _, dstate = self.rnn.backward(self.out.backward(dout), check_input=False, need_input_grad=False)
         if self.init_state:
             dh0 = dstate[0] if self.rnn.cell == "lstm" else dstate
             B = dh0.shape[1]

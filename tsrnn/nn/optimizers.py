@@ -32,6 +32,7 @@ import numbers
 
 import numpy as np
 
+from ..kernels.cpu.optim import adam_update
 from ._checks import from_registry
 from ._checks import check_number as _check_number
 
@@ -347,39 +348,21 @@ class Adam(Optimizer):
         super().__init__(lr)
 
     def _update(self, params, grad, lr):
-        tmp, tmp2 = self._scratch
         beta1, beta2 = self.betas
         exp_avg = self._buffer("exp_avg", params)
         exp_avg_sq = self._buffer("exp_avg_sq", params)
         t = self.n_steps
-
-        g = grad
-        if self.weight_decay != 0:
-            if self._decoupled:
-                params *= 1.0 - lr * self.weight_decay
-            else:
-                np.multiply(params, self.weight_decay, out=tmp)
-                np.add(grad, tmp, out=tmp)
-                g = tmp
-
-        _lerp_(exp_avg, g, 1.0 - beta1, tmp2)
-        exp_avg_sq *= beta2
-        np.multiply(g, 1.0 - beta2, out=tmp2)
-        tmp2 *= g
-        exp_avg_sq += tmp2
-
         bias_correction1 = 1.0 - beta1 ** t
         bias_correction2 = 1.0 - beta2 ** t
         step_size = lr / bias_correction1
-        bias_correction2_sqrt = bias_correction2 ** 0.5
-
-        denom = tmp2
-        np.sqrt(exp_avg_sq, out=denom)
-        denom /= bias_correction2_sqrt
-        denom += self.eps
-        np.divide(exp_avg, denom, out=denom)
-        denom *= -step_size
-        params += denom
+        weight = 1.0 - beta1
+        adam_update(
+            params, grad, exp_avg, exp_avg_sq,
+            0.0 if self._decoupled else float(self.weight_decay),
+            1.0 - lr * self.weight_decay if self._decoupled else 1.0,
+            weight >= 0.5, 1.0 - weight if weight >= 0.5 else weight,
+            float(beta2), 1.0 - beta2, bias_correction2 ** 0.5, float(self.eps), -step_size,
+        )
 
 
 class AdamW(Adam):

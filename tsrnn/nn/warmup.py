@@ -6,12 +6,13 @@ import numpy as np
 
 from ..kernels.cache import cache_stats
 from ..kernels.cpu import last_state, layers, lstm
+from .optimizers import get_optimizer
 from .recurrent import Recurrent
 
 
 def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
-    """Run every kernel (training forward/backward, batched inference and the "last"
-    head's small-batch predict) of ``cells`` x ``dtypes`` once.
+    """Run every kernel (training forward/backward, batched inference, the "last"
+    head's small-batch predict and the Adam update) of ``cells`` x ``dtypes`` once.
 
     The first call on a machine compiles and writes Numba's cache (several seconds
     per cell); later processes load it in well under a second. On a Dask cluster,
@@ -40,6 +41,7 @@ def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
             if cell == "lstm":  # the column kernel serves larger hidden sizes: compile it here too
                 _lstm_columns_inference(net, X)
             _small_batch_predict(net, X)
+            get_optimizer("adam").step(net.flat_params.copy(), net.flat_grad)  # the fit loops' default
             seconds[f"{cell}/{dtype}"] = time.perf_counter() - start
     stats = cache_stats()
     cache_dir = stats.pop("cache_dir")
@@ -72,5 +74,6 @@ def _small_batch_predict(net, X):
     last_state.predict_last(net.cell, net.nonlinearity, np.ascontiguousarray(X), lengths, weights, dense, out)
     # the estimators' one-call predict of full-length samples (a regressor's also scales)
     affine = (np.ones(1, net.dtype), np.zeros(1, net.dtype), np.empty((X.shape[0], 1)))
-    last_state.predict_last_checked(net.cell, net.nonlinearity, np.ascontiguousarray(X), weights, dense, out,
-                                    float(np.finfo(net.dtype).max), affine=affine)
+    last_state.predict_last_checked(net.cell, net.nonlinearity, np.ascontiguousarray(X), net.flat_params,
+                                    (net.flat_params.copy(), *weights), dense, out, float(np.finfo(net.dtype).max),
+                                    affine=affine)

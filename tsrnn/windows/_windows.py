@@ -200,6 +200,7 @@ class WindowBatches:
                                            self.starts + self.input_size)
         self._in = np.arange(self.input_size, dtype=np.int64)
         self._out = np.arange(self.input_size, self.input_size + self.horizon, dtype=np.int64)
+        self._steps = np.arange(self.input_size + self.horizon, dtype=np.int64)
         self._window_stats = None  # (loc, scale) of every window, computed on first use
 
     def raw(self, idx):
@@ -248,15 +249,16 @@ class WindowBatches:
                 "lower batch_size or input_size",
             )
         s = self.starts[idx][:, None]
-        inputs, targets = self.target[s + self._in], self.target[s + self._out]
         loc, scale = self._stats(idx)
+        # inputs and targets gathered and scaled in one go (a batch is ~15 NumPy calls)
+        window = scaled(self.target[s + self._steps], loc, scale)
         levels = None if not self.level_feats else level_features(loc, scale, self.history[0][idx],
                                                                    self.history[1][idx])
-        future = None if self.future is None else self.future[s + np.arange(self.input_size + self.horizon)]
-        X = future_layout(scaled(inputs, loc, scale),
+        future = None if self.future is None else self.future[s + self._steps]
+        X = future_layout(window[:, :self.input_size],
                           None if self.covariates is None else self.covariates[s + self._in],
                           future, levels, self.horizon, self.dtype)
-        y = scaled(targets, loc, scale).astype(self.dtype)
+        y = window[:, self.input_size:].astype(self.dtype)
         lengths = np.full(idx.size, X.shape[1], dtype=np.int64)
         sw = None if self.sample_weight is None else self.sample_weight[idx]
         return X, y, lengths, sw

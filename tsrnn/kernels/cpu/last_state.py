@@ -310,6 +310,7 @@ def rnn_last_state(x, lengths, w_t, bias_ih, bias_hh, nonlinearity, pooling, den
 PREDICTED = 0
 INPUT_OUT_OF_RANGE = 1  # NaN, inf or |x| > limit: the caller's full validation explains it
 OUTPUT_NOT_FINITE = 2
+STALE_WEIGHTS = 3  # the parameters changed since the transposed copy was made: rebuild it
 
 
 @njit(**KERNEL_OPTIONS)
@@ -348,10 +349,16 @@ def _affine(out, scale, shift, dest):
 # separate NumPy calls (each a few microseconds, like the kernel itself at H=32). One
 # function per cell, so a model compiles only its own kernel.
 @njit(**KERNEL_OPTIONS)
-def lstm_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, scale, shift, dest):
+def lstm_predict_checked(x, params, snapshot, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit, scale,
+                         shift, dest):
     """:func:`lstm_last_state` on full-length samples, between checks of ``x`` and
     ``out``, then ``dest = out * scale + shift`` (float64; skipped when ``dest`` has no
-    rows); returns PREDICTED, INPUT_OUT_OF_RANGE (``out`` untouched) or OUTPUT_NOT_FINITE."""
+    rows); returns PREDICTED, STALE_WEIGHTS (``params`` differ from the ``snapshot``
+    that ``w_t`` and the biases were made from), INPUT_OUT_OF_RANGE (``out`` untouched
+    in both cases) or OUTPUT_NOT_FINITE. ``nonlinearity`` is unused (the three checked
+    kernels share one signature)."""
+    if not same_values(snapshot, params):
+        return STALE_WEIGHTS
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     lstm_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
@@ -362,8 +369,11 @@ def lstm_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, s
 
 
 @njit(**KERNEL_OPTIONS)
-def gru_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, scale, shift, dest):
+def gru_predict_checked(x, params, snapshot, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit, scale,
+                        shift, dest):
     """As :func:`lstm_predict_checked`, for :func:`gru_last_state`."""
+    if not same_values(snapshot, params):
+        return STALE_WEIGHTS
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     gru_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, pooling, dense, out)
@@ -374,8 +384,11 @@ def gru_predict_checked(x, w_t, bias_ih, bias_hh, pooling, dense, out, limit, sc
 
 
 @njit(**KERNEL_OPTIONS)
-def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit, scale, shift, dest):
+def rnn_predict_checked(x, params, snapshot, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, out, limit, scale,
+                        shift, dest):
     """As :func:`lstm_predict_checked`, for :func:`rnn_last_state`."""
+    if not same_values(snapshot, params):
+        return STALE_WEIGHTS
     if not _within(x, limit):
         return INPUT_OUT_OF_RANGE
     rnn_last_state(x, np.full(x.shape[0], x.shape[1], np.int64), w_t, bias_ih, bias_hh, nonlinearity, pooling, dense,
@@ -386,25 +399,28 @@ def rnn_predict_checked(x, w_t, bias_ih, bias_hh, nonlinearity, pooling, dense, 
     return PREDICTED
 
 
-_NO_AFFINE = {np.dtype(dt): (np.ones(0, dt), np.zeros(0, dt), np.empty((0, 0))) for dt in (np.float32, np.float64)}
+NO_AFFINE = {np.dtype(dt): (np.ones(0, dt), np.zeros(0, dt), np.empty((0, 0))) for dt in (np.float32, np.float64)}
+
+# The checked kernel of each cell (one signature) and the nonlinearity codes they take.
+CHECKED_KERNELS = {"lstm": lstm_predict_checked, "gru": gru_predict_checked, "rnn": rnn_predict_checked}
+NONLINEARITIES = {"tanh": TANH, "relu": RELU}
 
 
-def predict_last_checked(cell, nonlinearity, x, weights, dense, out, limit, pooling="last", affine=None):
+def predict_last_checked(cell, nonlinearity, x, params, weights, dense, out, limit, pooling="last", affine=None):
     """Checked whole-network predict of full-length samples ``x`` (B, T, I),
     C-contiguous in the weights' dtype; writes ``out`` (B, O) and returns a status code
-    (PREDICTED, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE). ``pooling``: "last", "mean"
-    or "max" (LastStepHead's). ``affine``: (scale (O,), shift (O,), dest (B, O) float64)
-    to also write ``dest = out * scale + shift`` (a regressor's targets; scale and shift
-    in the network's dtype, as the regressor keeps them: one compiled signature)."""
-    w_t, bias_ih, bias_hh = weights
-    pool = POOLINGS[pooling]
-    scale, shift, dest = _NO_AFFINE[x.dtype] if affine is None else affine
-    if cell == "lstm":
-        return lstm_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit, scale, shift, dest)
-    if cell == "gru":
-        return gru_predict_checked(x, w_t, bias_ih, bias_hh, pool, dense, out, limit, scale, shift, dest)
-    return rnn_predict_checked(x, w_t, bias_ih, bias_hh, RELU if nonlinearity == "relu" else TANH, pool, dense, out,
-                               limit, scale, shift, dest)
+    (PREDICTED, STALE_WEIGHTS, INPUT_OUT_OF_RANGE or OUTPUT_NOT_FINITE).
+
+    ``params``: the stack's flat parameters now; ``weights``: ``(snapshot, w_t,
+    bias_ih, bias_hh)``, a copy of the parameters and what :func:`stack_weights` made
+    of it (the compiled call compares the two instead of a separate check: one call a
+    predict). ``pooling``: "last", "mean" or "max" (LastStepHead's). ``affine``:
+    (scale (O,), shift (O,), dest (B, O) float64) to also write ``dest = out * scale +
+    shift`` (a regressor's targets; scale and shift in the network's dtype, as the
+    regressor keeps them: one compiled signature)."""
+    scale, shift, dest = NO_AFFINE[x.dtype] if affine is None else affine
+    return CHECKED_KERNELS[cell](x, params, *weights, NONLINEARITIES[nonlinearity], POOLINGS[pooling], dense,
+                                 out, limit, scale, shift, dest)
 
 
 def predict_last(cell, nonlinearity, x, lengths, weights, dense, out, pooling="last"):
