@@ -7,7 +7,7 @@ import importlib
 from numba.core.dispatcher import Dispatcher
 
 KERNEL_MODULES = ("tsrnn.kernels.cpu.lstm", "tsrnn.kernels.cpu.gru", "tsrnn.kernels.cpu.rnn",
-                  "tsrnn.kernels.cpu.last_state", "tsrnn.kernels.cpu.optim")
+                  "tsrnn.kernels.cpu.last_state", "tsrnn.kernels.cpu.optim", "tsrnn.kernels.cpu._denormals")
 
 
 def cache_stats():

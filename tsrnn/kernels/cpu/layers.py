@@ -20,6 +20,7 @@ from . import gru as _gru
 from . import lstm as _lstm
 from . import rnn as _rnn
 from ._blas import single_threaded_blas
+from ._denormals import fp_control, set_fp_control
 
 
 def batch_chunk(batch_size):
@@ -118,7 +119,17 @@ def _run_tasks(tasks):
         for fn, *args in tasks[len(tasks) * i // n : len(tasks) * (i + 1) // n]:
             fn(*args)
 
-    futures = [_thread_pool().submit(group, i) for i in range(1, n)]
+    control = fp_control()  # the caller's denormal handling, for every thread (same results wherever a task runs)
+
+    def pooled_group(i):
+        previous = fp_control()
+        set_fp_control(control)
+        try:
+            group(i)
+        finally:
+            set_fp_control(previous)
+
+    futures = [_thread_pool().submit(pooled_group, i) for i in range(1, n)]
     group(0)
     for f in futures:
         f.result()
