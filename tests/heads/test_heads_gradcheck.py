@@ -124,3 +124,20 @@ def test_input_gradient_only_where_an_embedding_needs_it(name, options, output_l
     assert dX.shape == (3, 5, 2) and np.any(dX != 0)
     head.backward_embedding(dX)
     assert np.any(head.embedding.weight_grad != 0)
+
+
+def test_a_subclass_below_which_something_trains_gets_the_input_gradient(rng):
+    """A plugin head that chains a built-in head's backward and trains a layer of its own
+    below the recurrent network asks for the input gradient with needs_input_grad."""
+    from tsrnn.heads.sequence_to_vector import LastStepHead
+
+    class WithInputLayer(LastStepHead):
+        needs_input_grad = True
+
+    X = rng.normal(size=(3, 5, 2))
+    y = rng.normal(size=(3, 2))
+    head = WithInputLayer().initialize(_spec("gru", "regression", 2, 2))
+    out = head.forward(X, np.full(3, 5), y, training=True)
+    _, dout = head.loss(out, y, None, np.full(3, 5), get_loss("mse"))
+    dX = head.backward(dout)
+    assert dX.shape == X.shape and np.any(dX != 0)

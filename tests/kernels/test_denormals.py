@@ -35,13 +35,39 @@ def test_flushed_inside_the_block_and_restored_after():
     assert not _flushes()
 
 
-def test_cpu_threads_flushes_and_restores_even_on_error():
+def test_restored_even_on_error():
     before = _control()
     with pytest.raises(RuntimeError, match="boom"):
-        with cpu_threads(1):
+        with flushed_denormals():
             assert _flushes()
             raise RuntimeError("boom")
     assert _control() == before
+
+
+def test_recurrent_passes_flush_and_nothing_else_does(monkeypatch):
+    """Only the recurrent kernels (forward and backward, with their GEMMs) run flushed:
+    the data side, the loss, the optimizer and the user's code keep IEEE subnormals."""
+    from tsrnn.kernels.cpu import lstm
+    from tsrnn.nn import Recurrent
+
+    seen = []
+    for name in ("lstm_forward", "lstm_backward"):
+        kernel = getattr(lstm, name)
+
+        def spy(*args, _kernel=kernel):
+            seen.append(fp_control() & FLUSH_BITS)
+            return _kernel(*args)
+
+        monkeypatch.setattr(lstm, name, spy)
+    before = _control()
+    net = Recurrent("lstm", 2, 3, random_state=0)
+    Y, _ = net.forward(np.ones((2, 4, 2), np.float32))
+    assert _control() == before and not _flushes()
+    net.backward(np.ones_like(Y))
+    assert seen == [FLUSH_BITS, FLUSH_BITS]
+    assert _control() == before and not _flushes()
+    with cpu_threads(1):
+        assert not _flushes()
 
 
 def test_pool_threads_take_the_callers_setting_for_their_tasks():

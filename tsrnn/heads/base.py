@@ -150,11 +150,21 @@ class Head:
 
         Returns
         -------
-        dX : ndarray, same shape as the last training forward's X
-            Gradient w.r.t. the input (needed to train an embedding below the head; a
-            head that returns None cannot take token input).
+        dX : ndarray, same shape as the last training forward's X, or None
+            Gradient w.r.t. the input, needed only where :attr:`needs_input_grad` (an
+            embedding below the head trains on it; a head that returns None cannot take
+            token input). The built-in heads return None otherwise: they skip that
+            product.
         """
         raise NotImplementedError(f"head {self.name!r} ({type(self).__name__}) must implement backward(dout)")
+
+    @property
+    def needs_input_grad(self):
+        """Whether :meth:`backward` must return the gradient w.r.t. its input: True with
+        token input (the embedding trains on it). A subclass that puts a trainable layer
+        of its own before the recurrent network, and chains a built-in head's
+        ``backward``, returns True here to get that gradient."""
+        return self.embedding is not None
 
     # -- defaults --------------------------------------------------------------------
     def initialize(self, spec):

@@ -104,5 +104,5 @@ class EncoderDecoderHead(Head):
         # the decoder reads targets or its own outputs (no gradient flows into them)
         _, dstate = self.decoder.backward(self.out.backward(dout), check_input=False, need_input_grad=False)
         dX, _ = self.encoder.backward(np.zeros(self._enc_shape, dout.dtype), dstate, check_input=False,
-                                      need_input_grad=self.embedding is not None)
+                                      need_input_grad=self.needs_input_grad)
         return dX

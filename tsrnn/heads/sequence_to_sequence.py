@@ -33,5 +33,5 @@ class SequenceHead(Head):
 
     def backward(self, dout):
         dX, _ = self.rnn.backward(self.out.backward(dout), check_input=False,
-                                  need_input_grad=self.embedding is not None)
+                                  need_input_grad=self.needs_input_grad)
         return dX

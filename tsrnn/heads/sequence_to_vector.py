@@ -94,15 +94,16 @@ class LastStepHead(Head):
         """Outputs for a few full-length samples in one compiled call (see
         :func:`tsrnn.kernels.cpu.last_state.predict_last_checked`), or None where that
         call does not apply (GPU, token input, X not
-        C-contiguous in the network's dtype, more than SERIAL_MAX_BATCH samples) or
-        where a value of X is NaN, infinite or beyond ``limit``.
+        C-contiguous in the network's dtype, more than SERIAL_MAX_BATCH samples),
+        where a value of X is NaN, infinite or beyond ``limit``, or where the
+        parameters hold NaN (never equal to the cached copy's snapshot).
 
         Parameters
         ----------
         X : ndarray of shape (n, T, F)
         limit : float
         target_scaling : (ndarray, ndarray) of shape (n_outputs,) each, optional
-            ``(scale, shift)`` in float64: the outputs returned are then
+            ``(scale, shift)``, in the regressor's target dtype: the outputs returned are then
             ``out * scale + shift`` in float64, rounded as NumPy rounds it.
 
         Raises
@@ -169,7 +170,7 @@ class LastStepHead(Head):
             dh_n = np.zeros((self.rnn.num_layers, B, H), dtype=dfeats.dtype)
             dh_n[-1] = dfeats
             dX, _ = self.rnn.backward(None, (dh_n, None) if self.rnn.cell == "lstm" else dh_n, check_input=False,
-                                      need_input_grad=self.embedding is not None)
+                                      need_input_grad=self.needs_input_grad)
             return dX
         dY = np.zeros(self._shape, dtype=dfeats.dtype)
         if self.pooling == "last":
@@ -178,5 +179,5 @@ class LastStepHead(Head):
             dY += (dfeats / self._lengths[:, None].astype(dfeats.dtype))[:, None, :]
         else:
             np.put_along_axis(dY, self._argmax[:, None, :], dfeats[:, None, :], axis=1)
-        dX, _ = self.rnn.backward(dY, check_input=False, need_input_grad=self.embedding is not None)
+        dX, _ = self.rnn.backward(dY, check_input=False, need_input_grad=self.needs_input_grad)
         return dX

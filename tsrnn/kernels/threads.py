@@ -4,7 +4,6 @@ the BLAS libraries."""
 import numba
 
 from .cpu._blas import single_threaded_blas
-from .cpu._denormals import flushed_denormals
 
 
 def resolve_n_jobs(n_jobs):
@@ -26,12 +25,10 @@ class cpu_threads:
     depend on the shapes only, while OpenBLAS's threading splits the inner dimension of
     some products and so changes their rounding with the thread count. The BLAS cap is
     reference-counted across threads (``single_threaded_blas``): blocks running in
-    several threads at once never reset it under each other. The calling thread also
-    flushes subnormal floats to zero inside (``_denormals.flushed_denormals``: they
-    slow x86 arithmetic down ~100x).
+    several threads at once never reset it under each other.
     """
 
-    __slots__ = ("n_jobs", "_numba_previous", "_blas", "_flush")
+    __slots__ = ("n_jobs", "_numba_previous", "_blas")
 
     def __init__(self, n_jobs):
         self.n_jobs = n_jobs
@@ -41,8 +38,6 @@ class cpu_threads:
         n = None if self.n_jobs is None else resolve_n_jobs(self.n_jobs)  # validates before changing anything
         self._blas = single_threaded_blas()
         self._blas.__enter__()
-        self._flush = flushed_denormals()
-        self._flush.__enter__()
         if n is not None:
             previous = numba.get_num_threads()
             if previous != n:
@@ -55,6 +50,5 @@ class cpu_threads:
             if self._numba_previous is not None:
                 numba.set_num_threads(self._numba_previous)
         finally:
-            self._flush.__exit__(*exc)
             self._blas.__exit__(*exc)
         return False

@@ -82,6 +82,7 @@ class Optimizer:
 
     name = None
     _buffer_names = ()
+    _uses_scratch = True  # two parameter-sized scratch arrays for the NumPy updates
 
     def __init__(self, lr):
         self.lr = _check_number(lr, "lr", low=0.0)
@@ -233,6 +234,8 @@ class Optimizer:
                 )
             if buf.dtype != params.dtype:
                 self._state[key] = buf.astype(params.dtype)
+        if not self._uses_scratch:
+            return
         if self._scratch is None or self._scratch[0].shape != params.shape \
                 or self._scratch[0].dtype != params.dtype:
             self._scratch = (np.empty_like(params), np.empty_like(params))
@@ -340,6 +343,7 @@ class Adam(Optimizer):
     name = "adam"
     _buffer_names = ("exp_avg", "exp_avg_sq")
     _decoupled = False
+    _uses_scratch = False  # one compiled pass (tsrnn.kernels.cpu.optim)
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.betas = _check_betas(betas)

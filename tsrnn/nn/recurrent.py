@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 
 from .._memory import SMALL, check_allocation, check_parameters
+from ..kernels.cpu._denormals import flushed_denormals
 from ..kernels.cpu.layers import LAYERS, Workspace
 from . import _device
 from .init import as_generator, init_layer
@@ -382,15 +383,16 @@ class Recurrent:
         c_n = np.empty_like(h_n) if c0 is not None else None
         caches = []
         x = X
-        for k in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer(k, self.weights)
-            x, h_n[k], c_k, cache = self._ops.forward(
-                x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k], lengths, self.nonlinearity,
-                need_cache=training, ws=self._workspace(k) if training else None,
-            )
-            if c_n is not None:
-                c_n[k] = c_k
-            caches.append(cache)
+        with flushed_denormals():  # subnormals cost x86 ~100x (see kernels/cpu/_denormals.py)
+            for k in range(self.num_layers):
+                w_ih, w_hh, b_ih, b_hh = self._layer(k, self.weights)
+                x, h_n[k], c_k, cache = self._ops.forward(
+                    x, w_ih, w_hh, b_ih, b_hh, h0[k], None if c0 is None else c0[k], lengths, self.nonlinearity,
+                    need_cache=training, ws=self._workspace(k) if training else None,
+                )
+                if c_n is not None:
+                    c_n[k] = c_k
+                caches.append(cache)
         self._cache = (caches, X.shape) if training else None
         if private and return_sequences:
             x = x.copy()  # the cache keeps the top layer's outputs: the caller gets its own
@@ -434,22 +436,23 @@ class Recurrent:
         dh0 = np.empty_like(dh_n)
         dc0 = np.empty_like(dc_n) if dc_n is not None else None
         dy = np.zeros((B, T, self.hidden_size), self.dtype) if dY is None else dY
-        for k in range(self.num_layers - 1, -1, -1):
-            w_ih, w_hh, _, _ = self._layer(k, self.weights)
-            dy, dh0[k], dc_k = self._ops.backward(
-                dy,
-                np.ascontiguousarray(dh_n[k]),
-                None if dc_n is None else np.ascontiguousarray(dc_n[k]),
-                caches[k],
-                w_ih,
-                w_hh,
-                self._layer(k, self.grads),
-                self.nonlinearity,
-                need_dx=k > 0 or need_input_grad,
-                ws=self._workspace(k),
-            )
-            if dc0 is not None:
-                dc0[k] = dc_k
+        with flushed_denormals():
+            for k in range(self.num_layers - 1, -1, -1):
+                w_ih, w_hh, _, _ = self._layer(k, self.weights)
+                dy, dh0[k], dc_k = self._ops.backward(
+                    dy,
+                    np.ascontiguousarray(dh_n[k]),
+                    None if dc_n is None else np.ascontiguousarray(dc_n[k]),
+                    caches[k],
+                    w_ih,
+                    w_hh,
+                    self._layer(k, self.grads),
+                    self.nonlinearity,
+                    need_dx=k > 0 or need_input_grad,
+                    ws=self._workspace(k),
+                )
+                if dc0 is not None:
+                    dc0[k] = dc_k
         return dy, ((dh0, dc0) if self.cell == "lstm" else dh0)
 
     def _workspace(self, layer):

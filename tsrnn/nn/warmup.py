@@ -72,8 +72,10 @@ def _small_batch_predict(net, X):
     out = np.empty((X.shape[0], 1), dtype=net.dtype)
     lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
     last_state.predict_last(net.cell, net.nonlinearity, np.ascontiguousarray(X), lengths, weights, dense, out)
-    # the estimators' one-call predict of full-length samples (a regressor's also scales)
-    affine = (np.ones(1, net.dtype), np.zeros(1, net.dtype), np.empty((X.shape[0], 1)))
-    last_state.predict_last_checked(net.cell, net.nonlinearity, np.ascontiguousarray(X), net.flat_params,
-                                    (net.flat_params.copy(), *weights), dense, out, float(np.finfo(net.dtype).max),
-                                    affine=affine)
+    # the estimators' one-call predict of full-length samples; a regressor's also scales,
+    # with its targets' statistics in their own dtype (float64 targets: float64)
+    for target_dtype in dict.fromkeys((np.dtype(net.dtype), np.dtype(np.float64))):
+        affine = (np.ones(1, target_dtype), np.zeros(1, target_dtype), np.empty((X.shape[0], 1)))
+        last_state.predict_last_checked(net.cell, net.nonlinearity, np.ascontiguousarray(X), net.flat_params,
+                                        (net.flat_params.copy(), *weights), dense, out,
+                                        float(np.finfo(net.dtype).max), affine=affine)

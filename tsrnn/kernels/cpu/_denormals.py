@@ -1,4 +1,4 @@
-"""Flush subnormal floats to zero while tsrnn computes (x86 FTZ and DAZ).
+"""Flush subnormal floats to zero while tsrnn's kernels run (x86 FTZ and DAZ).
 
 Training can drift into subnormal values (below 1.2e-38 in float32): gradients of
 saturated units, products of tiny weights. x86 cores handle each one in microcode,
@@ -8,21 +8,27 @@ trajectory and not on another (2026-12-07). Flushing them to zero changes nothin
 normal magnitudes.
 
 The setting lives in each thread's MXCSR register. :class:`flushed_denormals` sets it
-for the calling thread and restores the caller's value after, so code outside tsrnn
-never sees it; ``kernels.threads.cpu_threads`` enters it around every fit and batch
-predict, and ``layers._run_tasks`` gives its pool threads the caller's setting for
-each batch of tasks (results stay the same whatever thread ran a chunk). On other
-architectures these are no-ops.
+for the calling thread and restores the caller's value after. ``nn.Recurrent`` enters
+it around its CPU forward and backward passes only (the recurrence kernels and the
+weight-gradient GEMMs), so the data side, the loss, the optimizer and the user's own
+code keep IEEE subnormals; ``layers._run_tasks`` gives its pool threads the caller's
+setting for each batch of tasks (results stay the same whatever thread ran a chunk).
+A thread started inside the block inherits the setting: Numba's threading layer is
+therefore started before the first block, and the only threads started inside are
+those of tsrnn's own pool, which take the caller's setting for every call. On other
+architectures, and with ``NUMBA_DISABLE_JIT``, these are no-ops.
 """
 
 import platform
 
+import numba
 from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
 FLUSH_BITS = 0x8040  # MXCSR: flush-to-zero (bit 15) and denormals-are-zero (bit 6)
 X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+_threads_started = False
 
 
 def _mxcsr_call(builder, name, pointer):
@@ -70,14 +76,18 @@ def _set(value):
     _write_mxcsr(value)
 
 
+def _active():
+    return X86 and not numba.config.DISABLE_JIT  # (the intrinsics cannot run as plain Python)
+
+
 def fp_control():
     """This thread's floating-point control word (0 where there is none to read)."""
-    return int(_get()) if X86 else 0
+    return int(_get()) if _active() else 0
 
 
 def set_fp_control(value):
     """Set this thread's floating-point control word (as :func:`fp_control` returned it)."""
-    if X86:
+    if _active():
         _set(value)
 
 
@@ -88,12 +98,19 @@ class flushed_denormals:
     __slots__ = ("_saved",)
 
     def __enter__(self):
-        self._saved = fp_control()
-        if X86 and self._saved & FLUSH_BITS != FLUSH_BITS:
+        global _threads_started
+        self._saved = FLUSH_BITS
+        if not _active():
+            return self
+        if not _threads_started:  # its workers would inherit the setting for good
+            numba.get_num_threads()
+            _threads_started = True
+        self._saved = int(_get())
+        if self._saved & FLUSH_BITS != FLUSH_BITS:
             _set(self._saved | FLUSH_BITS)
         return self
 
     def __exit__(self, *exc):
-        if X86 and self._saved & FLUSH_BITS != FLUSH_BITS:
+        if self._saved & FLUSH_BITS != FLUSH_BITS:
             _set(self._saved)
         return False

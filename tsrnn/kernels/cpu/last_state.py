@@ -416,8 +416,8 @@ def predict_last_checked(cell, nonlinearity, x, params, weights, dense, out, lim
     of it (the compiled call compares the two instead of a separate check: one call a
     predict). ``pooling``: "last", "mean" or "max" (LastStepHead's). ``affine``:
     (scale (O,), shift (O,), dest (B, O) float64) to also write ``dest = out * scale +
-    shift`` (a regressor's targets; scale and shift in the network's dtype, as the
-    regressor keeps them: one compiled signature)."""
+    shift`` (a regressor's targets; scale and shift in the dtype the regressor keeps
+    them in: its targets', so float64 targets give a second signature)."""
     scale, shift, dest = NO_AFFINE[x.dtype] if affine is None else affine
     return CHECKED_KERNELS[cell](x, params, *weights, NONLINEARITIES[nonlinearity], POOLINGS[pooling], dense,
                                  out, limit, scale, shift, dest)
