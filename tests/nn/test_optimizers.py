@@ -12,6 +12,7 @@ from tsrnn.nn.optimizers import (
     AdamW,
     Optimizer,
     RMSprop,
+    _lerp_,
     get_optimizer,
 )
 
@@ -306,14 +307,7 @@ def _adam_numpy(params, grad, exp_avg, exp_avg_sq, t, lr, betas, eps, weight_dec
             np.multiply(params, weight_decay, out=tmp)
             np.add(grad, tmp, out=tmp)
             g = tmp
-    weight = 1.0 - beta1
-    np.subtract(g, exp_avg, out=tmp2)
-    if weight < 0.5:
-        tmp2 *= weight
-        exp_avg += tmp2
-    else:
-        tmp2 *= 1.0 - weight
-        np.subtract(g, tmp2, out=exp_avg)
+    _lerp_(exp_avg, g, 1.0 - beta1, tmp2)  # (RMSprop's NumPy helper, as Adam used it)
     exp_avg_sq *= beta2
     np.multiply(g, 1.0 - beta2, out=tmp2)
     tmp2 *= g
