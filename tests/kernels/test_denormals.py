@@ -103,3 +103,20 @@ def test_a_fit_leaves_the_callers_setting_alone(rng):
     RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, X[:, -1, 0]).predict(X)
     assert _control() == before
     assert not _flushes()
+
+
+def test_fits_without_jit(tmp_path):
+    """Under NUMBA_DISABLE_JIT (kernels as plain Python, e.g. to debug them) the MXCSR
+    intrinsics cannot run: flushing is skipped instead of failing every fit."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import numpy as np\n"
+              "from tsrnn import RNNRegressor\n"
+              "X = np.random.default_rng(0).random((12, 4, 1)).astype(np.float32)\n"
+              "m = RNNRegressor(cell='rnn', hidden_size=2, max_epochs=1, early_stopping=False).fit(X, X[:, -1, 0])\n"
+              "print(np.isfinite(m.predict(X)).all())\n")
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                         env={**os.environ, "NUMBA_DISABLE_JIT": "1"})
+    assert res.returncode == 0 and res.stdout.strip() == "True", res.stdout[-1000:] + res.stderr[-2000:]

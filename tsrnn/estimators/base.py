@@ -682,6 +682,14 @@ class BaseRNN(EstimatorBase):
             raise FloatingPointError(NON_FINITE_OUTPUTS)
         return out
 
+    def _network_on_cpu_if_asked(self):
+        """``network_``, moved to the CPU first where ``set_params(device="cpu")`` was
+        called on a model trained on the GPU (the network follows at predict)."""
+        head = self.network_
+        if self.device == "cpu" and head.spec.device != "cpu":
+            head.set_device("cpu")
+        return head
+
     def _raw_predict(self, X, lengths=None, target_scaling=None):
         """Network outputs and the lengths used (None: every sample's full length).
 
@@ -690,9 +698,7 @@ class BaseRNN(EstimatorBase):
         the compiled call itself: ~1.5 us less per one-sample predict)."""
         if not hasattr(self, "network_"):  # sklearn's check walks the estimator tags: ~20 us a call
             check_is_fitted(self, "network_")
-        head = self.network_
-        if self.device == "cpu" and head.spec.device != "cpu":  # set_params(device="cpu") on a GPU-trained model
-            head.set_device("cpu")
+        head = self._network_on_cpu_if_asked()
         if lengths is None and type(X) is np.ndarray and X.ndim and head.predicts_serially(len(X)):
             # a few samples as an array shaped as in fit: the head's fused call checks the
             # values (None sends NaN padding, inf and huge values to the full path below;

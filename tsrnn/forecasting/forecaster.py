@@ -1181,9 +1181,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     def _network_out(self, X):
         if self.device == "cpu":  # set_params(device="cpu") on a forecaster trained on "cuda"
             for m in self.models_:
-                if m.network_.spec.device != "cpu":
+                if m.device != "cpu":
                     m.set_params(device="cpu")
-                    m.network_.set_device("cpu")
+                m._network_on_cpu_if_asked()
         lengths = np.full(X.shape[0], X.shape[1], dtype=np.int64)
         with cpu_threads(self.n_jobs), np.errstate(over="ignore", invalid="ignore"):
             outs = [m._forward_batches(X, lengths, m.output_length).astype(np.float64).reshape(X.shape[0], -1)
