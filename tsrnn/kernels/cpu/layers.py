@@ -205,8 +205,12 @@ def run_chunks(kernel, batch_size, head, tail):
     thread count. BLAS is capped at one thread meanwhile (the kernels call it per step).
     """
     chunk = batch_chunk(batch_size)
+    if chunk >= batch_size:  # one chunk (batches up to 32): this thread, no task list (~10 us a call)
+        with single_threaded_blas():
+            kernel(*head, 0, batch_size, chunk, *tail)
+        return
     n_chunks = -(-batch_size // chunk)
-    n = 1 if n_chunks == 1 else min(numba.get_num_threads(), n_chunks)
+    n = min(numba.get_num_threads(), n_chunks)
     bounds = [min(batch_size, (n_chunks * i // n) * chunk) for i in range(n + 1)]
     with single_threaded_blas():
         _run_tasks([(kernel, *head, bounds[i], bounds[i + 1], chunk, *tail) for i in range(n)])
