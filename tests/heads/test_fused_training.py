@@ -25,7 +25,7 @@ def _pass(head, X, lengths, y):
 
 
 @pytest.mark.parametrize("cell,nonlinearity", [("lstm", "tanh"), ("gru", "tanh"), ("rnn", "tanh"), ("rnn", "relu")])
-@pytest.mark.parametrize("num_layers", [1, 2])
+@pytest.mark.parametrize("num_layers", [1, 3])
 @pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
 @pytest.mark.parametrize("pooling", ["last", "mean", "max"])
 def test_fused_pass_equals_the_layered_pass(cell, nonlinearity, num_layers, dtype, rtol, pooling, rng, monkeypatch):
@@ -94,3 +94,18 @@ def test_a_head_pickles_without_its_training_scratch(rng):
     np.testing.assert_array_equal(clone.predict(X, None), head.predict(X, None))
     head.release_training_buffers()
     assert "_fused_training" not in head.__dict__
+
+
+def test_a_subclass_with_its_own_backward_keeps_the_layered_pass(rng):
+    class Scaled(sequence_to_vector.LastStepHead):
+        def backward(self, dout):
+            return super().backward(2 * dout)
+
+    spec = ModelSpec(cell="gru", hidden_size=4, num_layers=1, nonlinearity="tanh", dtype=np.float64, n_features=3,
+                     n_outputs=2, output_length=None, task="regression", random_state=0)
+    head = Scaled().initialize(spec)
+    X = rng.normal(size=(4, 5, 3))
+    head.forward(X, None, training=True)
+    assert not head._fused_pass
+    head.backward(np.ones((4, 2)))
+    assert np.abs(head.flat_grad).max() > 0

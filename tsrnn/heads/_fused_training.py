@@ -22,9 +22,9 @@ FUSED_MAX_FLOPS = 32_000_000
 
 def fused_training_applies(rnn, X):
     """Whether a CPU training pass of ``rnn`` on ``X`` (B, T, I) takes the fused calls:
-    ``X`` C-contiguous in the network's dtype, the batch one chunk (at most 32 samples),
-    small products."""
-    if X.ndim != 3 or X.dtype != rnn.dtype or not X.flags.c_contiguous:
+    ``X`` C-contiguous in the network's dtype with its input size, the batch one chunk
+    (at most 32 samples), small products."""
+    if X.ndim != 3 or X.dtype != rnn.dtype or not X.flags.c_contiguous or X.shape[2] != rnn.input_size:
         return False
     B, T, n_in = X.shape
     if batch_chunk(B) != B:

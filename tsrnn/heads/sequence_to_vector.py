@@ -52,7 +52,8 @@ class LastStepHead(Head):
         on_gpu = _device.use_cuda(self.rnn.device, B)
         from_states = self.pooling == "last" and on_gpu
         self._from_states = from_states  # for backward (which follows a training forward in its thread)
-        self._fused_pass = (training and not on_gpu and not self.needs_input_grad
+        # (a plugin subclass that replaces forward or backward keeps the layered path and its state)
+        self._fused_pass = (training and not on_gpu and not self.needs_input_grad and self._own_passes()
                             and fused_training_applies(self.rnn, X))
         if self._fused_pass:  # a small batch: two compiled calls (kernels/cpu/train_step.py)
             trainer = self.__dict__.get("_fused_training")
@@ -79,6 +80,10 @@ class LastStepHead(Head):
             self._shape = Y.shape
         self._lengths = lengths
         return self.out.forward(np.ascontiguousarray(feats))
+
+    def _own_passes(self):
+        cls = type(self)
+        return cls.forward is LastStepHead.forward and cls.backward is LastStepHead.backward
 
     def predicts_serially(self, batch_size):
         # a subclass that changes forward (a plugin head) predicts through it, never the fused kernels

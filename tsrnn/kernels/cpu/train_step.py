@@ -8,8 +8,9 @@ is one call and the backward pass (dense, every layer's backprop-through-time, e
 and bias gradient) another; the loss, clipping and optimizer stay in Python between
 them. The cell kernels are the layered path's, called with the same arguments, and
 every product is one BLAS call (:func:`tsrnn.kernels.cpu._gemm.matmul`, SciPy's
-GEMM), so the results equal the layered path's up to the rounding of its products
-(NumPy's BLAS, split by :func:`tsrnn.kernels.cpu.layers.gemm_blocks` when large).
+GEMM), so the results equal the layered path's up to rounding: of the products
+(NumPy's BLAS there), of a few sums NumPy adds pairwise (the dense bias gradient of a
+single output) and of subnormals, which the fused calls flush in the dense layer too.
 
 Shapes: B batch, T steps, I input features, H hidden units, L layers, G = gates x H,
 O outputs. ``params`` / ``grads`` are a :class:`tsrnn.nn.Recurrent`'s flat arrays:
@@ -29,9 +30,12 @@ from .gru import gru_backward, gru_forward
 from .lstm import lstm_backward, lstm_forward
 from .rnn import rnn_backward, rnn_forward
 
-# The kernels' first row, as a typed int64: a literal 0 would compile them again for
-# that literal (see tests/nn/test_cold_compile.py).
+# The kernels' first row and matmul's transpose flags as typed NumPy scalars: a literal
+# (0, True, False) at a call site compiles the callee again for each literal value (see
+# tests/nn/test_cold_compile.py).
 FIRST_ROW = np.int64(0)
+T_ = np.bool_(True)
+N_ = np.bool_(False)
 
 
 @njit(inline="always", **KERNEL_OPTIONS)
@@ -101,7 +105,7 @@ def _pool_and_dense(y, lengths, pooling, argmax, dense_w, dense_b, feats, out):
                         at = t
                 argmax[b, j] = at
                 feats[b, j] = best
-    matmul(feats, dense_w, out, False, True)
+    matmul(feats, dense_w, out, N_, T_)
     for b in range(B):
         for o in range(out.shape[1]):
             out[b, o] += dense_b[o]
@@ -113,14 +117,14 @@ def _dense_backward_and_unpool(dout, feats, dense_w, lengths, pooling, argmax, d
     (B, T, H) as :func:`_pool_and_dense` pooled (zero elsewhere)."""
     B, O = dout.shape
     T, H = dy.shape[1], dy.shape[2]
-    matmul(dout, feats, dense_wgrad, True, False)
+    matmul(dout, feats, dense_wgrad, T_, N_)
     for o in range(O):
         dense_bgrad[o] = dout[0, o]
-    for b in range(1, B):  # row after row, as NumPy sums over axis 0
+    for b in range(1, B):
         for o in range(O):
             dense_bgrad[o] += dout[b, o]
     dfeats = np.empty((B, H), dtype=feats.dtype)
-    matmul(dout, dense_w, dfeats, False, False)
+    matmul(dout, dense_w, dfeats, N_, N_)
     for b in range(B):
         if pooling == POOL_MEAN:  # every step, the padded ones too (the kernels skip those)
             count = dy.dtype.type(lengths[b])
@@ -185,7 +189,7 @@ def _shared_weight_grads(dg2, y, x, scratch, gw_ih, gw_hh, gb_ih, gb_hh):
     rows = scratch[: dg2.shape[0] * cols].reshape((dg2.shape[0], cols))
     _weight_grad_rows(y, x, rows)
     both = np.empty((G, cols), dtype=dg2.dtype)
-    matmul(dg2, rows, both, True, False)
+    matmul(dg2, rows, both, T_, N_)
     for g in range(G):
         for j in range(H):
             gw_hh[g, j] = both[g, j]
@@ -261,7 +265,7 @@ def lstm_train_backward(x, lengths, params, grads, n_layers, ys, c_seqs, gates, 
         lstm_backward(dy, zeros, zeros, gates[k], c_seqs[k], zeros, lengths, w_hh, FIRST_ROW, B, B, dg, dh0, dc0)
         _shared_weight_grads(dg2, ys[k], inp, scratch, gw_ih, gw_hh, gb_ih, gb_hh)
         if k > 0:
-            matmul(dg2, w_ih, dy.reshape((B * T, H)), False, False)
+            matmul(dg2, w_ih, dy.reshape((B * T, H)), N_, N_)
 
 
 # ---------------------------------------------------------------------------- Elman RNN
@@ -297,7 +301,7 @@ def rnn_train_backward(x, lengths, params, grads, n_layers, nonlinearity, ys, po
         rnn_backward(dy, zeros, ys[k], lengths, nonlinearity, w_hh, FIRST_ROW, B, B, dg, dh0)
         _shared_weight_grads(dg2, ys[k], inp, scratch, gw_ih, gw_hh, gb_ih, gb_hh)
         if k > 0:
-            matmul(dg2, w_ih, dy.reshape((B * T, H)), False, False)
+            matmul(dg2, w_ih, dy.reshape((B * T, H)), N_, N_)
 
 
 # ---------------------------------------------------------------------------- GRU
@@ -317,7 +321,7 @@ def gru_train_forward(x, lengths, params, n_layers, ys, gates, ghn, gx, pooling,
     for k in range(n_layers):
         inp = x if k == 0 else ys[k - 1]
         w_ih, w_hh, b_ih, b_hh = _views(params, k, n_in, H, G)
-        matmul(inp.reshape((B * T, inp.shape[2])), w_ih, gx2, False, True)
+        matmul(inp.reshape((B * T, inp.shape[2])), w_ih, gx2, N_, T_)
         for j in range(H):
             for g in range(G):
                 w_hh_t[j, g] = w_hh[g, j]
@@ -354,11 +358,11 @@ def gru_train_backward(x, lengths, params, grads, n_layers, ys, gates, ghn, pool
         gw_ih, gw_hh, gb_ih, gb_hh = _views(grads, k, n_in, H, G)
         gru_backward(dy, zeros, gates[k], ghn[k], zeros, ys[k], lengths, w_hh, FIRST_ROW, B, B, dgx, dgh, dh0)
         _weight_grad_rows(ys[k], no_inputs, h_rows)
-        matmul(dgh2, h_rows, both, True, False)
+        matmul(dgh2, h_rows, both, T_, N_)
         x_rows = scratch[B * T * (H + 1) : B * T * (H + k_in + 2)].reshape((B * T, k_in + 1))
         _inputs_and_ones(inp, x_rows)
         both_in = np.empty((G, k_in + 1), dtype=x.dtype)
-        matmul(dgx2, x_rows, both_in, True, False)
+        matmul(dgx2, x_rows, both_in, T_, N_)
         for g in range(G):
             for j in range(H):
                 gw_hh[g, j] = both[g, j]
@@ -367,4 +371,4 @@ def gru_train_backward(x, lengths, params, grads, n_layers, ys, gates, ghn, pool
                 gw_ih[g, j] = both_in[g, j]
             gb_ih[g] = both_in[g, k_in]
         if k > 0:
-            matmul(dgx2, w_ih, dy.reshape((B * T, H)), False, False)
+            matmul(dgx2, w_ih, dy.reshape((B * T, H)), N_, N_)
