@@ -282,8 +282,8 @@ def test_compiled_batch_gather_equals_the_numpy_path(scaler, dtype, monkeypatch)
     else:  # the flat stretch's windows take the NumPy path, the others the compiled one
         assert any(calls) and not all(calls)
     monkeypatch.setattr(_windows, "_gather_scaled", lambda *a: False)
-    for k, (X, y, lengths, sw) in zip(range(0, idx.size, 7), fast):
-        X0, y0, lengths0, sw0 = batches.batch(idx[k:k + 7])
+    for k, (X, y, lengths, _) in zip(range(0, idx.size, 7), fast):
+        X0, y0, lengths0, _ = batches.batch(idx[k:k + 7])
         assert X.dtype == X0.dtype == dtype and y.dtype == y0.dtype == dtype
         np.testing.assert_array_equal(X, X0)
         np.testing.assert_array_equal(y, y0)
