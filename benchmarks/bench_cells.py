@@ -48,25 +48,15 @@ X = np.random.rand(4, 6, 8).astype(np.float32)
 Y, _ = net.forward(X)
 net.backward(np.ones_like(Y))
 t2 = time.perf_counter()
-# a small model's fit: the "last" head's fused training calls (kernels/cpu/train_step.py)
-from tsrnn.heads import ModelSpec, get_head
-head = get_head("last").initialize(ModelSpec(cell={cell!r}, hidden_size=32, num_layers=1, nonlinearity="tanh",
-                                             dtype=np.float32, n_features=8, n_outputs=1, output_length=None,
-                                             task="regression", random_state=0))
-out = head.forward(X, None, training=True)
-head.backward(np.ones_like(out))
-t3 = time.perf_counter()
-print(t1 - t0, t2 - t1, t3 - t2, t3 - t0)
+print(t1 - t0, t2 - t1, t2 - t0)
 """
 
 
 def measure_compile(cell):
     """Seconds for import + first float32 training step: cold cache, then cached.
 
-    ``*_s`` is the total; ``*_import_s`` the ``import tsrnn`` part, ``*_kernels_s``
-    the first forward + backward of the layered path (kernel compile or cache load)
-    and ``*_fused_s`` the first pass of the "last" head's fused training calls (what a
-    small batch runs), compiled after the layered kernels.
+    ``*_s`` is the total; ``*_import_s`` the ``import tsrnn`` part and ``*_kernels_s``
+    the first forward + backward (kernel compile or cache load).
     """
     with tempfile.TemporaryDirectory() as cache_dir:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
@@ -76,9 +66,8 @@ def measure_compile(cell):
                 [sys.executable, "-c", COMPILE_SNIPPET.format(cell=cell)],
                 env=env, capture_output=True, text=True, check=True,
             )
-            imp, kern, fused, total = map(float, res.stdout.strip().splitlines()[-1].split())
-            out.update({f"{key}_s": total, f"{key}_import_s": imp, f"{key}_kernels_s": kern,
-                        f"{key}_fused_s": fused})
+            imp, kern, total = map(float, res.stdout.strip().splitlines()[-1].split())
+            out.update({f"{key}_s": total, f"{key}_import_s": imp, f"{key}_kernels_s": kern})
     return out
 
 
@@ -207,9 +196,8 @@ def preamble(info, peak1, peak2, compile_times, rows):
     lines = [f"Run of {time.strftime('%Y-%m-%d')}: {summary(info)}; sgemm peak {peak1:.0f} GFLOP/s on 1 core, "
              f"{peak2:.0f} on 2. Floors of issue 2 met at {met} of {len(scored)} points."]
     for cell, ct in compile_times.items():
-        lines.append(f"Compile {cell} (float32 training): cold {ct['cold_s']:.1f} s (import "
-                     f"{ct['cold_import_s']:.1f}, layered kernels {ct['cold_kernels_s']:.1f}, fused small-batch "
-                     f"pass {ct['cold_fused_s']:.1f}), cached first call {ct['cached_s']:.2f} s.")
+        lines.append(f"Compile {cell} (float32 training): cold {ct['cold_s']:.1f} s, cached first call "
+                     f"{ct['cached_s']:.2f} s.")
     return "\n".join(lines) + "\n\n"
 
 
@@ -245,9 +233,8 @@ def main(argv=None):
             compile_times[cell] = measure_compile(cell)
             ct = compile_times[cell]
             print(f"compile {cell}: cold {ct['cold_s']:.1f} s (import {ct['cold_import_s']:.1f} + kernels "
-                  f"{ct['cold_kernels_s']:.1f} + fused pass {ct['cold_fused_s']:.1f}), cached first call "
-                  f"{ct['cached_s']:.2f} s (import {ct['cached_import_s']:.2f} + kernels "
-                  f"{ct['cached_kernels_s']:.2f} + fused pass {ct['cached_fused_s']:.2f})", flush=True)
+                  f"{ct['cold_kernels_s']:.1f}), cached first call {ct['cached_s']:.2f} s (import "
+                  f"{ct['cached_import_s']:.2f} + kernels {ct['cached_kernels_s']:.2f})", flush=True)
     peak1 = sgemm_peak_gflops(1)
     peak2 = sgemm_peak_gflops(2)
     print(f"sgemm peak: {peak1:.0f} GFLOP/s (1 core), {peak2:.0f} GFLOP/s (2 cores)")

@@ -281,7 +281,6 @@ class Head:
         state = dict(self.__dict__)
         state.pop("flat_grad", None)
         state.pop("_serial_cache", None)  # derived from the weights (see LastStepHead)
-        state.pop("_fused_training", None)  # scratch arrays of training passes (see LastStepHead)
         return state
 
     def __setstate__(self, state):

@@ -5,7 +5,6 @@ import numpy as np
 from ..kernels.cpu import last_state
 from ..nn import _device
 from ..nn.dense import Dense
-from ._fused_training import FusedTraining, fused_training_applies
 from .base import NON_FINITE_OUTPUTS, Head
 
 POOLINGS = ("last", "mean", "max")
@@ -49,19 +48,8 @@ class LastStepHead(Head):
             lengths = np.full(B, X.shape[1], dtype=np.int64)
         # On the GPU, "last" pooling reads the top layer's final states (equal to Y at each
         # sample's last step): the (B, T, H) outputs and their gradient never cross the bus.
-        on_gpu = _device.use_cuda(self.rnn.device, B)
-        from_states = self.pooling == "last" and on_gpu
+        from_states = self.pooling == "last" and _device.use_cuda(self.rnn.device, B)
         self._from_states = from_states  # for backward (which follows a training forward in its thread)
-        # (a plugin subclass that replaces forward or backward keeps the layered path and its state)
-        self._fused_pass = (training and not on_gpu and not self.needs_input_grad and self._own_passes()
-                            and fused_training_applies(self.rnn, X))
-        if self._fused_pass:  # a small batch: two compiled calls (kernels/cpu/train_step.py)
-            trainer = self.__dict__.get("_fused_training")
-            if trainer is None or (trainer.rnn, trainer.dense, trainer.pooling) != (
-                    self.rnn, self.out, last_state.POOLINGS[self.pooling]):
-                trainer = self._fused_training = FusedTraining(self.rnn, self.out, self.pooling)
-            self.rnn._cache = None  # no Recurrent.backward follows this pass
-            return trainer.forward(X, np.ascontiguousarray(lengths, dtype=np.int64))
         if from_states:
             _, state = self.rnn.forward(X, lengths=lengths, check_input=False, training=training,
                                         return_sequences=False)
@@ -80,10 +68,6 @@ class LastStepHead(Head):
             self._shape = Y.shape
         self._lengths = lengths
         return self.out.forward(np.ascontiguousarray(feats))
-
-    def _own_passes(self):
-        cls = type(self)
-        return cls.forward is LastStepHead.forward and cls.backward is LastStepHead.backward
 
     def predicts_serially(self, batch_size):
         # a subclass that changes forward (a plugin head) predicts through it, never the fused kernels
@@ -180,9 +164,6 @@ class LastStepHead(Head):
         return cached
 
     def backward(self, dout):
-        if self.__dict__.get("_fused_pass"):
-            self._fused_training.backward(dout)
-            return None  # (the fused pass is taken only where nothing needs the input gradient)
         dfeats = self.out.backward(dout)
         B, T, H = self._shape
         if self.__dict__.get("_from_states"):
@@ -200,8 +181,3 @@ class LastStepHead(Head):
             np.put_along_axis(dY, self._argmax[:, None, :], dfeats[:, None, :], axis=1)
         dX, _ = self.rnn.backward(dY, check_input=False, need_input_grad=self.needs_input_grad)
         return dX
-
-    def release_training_buffers(self):
-        super().release_training_buffers()
-        self.__dict__.pop("_fused_training", None)
-        self._fused_pass = False

@@ -12,8 +12,7 @@ from .recurrent import Recurrent
 
 def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
     """Run every kernel (training forward/backward, batched inference, the "last"
-    head's small-batch predict and fused training pass, and the Adam update) of
-    ``cells`` x ``dtypes`` once.
+    head's small-batch predict and the Adam update) of ``cells`` x ``dtypes`` once.
 
     The first call on a machine compiles and writes Numba's cache (several seconds
     per cell); later processes load it in well under a second. On a Dask cluster,
@@ -42,7 +41,6 @@ def warmup(cells=("lstm", "gru", "rnn"), dtypes=("float32",)):
             if cell == "lstm":  # the column kernel serves larger hidden sizes: compile it here too
                 _lstm_columns_inference(net, X)
             _small_batch_predict(net, X)
-            _fused_training_pass(cell, dtype, X)
             get_optimizer("adam").step(net.flat_params.copy(), net.flat_grad)  # the fit loops' default
             seconds[f"{cell}/{dtype}"] = time.perf_counter() - start
     stats = cache_stats()
@@ -62,18 +60,6 @@ def _lstm_columns_inference(net, X):
     out = (np.empty((B, T, H), dtype=net.dtype), np.empty((B, H), dtype=net.dtype), np.empty((B, H), dtype=net.dtype))
     lstm.lstm_infer_columns(np.ascontiguousarray(X), layers._stacked_rows(w_ih, w_hh, b_ih + b_hh), zeros, zeros,
                             np.full(B, T, dtype=np.int64), 0, B, B, *out)
-
-
-def _fused_training_pass(cell, dtype, X):
-    """The "last" head's fused training calls, which a small model's fit runs
-    (``tsrnn.kernels.cpu.train_step``)."""
-    from ..heads import ModelSpec, get_head
-
-    spec = ModelSpec(cell=cell, hidden_size=4, num_layers=1, nonlinearity="tanh", dtype=np.dtype(dtype).type,
-                     n_features=X.shape[2], n_outputs=1, output_length=None, task="regression", random_state=0)
-    head = get_head("last").initialize(spec)
-    out = head.forward(X, None, training=True)
-    head.backward(np.ones_like(out))
 
 
 def _small_batch_predict(net, X):

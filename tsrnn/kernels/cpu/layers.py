@@ -205,7 +205,7 @@ def run_chunks(kernel, batch_size, head, tail):
     thread count. BLAS is capped at one thread meanwhile (the kernels call it per step).
     """
     chunk = batch_chunk(batch_size)
-    if chunk >= batch_size:  # one chunk (batches up to 32): this thread, no task list (~10 us a call)
+    if chunk >= batch_size:  # one chunk (batches up to 32): on this thread, without the task list
         with single_threaded_blas():
             kernel(*head, 0, batch_size, chunk, *tail)
         return
