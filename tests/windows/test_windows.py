@@ -258,33 +258,3 @@ def test_batches_scale_by_each_windows_own_statistics(scaler):
         X, y, _, _ = data.batch(idx)
         np.testing.assert_array_equal(X[:, :, 0], (inputs - loc[:, None]) / scale[:, None])
         np.testing.assert_array_equal(data.stats(idx)[0], loc)
-
-
-@pytest.mark.parametrize("scaler", ["robust", "standard", "minmax", None, "series"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_compiled_batch_gather_equals_the_numpy_path(scaler, dtype, monkeypatch):
-    from tsrnn.windows import _windows
-
-    rng = np.random.default_rng(3)
-    target = np.concatenate([rng.normal(10, 3, 60), np.full(30, 5.0), rng.normal(-2, 1, 50)])  # one flat stretch
-    offsets = np.array([0, 60, 90, 140])
-    starts, series = window_starts(offsets, 8, 3)
-    series_start = offsets[series] if scaler == "series" else None
-    batches = WindowBatches(target, None, starts, 8, 3, scaler=scaler, dtype=dtype, series_start=series_start,
-                            level_feats=False)
-    calls = []
-    compiled = _windows._gather_scaled
-    monkeypatch.setattr(_windows, "_gather_scaled", lambda *a: calls.append(compiled(*a)) or calls[-1])
-    idx = np.arange(batches.n_samples)
-    fast = [batches.batch(idx[k:k + 7]) for k in range(0, idx.size, 7)]
-    if scaler is None:  # scale 1 at level 0: every window might be constant, the NumPy path decides
-        assert not any(calls)
-    else:  # the flat stretch's windows take the NumPy path, the others the compiled one
-        assert any(calls) and not all(calls)
-    monkeypatch.setattr(_windows, "_gather_scaled", lambda *a: False)
-    for k, (X, y, lengths, _) in zip(range(0, idx.size, 7), fast):
-        X0, y0, lengths0, _ = batches.batch(idx[k:k + 7])
-        assert X.dtype == X0.dtype == dtype and y.dtype == y0.dtype == dtype
-        np.testing.assert_array_equal(X, X0)
-        np.testing.assert_array_equal(y, y0)
-        np.testing.assert_array_equal(lengths, lengths0)

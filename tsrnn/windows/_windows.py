@@ -1,7 +1,6 @@
 """Windows as start indices into one contiguous buffer; mini-batches gathered on the fly."""
 
 import numpy as np
-from numba import njit
 
 from .._memory import SMALL, check_allocation
 from ._scalers import _fallback, _floor, scaled, window_stats
@@ -142,26 +141,6 @@ def future_layout(inputs, covariates, future, levels, horizon, dtype):
 STATS_CHUNK = 4096  # windows per chunk when computing every window's statistics
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
-def _gather_scaled(target, starts, idx, loc, scale, X, y):
-    """Windows ``idx`` scaled as :func:`tsrnn.windows._scalers.scaled` scales them,
-    inputs into ``X`` (B, input_size, 1) and targets into ``y`` (B, horizon), both
-    rounded to their dtype. Returns False, leaving the rest unwritten, at the first
-    window whose scale reaches its level's size (one that may be constant: ``scaled``
-    zeroes its deviations within the noise floor; the caller takes that path)."""
-    n_in = X.shape[1]
-    for r in range(idx.size):
-        w = idx[r]
-        if scale[w] >= abs(loc[w]):
-            return False
-        s = starts[w]
-        for t in range(n_in):
-            X[r, t, 0] = (target[s + t] - loc[w]) / scale[w]
-        for t in range(y.shape[1]):
-            y[r, t] = (target[s + n_in + t] - loc[w]) / scale[w]
-    return True
-
-
 class WindowBatches:
     """Mini-batches of windows gathered from one contiguous buffer (memory O(data)).
 
@@ -234,13 +213,8 @@ class WindowBatches:
         return self._stats(idx)
 
     def _stats(self, idx):
-        loc, scale = self._all_stats()
-        return loc[idx], scale[idx]
-
-    def _all_stats(self):
-        """(loc, scale) of every window, each of shape (n_windows,)."""
         if self.scaler == "series":  # each series' history up to the window's last input
-            return self.history
+            return self.history[0][idx], self.history[1][idx]
         if self._window_stats is None:
             # Training visits each window many times: compute every window's statistics
             # once (two floats per window), in chunks, instead of a median per batch.
@@ -251,7 +225,7 @@ class WindowBatches:
                 loc[a : a + STATS_CHUNK], scale[a : a + STATS_CHUNK] = window_stats(self.target[s + self._in],
                                                                                      self.scaler)
             self._window_stats = loc, scale
-        return self._window_stats
+        return self._window_stats[0][idx], self._window_stats[1][idx]
 
     def batch(self, idx):
         """Scaled windows ``idx``.
@@ -274,15 +248,6 @@ class WindowBatches:
                 f"a batch of {idx.size} windows of {self.input_size} input steps and horizon {self.horizon}",
                 "lower batch_size or input_size",
             )
-        lengths = np.full(idx.size, self.input_size + (self.horizon if self.n_future else 0), np.int64)
-        sw = None if self.sample_weight is None else self.sample_weight[idx]
-        if self.covariates is None and self.future is None and not self.level_feats:
-            # the target alone: one compiled pass (the NumPy calls below cost ~25 us a
-            # batch, 5% of a small model's training step)
-            X = np.empty((idx.size, self.input_size, 1), self.dtype)
-            y = np.empty((idx.size, self.horizon), self.dtype)
-            if _gather_scaled(self.target, self.starts, np.asarray(idx, np.int64), *self._all_stats(), X, y):
-                return X, y, lengths, sw
         s = self.starts[idx][:, None]
         loc, scale = self._stats(idx)
         # inputs and targets gathered and scaled in one go (a batch is ~15 NumPy calls)
@@ -294,6 +259,8 @@ class WindowBatches:
                           None if self.covariates is None else self.covariates[s + self._in],
                           future, levels, self.horizon, self.dtype)
         y = window[:, self.input_size:].astype(self.dtype)
+        lengths = np.full(idx.size, X.shape[1], dtype=np.int64)
+        sw = None if self.sample_weight is None else self.sample_weight[idx]
         return X, y, lengths, sw
 
     def largest_scaled(self):
