@@ -74,3 +74,18 @@ def test_inputs_far_from_unit_scale_warn_once_standardised_heavy_tails_do_not():
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataScaleWarning)
         RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(heavy, y)
+
+
+@pytest.mark.parametrize("Estimator", [RNNRegressor, RNNClassifier])
+@pytest.mark.parametrize("size", [1e-300, 1e300])
+def test_weights_beyond_float32_train_as_their_ratios(Estimator, size):
+    # float32 would hold 1e-300 as 0 ("no positive weight") and 1e300 as inf; only ratios matter
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(24, 5, 1)).astype(np.float32)
+    y = X[:, -1, 0] > 0 if Estimator is RNNClassifier else X[:, -1, 0]
+    w = np.where(np.arange(24) % 3 == 0, 2.0, 1.0)
+    params = dict(hidden_size=4, max_epochs=2, random_state=0, early_stopping=False)
+    reference = Estimator(**params).fit(X, y, sample_weight=w / 2)
+    extreme = Estimator(**params).fit(X, y, sample_weight=w * size)
+    np.testing.assert_array_equal(extreme.predict(X), reference.predict(X))
+    assert extreme.loss_curve_ == reference.loss_curve_

@@ -104,6 +104,20 @@ def _scaled(out, target_scaling):
     return out
 
 
+def _weights_in_dtype(sample_weight, dtype):
+    """Validated float64 sample weights in the network's dtype, rescaled by their largest
+    where that dtype could not hold them (float32 turns weights below ~1e-38 into 0 and
+    above ~3e38 into inf). Only their ratios matter to the weighted losses, so weights
+    the dtype holds are kept exactly as given."""
+    if (sample_weight < 0).any():
+        raise ValueError("sample_weight must be non-negative")
+    info = np.finfo(dtype)
+    positive = sample_weight[sample_weight > 0]
+    if positive.size and (positive.min() < info.tiny or positive.max() > info.max):
+        sample_weight = sample_weight / positive.max()
+    return sample_weight.astype(dtype)
+
+
 class BaseRNN(EstimatorBase):
     """Base class; see RNNRegressor / RNNClassifier for the parameters."""
 
@@ -449,9 +463,7 @@ class BaseRNN(EstimatorBase):
         if sample_weight is not None:
             from sklearn.utils.validation import _check_sample_weight
 
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self._dtype)
-            if (sample_weight < 0).any():
-                raise ValueError("sample_weight must be non-negative")
+            sample_weight = _weights_in_dtype(_check_sample_weight(sample_weight, X, dtype=np.float64), self._dtype)
         y, n_outputs, output_length = self._encode_y(y, head, X, lengths, reset, classes, sample_weight)
         if y.shape[0] != n:
             raise ValueError(f"X has {n} samples but y has {y.shape[0]}")
