@@ -416,6 +416,8 @@ class BaseRNN(EstimatorBase):
             (n_samples, n_timesteps[, n_outputs]) for "sequence",
             (n_samples, output_length[, n_outputs]) for "vec2seq" / "encoder_decoder".
         sample_weight : array-like of shape (n_samples,), optional
+            Non-negative; only their ratios matter (weights the network's dtype cannot
+            hold, such as 1e-300 in float32, are divided by the largest first).
         lengths : array-like of int of shape (n_samples,), optional
             Valid steps per sample (instead of NaN padding).
         resume : bool, default=False
