@@ -9,11 +9,12 @@ import numpy as np
 
 from ..estimators._sklearn_base import EstimatorBase, check_is_fitted
 from ..estimators._persistence import _params_state
-from ..estimators._validation import check_int
+from ..estimators._validation import check_int, check_option
 from ..exceptions import TrainingDivergedError
 from ..heads import ModelSpec, get_head
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn import clip_grad_norm, get_loss, get_optimizer, softmax
+from ..nn._device import DEVICES, check_device
 from ..nn.recurrent import CELLS, resolve_dtype
 from .tokenizer import Tokenizer
 
@@ -61,6 +62,12 @@ class RNNLanguageModel(EstimatorBase):
         Weights, epoch offsets. Same seed, same model.
     n_jobs : int or None
         CPU threads for the kernels.
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the recurrent stack runs (the embedding, output layer and loss stay on
+        the CPU): ``"cuda"`` needs a usable NVIDIA GPU (DeviceUnavailableError saying
+        why otherwise); ``"auto"`` uses it for the batches where it is faster. Model
+        files do not record the device: a loaded model runs on the CPU
+        (``lm.network_.set_device("cuda")`` moves it).
     dtype : {"float32", "float64"}, default="float32"
     verbose : int, default=0
 
@@ -85,7 +92,7 @@ class RNNLanguageModel(EstimatorBase):
 
     def __init__(self, level="char", cell="lstm", hidden_size=128, num_layers=1, embedding_dim=32, tbptt_steps=64,
                  batch_size=32, max_epochs=10, learning_rate=3e-3, optimizer="adam", clip_norm=1.0, lowercase=False,
-                 min_freq=1, max_vocab=None, random_state=None, n_jobs=None, dtype="float32", verbose=0):
+                 min_freq=1, max_vocab=None, random_state=None, n_jobs=None, device="cpu", dtype="float32", verbose=0):
         self.level = level
         self.cell = cell
         self.hidden_size = hidden_size
@@ -102,6 +109,7 @@ class RNNLanguageModel(EstimatorBase):
         self.max_vocab = max_vocab
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.device = device
         self.dtype = dtype
         self.verbose = verbose
 
@@ -119,6 +127,8 @@ class RNNLanguageModel(EstimatorBase):
         if self.clip_norm is not None and not (isinstance(self.clip_norm, numbers.Real) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number or None, got {self.clip_norm!r}")
         resolve_n_jobs(self.n_jobs)
+        check_option("device", self.device, DEVICES)
+        check_device(self.device)  # "cuda" without a usable GPU: DeviceUnavailableError saying why
         return resolve_dtype(self.dtype)
 
     @staticmethod
@@ -150,9 +160,17 @@ class RNNLanguageModel(EstimatorBase):
         ids = self.tokenizer_.encode(prefix, unknown="error")  # a clear error for unseen tokens
         return np.array([self._eos] + ids, dtype=np.int64)
 
+    def _network_on_cpu_if_asked(self):
+        """``network_``, moved to the CPU first where ``set_params(device="cpu")`` was
+        called on a model trained on the GPU (as the estimators do at predict)."""
+        net = self.network_
+        if self.device == "cpu" and net.spec.device != "cpu":
+            net.set_device("cpu")
+        return net
+
     def _run(self, ids, state=None):
         """Logits (T, V) and final state of one id sequence, in chunks, carrying the state."""
-        net = self.network_
+        net = self._network_on_cpu_if_asked()
         outs = []
         for s in range(0, ids.shape[0], _EVAL_CHUNK):
             chunk = np.ascontiguousarray(ids[None, s : s + _EVAL_CHUNK])
@@ -199,7 +217,7 @@ class RNNLanguageModel(EstimatorBase):
     def _build(self, dtype, seed):
         V = self.tokenizer_.vocab_size
         spec = ModelSpec(cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, nonlinearity="tanh",
-                         dtype=dtype, n_features=self.embedding_dim, n_outputs=V, task="classification",
+                         dtype=dtype, device=self.device, n_features=self.embedding_dim, n_outputs=V, task="classification",
                          random_state=seed, vocab_size=V, embedding_dim=self.embedding_dim,
                          padding_idx=self.tokenizer_.pad_id_)
         self.network_ = get_head("sequence").initialize(spec)

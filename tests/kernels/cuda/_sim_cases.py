@@ -367,6 +367,29 @@ def test_forecaster_trained_on_cuda_loads_on_cpu(tmp_path):
     np.testing.assert_allclose(loaded.predict()["yhat"].to_numpy(), pred, rtol=1e-9, atol=1e-9)
 
 
+def test_language_model_on_cuda_matches_cpu(tmp_path):
+    import tsrnn
+    from tsrnn.text import RNNLanguageModel
+
+    text = ["abcab cabca bcabc"] * 3
+    kw = dict(cell="lstm", hidden_size=H, embedding_dim=3, tbptt_steps=5, batch_size=2, max_epochs=2,
+              random_state=0, dtype="float64")
+    gpu = RNNLanguageModel(device="cuda", **kw).fit(text)
+    cpu = RNNLanguageModel(device="cpu", **kw).fit(text)
+    assert gpu.network_.rnn.device == "cuda"
+    np.testing.assert_allclose(gpu.loss_curve_, cpu.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(gpu.network_.flat_params, cpu.network_.flat_params, rtol=1e-10, atol=1e-12)
+    assert gpu.generate("ab", n=6, random_state=1) == cpu.generate("ab", n=6, random_state=1)
+    np.testing.assert_allclose(gpu.perplexity("abcabc"), cpu.perplexity("abcabc"), rtol=1e-10)
+    gpu.save(tmp_path / "lm.tsrnn")
+    loaded = tsrnn.load(tmp_path / "lm.tsrnn")
+    assert loaded.device == "cpu" and loaded.network_.rnn.device == "cpu"
+    np.testing.assert_allclose(loaded.perplexity("abcabc"), cpu.perplexity("abcabc"), rtol=1e-10)
+    gpu.set_params(device="cpu")  # the network follows at the next predict
+    gpu.predict_next("ab")
+    assert gpu.network_.rnn.device == "cpu"
+
+
 def test_bench_gpu_simulate(tmp_path):
     import importlib.util
     import pathlib

@@ -81,6 +81,18 @@ def test_estimators_validate_device_in_fit(no_gpu):
         RNNForecaster(device="tpu")._check_params()
 
 
+def test_language_model_validates_device_in_fit(no_gpu):
+    from tsrnn.text import RNNLanguageModel
+
+    with pytest.raises(DeviceUnavailableError, match="faked by a test"):
+        RNNLanguageModel(device="cuda", max_epochs=1).fit("abc abc")
+    with pytest.raises(ValueError, match=r"device='tpu' is not supported"):
+        RNNLanguageModel(device="tpu", max_epochs=1).fit("abc abc")
+    lm = RNNLanguageModel(device="auto", hidden_size=4, max_epochs=1, random_state=0).fit("abc abc")
+    assert lm.network_.rnn.device == "auto"  # runs on the CPU here: no GPU
+    assert lm.get_params()["device"] == "auto"
+
+
 def test_auto_stays_on_cpu_without_gpu_or_for_small_batches(no_gpu, monkeypatch):
     assert not _device.use_cuda("auto", 10**6)
     net = Recurrent("rnn", 2, 3, device="auto", random_state=0)
