@@ -32,3 +32,37 @@ def test_forecaster_with_series_scaling_fits_and_backtests():
     assert len(model.cross_validation(df, n_windows=2)) == 24
     with pytest.raises(ValueError, match="'series'"):
         RNNForecaster(scaler="global").fit(df)
+
+
+def test_history_statistics_clip_gross_outliers():
+    from tsrnn.windows import expanding_stats
+    from tsrnn.windows._windows import OUTLIER_FENCE
+
+    rng = np.random.default_rng(0)
+    z = 50 + rng.normal(size=200)
+    clean_mean, clean_std = expanding_stats(z, np.array([0]), np.array([200]))
+    z[100] = 50_000.0  # one data-entry error
+    q1, q3 = np.quantile(z, [0.25, 0.75])
+    fence = q3 + OUTLIER_FENCE * (q3 - q1)
+    mean, std = expanding_stats(z, np.array([0, 0]), np.array([90, 200]))
+    clipped = np.where(z > fence, fence, z)
+    assert mean[1] == pytest.approx(clipped.mean()) and std[1] == pytest.approx(clipped.std())
+    assert std[1] < 3 * clean_std[0]  # not ~3500, as the spike would make it
+    # values within the fences (or a series whose quartiles coincide) are not touched
+    np.testing.assert_array_equal(expanding_stats(z[:90], np.array([0]), np.array([90]))[0], mean[:1])
+    steps = np.r_[np.zeros(50), 1e6]
+    assert expanding_stats(steps, np.array([0]), np.array([51]))[0][0] == pytest.approx(1e6 / 51)
+
+
+def test_one_gross_outlier_leaves_series_scaled_forecasts_near_the_level():
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    n = 200
+    y = 50 + 5 * np.sin(np.arange(n) * 2 * np.pi / 7) + rng.normal(size=n)
+    y[100] = 50_000.0
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=n, freq="D"), "y": y})
+    model = RNNForecaster(horizon=7, input_size=14, hidden_size=8, n_models=1, max_steps=60, random_state=0).fit(df)
+    assert model.scaler_ == "series"
+    yhat = model.predict()["yhat"].to_numpy()
+    assert np.all((yhat > 35) & (yhat < 65)), yhat  # forecast -22 to 47 before the outlier was clipped
