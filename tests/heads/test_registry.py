@@ -42,25 +42,32 @@ def test_entry_point_plugin_is_loaded_by_name(monkeypatch):
     HEADS.pop("plugin_head_for_test", None)
 
 
-def test_a_subclass_of_the_last_head_predicts_through_its_own_forward():
+@pytest.mark.parametrize("overridden", ["forward", "predict"])
+def test_a_subclass_of_the_last_head_predicts_through_its_own_methods(overridden):
     """The fused small-batch kernels compute LastStepHead.forward; a subclass changing
-    forward must not be bypassed for batches of 16 or fewer."""
+    forward or predict must not be bypassed for batches of 16 or fewer."""
     import numpy as np
 
     from tsrnn import RNNRegressor
 
-    @register("shifted_for_test")
     class Shifted(LastStepHead):
         name = "shifted_for_test"
 
-        def forward(self, X, lengths, y=None, training=False):
-            return super().forward(X, lengths, y, training) + 1000.0
-
+    if overridden == "forward":
+        Shifted.forward = lambda self, X, lengths, y=None, training=False: (
+            LastStepHead.forward(self, X, lengths, y, training) + 1000.0)
+    else:
+        Shifted.predict = lambda self, X, lengths: LastStepHead.predict(self, X, lengths) + 1000.0
+    register("shifted_for_test")(Shifted)
     try:
         rng = np.random.default_rng(0)
         X = rng.normal(size=(40, 6, 1))
         model = RNNRegressor(head="shifted_for_test", hidden_size=4, max_epochs=2, random_state=0).fit(X, X[:, -1, 0])
-        np.testing.assert_allclose(model.predict(X[:3]), model.predict(X)[:3], rtol=1e-5)
+        plain = RNNRegressor(hidden_size=4, max_epochs=2, random_state=0, head_params=model.network_.get_options())
+        plain.fit(X, X[:, -1, 0])
+        small, full = model.predict(X[:3]), model.predict(X)[:3]
+        np.testing.assert_allclose(small, full, rtol=1e-5)
+        assert np.all(np.abs(small - plain.predict(X[:3])) > 100)  # the override took effect
     finally:
         HEADS.pop("shifted_for_test", None)
 

@@ -70,8 +70,11 @@ class LastStepHead(Head):
         return self.out.forward(np.ascontiguousarray(feats))
 
     def predicts_serially(self, batch_size):
-        # a subclass that changes forward (a plugin head) predicts through it, never the fused kernels
-        if batch_size > SERIAL_MAX_BATCH or type(self).forward is not LastStepHead.forward:
+        # a subclass that changes forward or predict (a plugin head) predicts through them,
+        # never the fused kernels
+        cls = type(self)
+        if (batch_size > SERIAL_MAX_BATCH or cls.forward is not LastStepHead.forward
+                or cls.predict is not LastStepHead.predict):
             return False
         device = self.rnn.device
         return device == "cpu" or not _device.use_cuda(device, batch_size)
