@@ -28,6 +28,11 @@ def test_encode_batch_pads():
     assert ids.shape == (2, 3) and ids.dtype == np.int64
     assert lengths.tolist() == [3, 1]
     assert ids[1, 1:].tolist() == [tok.pad_id_] * 2
+    ids, lengths = tok.encode_batch(["a b c", "c"], max_length=np.int64(2))
+    assert ids.shape == (2, 2) and lengths.tolist() == [2, 1]
+    for bad in (0, -1, 1.5, True):  # -1 cut the last token, 0 gave empty sequences
+        with pytest.raises(ValueError, match=f"max_length must be a positive integer or None, got {bad!r}"):
+            tok.encode_batch(["a b c", "c"], max_length=bad)
 
 
 def test_errors():

@@ -1,6 +1,8 @@
 """Thread counts for a block of work: Numba's thread count (the kernels' thread pool) and
 the BLAS libraries."""
 
+import numbers
+
 import numba
 
 from .cpu._blas import single_threaded_blas
@@ -11,9 +13,9 @@ def resolve_n_jobs(n_jobs):
     available = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None:
         return numba.get_num_threads()
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
-    return available if n_jobs == -1 else min(n_jobs, available)
+    return available if n_jobs == -1 else min(int(n_jobs), available)  # (np.int64(2) as well as 2)
 
 
 class cpu_threads:

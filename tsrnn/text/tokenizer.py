@@ -1,5 +1,6 @@
 """``Tokenizer``: characters or whitespace-separated words <-> integer ids."""
 
+import numbers
 from collections import Counter
 
 import numpy as np
@@ -165,6 +166,9 @@ class Tokenizer:
         ValueError
             When a text has no tokens (an empty text cannot be a sequence).
         """
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, numbers.Integral)
+                                       or max_length < 1):
+            raise ValueError(f"max_length must be a positive integer or None, got {max_length!r}")
         texts = self._check_texts(texts)
         if not texts:
             raise ValueError("encode_batch needs at least one text")
