@@ -55,7 +55,7 @@ def window_starts(offsets, input_size, horizon, stride=1, end_offsets=None):
 OUTLIER_FENCE = 10.0
 
 
-def _clip_gross_outliers(values):
+def clip_gross_outliers(values):
     """``values`` clipped to ``[q1 - F * iqr, q3 + F * iqr]`` (F = OUTLIER_FENCE), or
     ``values`` itself where nothing lies beyond (or the quartiles coincide)."""
     if values.size < 4:
@@ -100,7 +100,7 @@ def expanding_stats(target, series_start, end):
     bounds, first = np.unique(series_start[order], return_index=True)
     for a, which in zip(bounds, np.split(order, first[1:])):
         k = end[which] - a  # steps of history of each window
-        d = _clip_gross_outliers(target[a : a + int(k.max())]) - target[a]
+        d = clip_gross_outliers(target[a : a + int(k.max())]) - target[a]
         g = np.ldexp(1.0, int(np.frexp(np.abs(d).max(initial=0.0))[1]))
         d = d / g
         c1 = np.concatenate([[0.0], np.cumsum(d)])
