@@ -90,3 +90,13 @@ def test_from_torch_rejects_unsupported_modules():
         from_torch(torch.nn.LSTM(2, 3, proj_size=2))
     with pytest.raises(TypeError, match="RNN, LSTM or GRU"):
         from_torch(torch.nn.Linear(2, 3))
+
+
+def test_from_torch_half_precision_modules_need_a_dtype():
+    for half in (torch.float16, torch.bfloat16):  # bfloat16 has no NumPy dtype: it raised torch's TypeError
+        module = torch.nn.GRU(2, 3).to(half)
+        name = str(half).removeprefix("torch.")
+        with pytest.raises(ValueError, match=f"dtype='{name}' is not supported; choose 'float32' or 'float64'"):
+            from_torch(module)
+        net = from_torch(module, dtype="float32")
+        assert np.array_equal(net.weights["weight_hh_l0"], module.weight_hh_l0.detach().float().numpy())

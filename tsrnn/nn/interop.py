@@ -33,9 +33,11 @@ def from_torch(module, dtype=None):
         raise ValueError("LSTM with proj_size > 0 is not supported")
     if getattr(module, "dropout", 0):
         warnings.warn("the module's inter-layer dropout is not copied; tsrnn runs it without dropout", stacklevel=2)
-    state = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+    tensors = {k: v.detach().cpu() for k, v in module.state_dict().items()}
     if dtype is None:
-        dtype = next(iter(state.values())).dtype.name
+        dtype = str(next(iter(tensors.values())).dtype).removeprefix("torch.")  # float16: refused by Recurrent
+    # bfloat16 has no NumPy dtype: widened to float32 first (exactly) when a dtype was chosen
+    state = {k: (v.float() if str(v.dtype) == "torch.bfloat16" else v).numpy() for k, v in tensors.items()}
     net = Recurrent(
         _TORCH_CELLS[kind],
         module.input_size,
