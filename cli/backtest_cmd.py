@@ -4,6 +4,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 from ._common import UsageError, write_frame
 from ._data import add_data_arguments, read_series
 from .forecast_cmd import add_model_arguments, build_forecaster, check_levels, read_config
@@ -34,6 +36,31 @@ def add_parser(subparsers):
     p.set_defaults(func=run)
 
 
+def check_season_length(frame, args, forecaster):
+    """Refuse, before any fitting, a --season-length that some series' training part
+    (its observations before the first cutoff, which MASE scales by) does not exceed."""
+    from tsrnn.windows import build_panel
+
+    horizon = forecaster.horizon
+    step = horizon if args.step_size is None else args.step_size
+    if not all(isinstance(v, int) and v >= 1 for v in (horizon, step, args.windows)):
+        return  # cross_validation names the bad option
+    panel = build_panel(frame, args.id_col, args.time_col, args.target_col, freq=forecaster.freq,
+                        fill=forecaster.fill)
+    held = horizon + (args.windows - 1) * step
+    observed = np.ones(len(panel.y), dtype=bool) if panel.filled is None else ~panel.filled
+    counts = np.r_[0, np.cumsum(observed)]  # observations (not inserted by fill) before each position
+    training = counts[np.maximum(panel.offsets[1:] - held, panel.offsets[:-1])] - counts[panel.offsets[:-1]]
+    short = training <= args.season_length
+    if short.any():
+        listed = [f"{uid!r} ({int(n)})" for uid, n in zip(panel.ids[short], training[short])]
+        more = f" and {len(listed) - 5} more" if len(listed) > 5 else ""
+        raise UsageError(
+            f"--season-length {args.season_length}: MASE needs each series' training part (its observations "
+            f"before the first of the {args.windows} backtest window(s)) to be longer than that; too short: "
+            f"{', '.join(listed[:5])}{more}. Lower --season-length or --windows")
+
+
 def run(args):
     from tsrnn.metrics import evaluate
 
@@ -47,6 +74,7 @@ def run(args):
     read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    check_season_length(frame, args, forecaster)
     cv = forecaster.cross_validation(frame, n_windows=args.windows, step_size=args.step_size, refit=args.refit,
                                      level=args.level)
     metrics = ["mae", "rmse", "smape", "mase"] + (["coverage"] if args.level else [])

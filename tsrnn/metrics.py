@@ -133,6 +133,30 @@ def _is_number(text):
     return True
 
 
+def _check_mase_training(df, train, season_length, id_col, time_col):
+    """Every series in ``train`` (and, with a ``cutoff`` column, its training part up to
+    each cutoff) must be longer than ``season_length``: one error naming them all."""
+    if isinstance(season_length, bool) or not isinstance(season_length, (int, np.integer)) or season_length < 1:
+        raise ValueError(f"season_length must be a positive integer, got {season_length!r}")
+    short = []
+    for uid, g in df.groupby(id_col, sort=True):
+        if uid not in train:
+            raise ValueError(f"series {uid!r} is not in train_df")
+        times = train[uid][time_col]
+        if "cutoff" in g.columns:
+            for c in g["cutoff"].drop_duplicates():
+                n = int((times <= c).sum())
+                if n <= season_length:
+                    when = str(c.date()) if isinstance(c, pd.Timestamp) and c == c.normalize() else str(c)
+                    short.append(f"{uid!r} ({n} up to cutoff {when})")
+        elif len(times) <= season_length:
+            short.append(f"{uid!r} ({len(times)})")
+    if short:
+        listed = ", ".join(short[:5]) + (f" and {len(short) - 5} more" if len(short) > 5 else "")
+        raise ValueError(f"mase needs training series longer than season_length={int(season_length)} values; "
+                         f"too short: {listed}")
+
+
 def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=1,
              id_col="unique_id", time_col="ds", target_col="y", pred_col="yhat", agg="mean"):
     """Metrics per series (and aggregated) of a forecast frame with actuals.
@@ -152,7 +176,8 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     train_df : DataFrame, optional
         Training series (``id_col``, ``time_col``, ``target_col``); required by "mase".
         When ``df`` has a ``cutoff`` column, MASE scales each window by the series'
-        training values up to its cutoff.
+        training values up to its cutoff (``datetime.date`` objects in ``time_col`` are
+        converted to datetimes for that comparison).
     season_length : int, default=1
     agg : {"mean", None}, default="mean"
         None: one row per series; "mean": also a last row ``"(mean)"`` averaging them.
@@ -199,7 +224,14 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     if interval_metrics and not levels:
         raise ValueError(f"{interval_metrics} need interval columns {pred_col}-lo-LEVEL / {pred_col}-hi-LEVEL, which "
                          f"the forecast frame lacks (columns: {list(df.columns)}); forecast with level=[...]")
+    if train_df is not None and "cutoff" in df.columns and time_col in train_df.columns:
+        from .windows._panel import _as_times
+
+        # datetime.date objects, as the forecaster takes them, compared with its Timestamp cutoffs
+        train_df = train_df.assign(**{time_col: _as_times(train_df[time_col], time_col)})
     train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
+    if "mase" in metrics:
+        _check_mase_training(df, train, season_length, id_col, time_col)
     rows = {}
     for uid, g in df.groupby(id_col, sort=True):
         y, p = g[target_col].to_numpy(), g[pred_col].to_numpy()

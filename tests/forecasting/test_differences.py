@@ -115,6 +115,17 @@ def test_kpss_statistic_separates_walks_from_noise():
         assert _transforms.kpss_statistic(walks[0] * 1e299) == pytest.approx(_transforms.kpss_statistic(walks[0]))
 
 
+def test_auto_differences_are_not_steered_by_one_gross_outlier():
+    rng = np.random.default_rng(0)
+    walks = 50 + rng.normal(size=(5, 120)).cumsum(axis=1)
+    offsets = np.arange(0, walks.size + 1, 120)
+    assert _transforms.auto_differences(walks.ravel(), offsets) == (1,)
+    spiked = walks.copy()
+    spiked[:, 60] = 1e9  # a data-entry error in every series: KPSS alone called them level-stationary
+    assert all(_transforms.kpss_statistic(y) < _transforms.KPSS_CRITICAL_5PCT for y in spiked)
+    assert _transforms.auto_differences(spiked.ravel(), offsets) == (1,)
+
+
 def test_auto_differences_trends_and_walks_but_not_stationary_series(tmp_path):
     auto = dict(horizon=3, input_size=8, **FAST)
     walk = RNNForecaster(**auto).fit(_walks(6, 120))

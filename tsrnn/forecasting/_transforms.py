@@ -2,14 +2,41 @@
 
 import numpy as np
 
+from ..windows._panel import _MAX_LISTED, _fmt, _listing
+from ..windows._windows import clip_gross_outliers
 from ._seasonality import SEASONAL_STRENGTH_THRESHOLD, seasonal_strength
 
 TARGET_TRANSFORMS = (None, "log", "log1p")
 
 
-def _check_log(y, name, low):
-    if (y <= low).any():
-        raise ValueError(f"target_transform={name!r} needs y > {low}; the target has values down to {float(np.min(y)):g}")
+def _check_log(y, name, low, panel=None):
+    """ValueError when ``y`` has values at or below ``low``; with ``panel`` (whose buffer
+    ``y`` is) it names the series and their first offending timestamps, and says which
+    values ``fill`` inserted at missing timestamps (they are not in the user's data)."""
+    bad = y <= low
+    if not bad.any():
+        return
+    head = f"target_transform={name!r} needs y > {low}"
+    if panel is None:
+        raise ValueError(f"{head}; the target has values down to {float(np.min(y)):g}")
+    rows = np.flatnonzero(bad)
+    series = np.searchsorted(panel.offsets, rows, side="right") - 1
+    times = panel.user_times(panel.ds[rows])
+    filled = np.zeros(len(rows), dtype=bool) if panel.filled is None else panel.filled[rows]
+    where = {}
+    for i, t, v, f in zip(series, times, y[rows], filled):
+        where.setdefault(i, []).append(f"{_fmt(t)} ({float(v):g}{', inserted by fill' if f else ''})")
+    text = "; ".join(f"series {panel.ids[i]!r} at {_listing(ts, 3)}" for i, ts in list(where.items())[:_MAX_LISTED])
+    more = f" (and {len(where) - _MAX_LISTED} more series)" if len(where) > _MAX_LISTED else ""
+    if filled.all():
+        advice = ("those values are not in the data: fill inserted them at missing timestamps (fill='zero' "
+                  "inserts 0); use fill='ffill' or fill='interpolate'")
+    else:
+        advice = "fix or drop those values, or use target_transform=None"
+        if filled.any():
+            advice += ("; the ones marked were inserted by fill at missing timestamps (fill='zero' inserts 0; "
+                       "fill='ffill' or fill='interpolate' do not)")
+    raise ValueError(f"{head}: {text}{more}; {advice}")
 
 
 LIMIT = 1e300  # forecasts are loc + scale * (network output): stay far from float64 overflow
@@ -25,15 +52,27 @@ def _check_range(y):
     return y
 
 
-def forward(y, name):
-    """Transform the target ``y`` (ndarray) with ``name``."""
+def forward(y, name, panel=None):
+    """Transform the target ``y`` (ndarray) with ``name``.
+
+    Parameters
+    ----------
+    y : ndarray of float64
+    name : {None, "log", "log1p"}
+    panel : Panel, optional
+        The panel whose buffer ``y`` is: errors then name the series and timestamps.
+
+    Returns
+    -------
+    ndarray of float64
+    """
     if name is None:
         return _check_range(y)
     if name == "log":
-        _check_log(y, name, 0)
+        _check_log(y, name, 0, panel)
         return np.log(y)
     if name == "log1p":
-        _check_log(y, name, -1)
+        _check_log(y, name, -1, panel)
         return np.log1p(y)
     raise ValueError(f"target_transform={name!r} is not supported; choose one of {list(TARGET_TRANSFORMS)}")
 
@@ -198,6 +237,8 @@ def _strength(y, m, multiplicative):
 def auto_differences(z, offsets, season_length=1, multiplicative=True):
     """``differences="auto"``: difference when most series are not level-stationary.
 
+    Gross outliers (a data-entry error, see :func:`tsrnn.windows._windows.clip_gross_outliers`)
+    are clipped for the tests: one spike made a random walk look level-stationary.
     Each series of at least :data:`KPSS_MIN_LENGTH` observations takes a KPSS test at
     the 5% level (as ``ndiffs`` does for ARIMA); one global model gets one decision, by
     majority. Trending series that are also seasonal (most series of three seasons or
@@ -224,7 +265,8 @@ def auto_differences(z, offsets, season_length=1, multiplicative=True):
     tuple of int
         ``()``, ``(1,)`` or ``(season_length,)``.
     """
-    votes = [kpss_statistic(z[a:b]) > KPSS_CRITICAL_5PCT for a, b in _sampled_bounds(offsets, KPSS_MIN_LENGTH)]
+    votes = [kpss_statistic(clip_gross_outliers(z[a:b])) > KPSS_CRITICAL_5PCT
+             for a, b in _sampled_bounds(offsets, KPSS_MIN_LENGTH)]
     if not (votes and 2 * sum(votes) > len(votes)):
         return ()
     if mostly_seasonal(z, offsets, season_length, multiplicative):
@@ -251,6 +293,6 @@ def mostly_seasonal(z, offsets, season_length, multiplicative=True):
     """
     if season_length < 2:
         return False
-    seasonal = [_strength(z[a:b], season_length, multiplicative) > SEASONAL_STRENGTH_THRESHOLD
+    seasonal = [_strength(clip_gross_outliers(z[a:b]), season_length, multiplicative) > SEASONAL_STRENGTH_THRESHOLD
                 for a, b in _sampled_bounds(offsets, 3 * season_length)]
     return bool(seasonal) and 2 * sum(seasonal) > len(seasonal)

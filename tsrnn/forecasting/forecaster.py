@@ -283,14 +283,15 @@ def _to_key_frame(frame, id_col, time_col, panel):
 
 
 def _check_future_values(X_future, names, id_col, time_col):
-    """X_future's covariates: numeric (as in training), one row per (id, time).
+    """X_future's covariates: numeric or boolean (as in training), one row per (id, time).
 
     ``X_future`` holds the rows predict reads (``_future_values`` selects them): values
     and duplicates elsewhere, e.g. beyond the horizon, do not matter."""
     for col in names:
         values = X_future[col]
-        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            raise TypeError(f"X_future column {col!r} must be numeric, as in training; got dtype {values.dtype}")
+        if not pd.api.types.is_numeric_dtype(values):  # booleans read as 0/1, as in training
+            raise TypeError(f"X_future column {col!r} must be numeric or boolean, as in training; got dtype "
+                            f"{values.dtype}")
     dup = X_future.duplicated([id_col, time_col])
     if dup.any():
         rows = X_future.loc[dup, [id_col, time_col]].astype(str).agg(" ".join, axis=1)
@@ -413,6 +414,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         Extra numeric columns read as inputs over the past ``input_size`` steps
         (historical covariates; no future values are needed). "auto": every numeric
         (not boolean) column besides id, time and target (and the known covariates below).
+        Listed boolean columns (holiday flags) read as 0/1, here and in the lists below.
         Standardised with the training mean and std.
     future_covariates : list of str or None, default=None
         Numeric columns known in advance over the forecast horizon (calendar features,
@@ -1014,7 +1016,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     def _fit_panel(self, panel, input_size, resume=False):
         out_steps = self._out_steps()
         val_steps = self.horizon if self.early_stopping else 0
-        z = _transforms.forward(panel.y, self.target_transform)
+        z = _transforms.forward(panel.y, self.target_transform, panel)
         if self.local:  # each local model decides differences and scaler on its own series
             lags = _transforms.check_differences(self.differences, allow_auto=True)
             lags = () if lags == "auto" else lags
@@ -1225,9 +1227,15 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         """
         out_steps = self._out_steps()
         if cov_hist is not None and h > out_steps:
+            names = [self.covariate_names_[i] for i in self._covariate_split()[0]]
+            # every strategy feeds forecasts back past out_steps, and needs the covariates there
+            refit = (f"fit a model with strategy='direct' or 'encoder_decoder' and horizon >= {h}"
+                     if self.strategy == "recursive" else f"fit a model with horizon >= {h}")
             raise ValueError(
-                f"h={h} needs forecasts fed back past {out_steps} step(s), which covariates do not allow "
-                "(their future values are unknown); use h <= horizon with strategy='direct'"
+                f"h={h} needs forecasts fed back past {out_steps} step(s), which the historical covariates "
+                f"{names} do not allow (their values after each series' end are unknown); forecast "
+                f"h <= {out_steps}, {refit}, or drop those covariates (give them as future_covariates when "
+                "they are known ahead)"
             )
         dtype = np.dtype(self.dtype)
         parts, first_scale = [], None
@@ -1284,7 +1292,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
 
     def _last_windows(self, panel, X_future, h):
         """Inputs of the last window of every series; known covariates extended by ``X_future``."""
-        z = _transforms.forward(panel.y, self.target_transform)
+        z = _transforms.forward(panel.y, self.target_transform, panel)
         cov = self._cov(panel)
         hist, cov_hist, known, history = self._windows_at(panel, z, cov, panel.offsets[1:], panel.offsets[:-1], 0)
         if X_future is not None and not self.future_covariates:
@@ -1558,7 +1566,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         cal._check_params()
         cal._fit_panel(panel.truncate(held), self.input_size_)
         starts = (panel.offsets[1:, None] - self.input_size_ - self.horizon - np.arange(K)[None, :]).ravel()
-        z = _transforms.forward(panel.y, self.target_transform)
+        z = _transforms.forward(panel.y, self.target_transform, panel)
         hist, cov_hist, known, history = cal._windows_at(panel, z, cal._cov(panel), starts + self.input_size_,
                                                          np.repeat(panel.offsets[:-1], K), self.horizon)
         yhat, scale = cal._forecast(hist, cov_hist, self.horizon, history, known)
@@ -1621,7 +1629,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self._check_df_length(panel, held + input_size + self._out_steps() + sum(self._lags()),
                               f"{n_windows} backtest windows")
         frames = []
-        z = _transforms.forward(panel.y, self.target_transform)
+        z = _transforms.forward(panel.y, self.target_transform, panel)
         backs = [held - k * step for k in range(n_windows)]  # observations after each cutoff
         models = self._fit_copies(panel, input_size, backs if refit else backs[:1])
         for k, back in enumerate(backs):

@@ -1,5 +1,6 @@
 """Validated panel of time series in one contiguous buffer (long format in, arrays out)."""
 
+import datetime
 import warnings
 from dataclasses import dataclass, field
 
@@ -376,9 +377,11 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         or a Series / DataFrame with a DatetimeIndex: a frame with a ``target_col`` column is
         one series whose other columns are covariates; otherwise each column is a series.
     id_col, time_col, target_col : str
+        The time column holds datetimes (``datetime.date`` objects too) or integers;
+        periods are refused (convert them with ``.dt.to_timestamp()``).
     covariates : list of str, "auto" or None
-        Covariate columns (numeric, observed at every step). "auto": every other
-        numeric (not boolean) column.
+        Covariate columns (numeric, observed at every step; boolean columns read as
+        0/1). "auto": every other numeric (not boolean) column.
         None: none.
     freq : str, DateOffset, int or None
         Step between timestamps; inferred per series when None.
@@ -418,10 +421,12 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
         raise ValueError(f"covariate column(s) {absent} are not in the frame (columns: {list(df.columns)})")
     if len(df) == 0:
         raise ValueError("the frame has no rows")
-    for col in [target_col] + covariates:
-        if not (pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])):
-            raise TypeError(f"column {col!r} must be numeric, got dtype {df[col].dtype}")
-    t = df[time_col]
+    if not (pd.api.types.is_numeric_dtype(df[target_col]) and not pd.api.types.is_bool_dtype(df[target_col])):
+        raise TypeError(f"column {target_col!r} must be numeric, got dtype {df[target_col].dtype}")
+    for col in covariates:  # flags (bool, or nullable boolean: <NA> is reported as missing below) read as 0/1
+        if not pd.api.types.is_numeric_dtype(df[col]):
+            raise TypeError(f"column {col!r} must be numeric or boolean, got dtype {df[col].dtype}")
+    t = _as_times(df[time_col], time_col)
     missing_t = t.isna().to_numpy()  # NaT, or <NA> of a nullable integer column
     tz, tz_wall = None, False
     if pd.api.types.is_datetime64_any_dtype(t):
@@ -434,7 +439,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     elif pd.api.types.is_integer_dtype(t):
         times = t.to_numpy(dtype=np.int64, na_value=0)  # missing ones are reported below
     else:
-        raise TypeError(f"column {time_col!r} must hold datetimes or integers, got dtype {t.dtype}")
+        text = t.dtype == object or pd.api.types.is_string_dtype(t)
+        hint = f"; convert it with pd.to_datetime(df[{time_col!r}])" if text else ""
+        raise TypeError(f"column {time_col!r} must hold datetimes or integers, got dtype {t.dtype}{hint}")
     if df[id_col].isna().any():
         raise ValueError(f"column {id_col!r} contains missing ids")
 
@@ -619,6 +626,28 @@ def _on_grid(ds, y, freq, uid, fill, gaps):
     else:
         frame = frame.fillna(0.0)
     return grid, frame.to_numpy()
+
+
+def _as_times(t, time_col):
+    """The time column, with Python ``datetime.date`` / ``datetime.datetime`` objects (an
+    object column, as SQL drivers and Parquet date columns give them) converted to datetimes.
+
+    Periods are refused with a hint: converted, the forecasts' times would come back as
+    timestamps that no longer join with the user's period columns.
+    """
+    if isinstance(t.dtype, pd.PeriodDtype):
+        raise TypeError(f"column {time_col!r} holds periods (dtype {t.dtype}); convert them to timestamps, "
+                        f"e.g. df[{time_col!r}] = df[{time_col!r}].dt.to_timestamp()")
+    if t.dtype != object:
+        return t
+    values = t.dropna()
+    if len(values) and all(isinstance(v, datetime.date) for v in values):
+        try:
+            return pd.to_datetime(t)
+        except (ValueError, TypeError) as exc:  # e.g. time zones that differ from row to row
+            raise TypeError(f"column {time_col!r} holds datetime objects pandas cannot convert ({exc}); convert "
+                            f"them with pd.to_datetime(df[{time_col!r}], utc=True) or give one time zone") from None
+    return t
 
 
 # whole days safely inside what datetime64[ns] holds (1677-09-21 00:12 .. 2262-04-11 23:47)
