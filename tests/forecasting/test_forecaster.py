@@ -138,6 +138,22 @@ def test_intervals_need_enough_history():
         f.predict(level=80)
 
 
+def test_a_short_series_takes_the_calibration_of_the_others():
+    """A global model calibrates on the series long enough; one short series used to
+    refuse intervals for every series."""
+    df = _panel([60, 50, 14])
+    f = RNNForecaster(horizon=4, input_size=8, **FAST).fit(df)
+    with pytest.warns(UserWarning, match=r"1 series is too short to calibrate .*'s2' \(14\); their intervals use "
+                                         r"the calibration errors of the other 2 series"):
+        out = f.predict(level=[80, 95])
+    assert len(out) == 12 and np.isfinite(out.filter(like="yhat").to_numpy()).all()
+    assert (out["yhat-lo-95"] < out["yhat-lo-80"]).all() and (out["yhat-hi-80"] < out["yhat-hi-95"]).all()
+    # the same scores as a calibration on the two long series alone
+    alone = RNNForecaster(horizon=4, input_size=8, **FAST).fit(df)
+    alone.panel_ = alone.panel_.select([0, 1])
+    np.testing.assert_array_equal(f.conformal_scores_, alone._calibrate())
+
+
 @pytest.mark.parametrize("name", ["log", "log1p", None])
 def test_target_transforms_round_trip(name):
     y = np.array([0.5, 1.0, 10.0, 1234.5])

@@ -562,7 +562,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
     errors, normalised by each window's interval scale, times the forecast window's
     scale gives the interval half-width. Where fewer than 20 windows calibrate (short
     series), each step's quantile pools the errors of its neighbouring steps up to 20
-    values (see :func:`conformal_quantiles`). The interval scale is the geometric mean of the
+    values (see :func:`conformal_quantiles`). A global model calibrates on the series long
+    enough for it; the others (too short to spare the windows) take those errors, with a
+    warning naming them. The interval scale is the geometric mean of the
     spread of the window's step-to-step changes (levels, whatever the network reads: so
     seasonally differenced series get intervals that reflect their monthly swings, not
     only a calm year's growth) and the network's own input scale. Intervals are
@@ -1543,10 +1545,20 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         """Conformal scores: errors of a copy fitted without the last windows (local
         models calibrate each on its own series; a local parent has no scores)."""
         panel = self.panel_
+        before = self.input_size_ + self._out_steps() + (self.horizon if self.early_stopping else 0) + sum(self._lags())
+        fewest = before + self.horizon + (self.conformal_windows or 1) - 1
+        short = panel.lengths < fewest
+        if short.any() and not short.all():
+            # one global model: the normalised errors of the series long enough stand for all of them
+            warnings.warn(
+                f"{_series_count(short)} too short to calibrate prediction intervals on (need {fewest} observations): "
+                + _listing([f"{i!r} ({n})" for i, n in zip(panel.ids[short].tolist(), panel.lengths[short])])
+                + f"; their intervals use the calibration errors of the other {int((~short).sum())} series",
+                UserWarning, stacklevel=_caller_level())
+            panel = panel.select(np.flatnonzero(~short))
         K = self._n_calibration_windows(panel)
         held = self.horizon + K - 1
-        need = (self.input_size_ + self._out_steps() + (self.horizon if self.early_stopping else 0) + held
-                + sum(self._lags()))
+        need = before + held
         short = panel.lengths < need
         if short.any():
             raise ValueError(
