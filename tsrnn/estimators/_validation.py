@@ -70,8 +70,8 @@ def lengths_from_padding(X):
     if gap.any():
         i, t = np.argwhere(gap)[0]
         raise ValueError(
-            f"Input X contains NaN before values (sample {i}, step {t}): NaN is only allowed "
-            "as trailing padding of variable-length sequences"
+            f"Input X contains NaN at step {lengths[i]} of sample {i}, before its value at step {t}: "
+            "NaN is only allowed as trailing padding of variable-length sequences"
         )
     if (lengths == 0).any():
         raise ValueError(

@@ -106,9 +106,11 @@ def _scaled(out, target_scaling):
 
 def _weights_in_dtype(sample_weight, dtype):
     """Validated float64 sample weights in the network's dtype, rescaled by their largest
-    where that dtype could not hold them (float32 turns weights below ~1e-38 into 0 and
-    above ~3e38 into inf). Only their ratios matter to the weighted losses, so weights
-    the dtype holds are kept exactly as given."""
+    where that dtype could not hold them exactly (float32 keeps weights below ~1.2e-38
+    with fewer digits, turns those below ~1.4e-45 into 0 and those above ~3e38 into inf).
+    Only their ratios matter to the weighted losses, so weights the dtype holds are kept
+    exactly as given; after the rescaling, a weight below ~1.4e-45 of the largest still
+    becomes 0 in float32 (float64 keeps it)."""
     if (sample_weight < 0).any():
         raise ValueError("sample_weight must be non-negative")
     info = np.finfo(dtype)
@@ -196,7 +198,9 @@ class BaseRNN(EstimatorBase):
         """Validated training target in the model's space and n_outputs."""
         raise NotImplementedError
 
-    def _score_from_outputs(self, out, y, lengths):
+    def _score_from_outputs(self, out, y, lengths, sample_weight=None):
+        """Validation score of model outputs ``out`` for targets ``y`` in model space,
+        weighted as :meth:`score` weights ``sample_weight``."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ validation
@@ -576,7 +580,8 @@ class BaseRNN(EstimatorBase):
         loss_fn : callable, optional
             ``loss_fn(out, y, sample_weight) -> (value, dout)``; default the estimator's loss.
         score_fn : callable, optional
-            ``score_fn(out, y, lengths)`` of the validation data; default ``_score_from_outputs``.
+            ``score_fn(out, y, lengths)`` of the validation data; default
+            ``_score_from_outputs``, which also weighs the validation samples' weights.
         cancel : threading.Event, optional
             Checked before every mini-batch: once set, the fit ends with ``KeyboardInterrupt``
             (another thread's Ctrl-C stops a fit running in a worker thread).
@@ -678,7 +683,9 @@ class BaseRNN(EstimatorBase):
     def _evaluate(self, X, y, lengths, sample_weight, loss_fn, score_fn=None):
         out = self._forward_batches(X, lengths)
         value, _ = self.network_.loss(out, y, sample_weight, lengths, loss_fn)
-        return float(value), float((score_fn or self._score_from_outputs)(out, y, lengths))
+        if score_fn is None:
+            return float(value), float(self._score_from_outputs(out, y, lengths, sample_weight))
+        return float(value), float(score_fn(out, y, lengths))
 
     # ------------------------------------------------------------------ prediction
     def _forward_batches(self, X, lengths, output_length=None):
@@ -729,7 +736,8 @@ class BaseRNN(EstimatorBase):
         X, lengths = self._check_X(X, head, reset=False, lengths=lengths)
         output_length = None
         if head.output_kind == "sequence" and not head.aligned and self.output_length is not None:
-            output_length = self.output_length
+            # may be set after fit: checked as fit checks it
+            output_length = check_positive_int("output_length", self.output_length)
         if head.predicts_serially(X.shape[0]):
             out = self._forward_batches(X, lengths, output_length)
         else:

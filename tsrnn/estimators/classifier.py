@@ -196,12 +196,14 @@ class RNNClassifier(BaseRNN):
         out, _ = self._raw_predict(X, lengths)
         return self.classes_[out.argmax(axis=-1)]
 
-    def _score_from_outputs(self, out, y, lengths):
-        pred = out.argmax(axis=-1)
-        if self.network_.output_kind == "sequence" and self.network_.aligned:
-            valid = np.arange(pred.shape[1])[None, :] < lengths[:, None]
-            return float((pred[valid] == y[valid]).mean())
-        return float((pred == y).mean())
+    def _score_from_outputs(self, out, y, lengths, sample_weight=None):
+        """The validation score: accuracy as :meth:`score` computes it, on class codes."""
+        hits = (out.argmax(axis=-1) == y).astype(np.float64)
+        w = np.ones(hits.shape) if sample_weight is None else np.broadcast_to(
+            np.asarray(sample_weight, np.float64).reshape((-1,) + (1,) * (hits.ndim - 1)), hits.shape)
+        if self.network_.output_kind == "sequence" and self.network_.aligned and lengths is not None:
+            w = w * (np.arange(hits.shape[1])[None, :] < lengths[:, None])
+        return float((hits * w).sum() / w.sum())
 
     def score(self, X, y, sample_weight=None, lengths=None):
         """Accuracy (per step for sequence heads, over each sample's valid steps only).

@@ -46,6 +46,35 @@ def _unit_mean_std(flat, y, sample_weight):
         return mean, np.sqrt((w * (values - mean) ** 2).sum(axis=0) / total)
 
 
+def _r2_score(y, pred, sample_weight=None, valid=None):
+    """R^2 of :meth:`RNNRegressor.score` and of its validation scores.
+
+    ``y`` and ``pred`` are (n,) or (n, k) for vector outputs: scikit-learn's
+    ``r2_score``, averaged uniformly over the k outputs. Sequence outputs are
+    (n, T, k): each output's values at the ``valid`` (n, T) steps (default: all) are
+    pooled, each weighted by its sample's weight, and their R^2 is averaged uniformly
+    over k. Each output is divided by a power of two near its largest magnitude first:
+    an exact scaling that leaves R^2 as it is, but keeps its squares from overflowing
+    for |y| beyond ~1e154.
+    """
+    from sklearn.metrics import r2_score
+
+    y, pred = np.asarray(y, np.float64), np.asarray(pred, np.float64)
+    if y.ndim == 3:
+        if valid is None:
+            valid = np.ones(y.shape[:2], bool)
+        if sample_weight is not None:
+            sample_weight = np.broadcast_to(np.asarray(sample_weight, np.float64)[:, None], valid.shape)[valid]
+        y, pred = y[valid], pred[valid]
+    elif y.ndim and pred.ndim:  # (n,) is one output, as for r2_score
+        y, pred = y.reshape(len(y), -1), pred.reshape(len(pred), -1)
+    if y.shape == pred.shape and y.size:  # else r2_score says what is wrong
+        big = np.fmax(np.abs(y).max(axis=0), np.abs(pred).max(axis=0))
+        unit = np.ldexp(1.0, np.frexp(np.where(np.isfinite(big), big, 0.0))[1])  # NaN, inf: r2_score refuses them
+        y, pred = y / unit, pred / unit
+    return float(r2_score(y, pred, sample_weight=sample_weight))
+
+
 class RNNRegressor(BaseRNN):
     """Recurrent network regressor (RNN, LSTM or GRU) on Numba kernels.
 
@@ -138,7 +167,7 @@ class RNNRegressor(BaseRNN):
     loss_curve_ : list of float
         Training loss per epoch (on standardised targets).
     validation_loss_curve_, validation_scores_ : list of float
-        Validation loss and R^2 per epoch (with early_stopping).
+        Validation loss and R^2 (as :meth:`score` computes it) per epoch (with early_stopping).
     best_loss_ : float
         Best monitored loss (validation loss with early_stopping, else training loss).
     n_iter_ : int
@@ -258,23 +287,46 @@ class RNNRegressor(BaseRNN):
             out = out[..., 0]
         return out
 
-    def _score_from_outputs(self, out, y, lengths):
-        from sklearn.metrics import r2_score
-
-        return r2_score(y.reshape(y.shape[0], -1), out.reshape(out.shape[0], -1))
+    def _score_from_outputs(self, out, y, lengths, sample_weight=None):
+        """The validation score: :meth:`score`'s R^2 on model-space outputs and targets
+        (standardising each output column leaves its R^2 unchanged)."""
+        net = self.network_
+        if net.output_kind != "sequence":
+            return _r2_score(y.reshape(y.shape[0], -1), out.reshape(out.shape[0], -1), sample_weight)
+        valid = None
+        if net.aligned and lengths is not None:
+            valid = np.arange(out.shape[1])[None, :] < lengths[:, None]
+        shape = out.shape[:2] + (-1,)
+        return _r2_score(y.reshape(shape), out.reshape(shape), sample_weight, valid)
 
     def score(self, X, y, sample_weight=None, lengths=None):
-        """R^2 of the predictions (sequence outputs flattened per sample; padded steps ignored).
+        """Coefficient of determination R^2 of the predictions.
 
-        ``lengths`` as in :meth:`fit` (else trailing-NaN padding marks them).
+        For vector outputs (the "last" head), scikit-learn's ``r2_score`` (averaged
+        uniformly over the outputs). For sequence outputs, the R^2 of each output
+        dimension over all its valid (sample, step) values pooled together, averaged
+        uniformly over the output dimensions: y of shape (n, T) and (n, T, 1) give the
+        same score, and steps past a sample's length (padding) are left out.
+
+        Parameters
+        ----------
+        X : array-like, as in fit
+        y : array-like, shaped as the predictions (NaN allowed on padded steps)
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each sample (of each of its valid steps for sequence outputs).
+        lengths : array-like of int of shape (n_samples,), optional
+            As in :meth:`fit` (else trailing-NaN padding marks them).
+
+        Returns
+        -------
+        score : float
         """
-        from sklearn.metrics import r2_score
-
         pred = self.predict(X, lengths)
         y = np.asarray(y, dtype=float)
-        if pred.ndim <= 2 and not np.isnan(pred).any():
-            return r2_score(y, pred, sample_weight=sample_weight)
-        valid = ~np.isnan(pred)
-        w = None if sample_weight is None else np.broadcast_to(
-            np.asarray(sample_weight, float).reshape((-1,) + (1,) * (pred.ndim - 1)), pred.shape)[valid]
-        return r2_score(y[valid], pred[valid], sample_weight=w)
+        if self.network_.output_kind != "sequence":
+            return _r2_score(y, pred, sample_weight)
+        if y.shape[:2] != pred.shape[:2] or y.size != pred.size:
+            raise ValueError(f"y has shape {y.shape}; the predictions have shape {pred.shape}")
+        shape = pred.shape[:2] + (-1,)
+        valid = ~np.isnan(pred.reshape(shape)[:, :, 0])  # predict writes NaN past each length
+        return _r2_score(y.reshape(shape), pred.reshape(shape), sample_weight, valid)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._memory import check_allocation, nbytes_of
 from ..nn.dense import Dense
 from .base import Head, _check_float_dtype
 
@@ -67,6 +68,9 @@ class EncoderDecoderHead(Head):
 
     def _generate(self, state, length, B, dtype):
         """Autoregressive decoding; returns outputs (B, length, k) and the inputs it fed."""
+        check_allocation(2 * nbytes_of((B, length, self.k), np.dtype(dtype).itemsize),
+                         f"decoding {B} sequences of {length} steps ({self.k} outputs per step)",
+                         "use a smaller output_length or predict fewer samples at a time")
         outs = np.empty((B, length, self.k), dtype)
         fed = np.zeros((B, length, self.k), dtype)
         inp = np.zeros((B, 1, self.k), dtype)
@@ -82,7 +86,8 @@ class EncoderDecoderHead(Head):
         _, state = self.encoder.forward(X, lengths=lengths, check_input=False, training=training)
         self._enc_shape = (B, X.shape[1], self.encoder.hidden_size)
         if not training or y is None:
-            return self._generate(state, output_length or self.output_length, B, X.dtype)[0]
+            length = self.output_length if output_length is None else output_length
+            return self._generate(state, length, B, X.dtype)[0]
         length = y.shape[1]
         truth = np.zeros((B, length, self.k), X.dtype)
         for t in range(1, length):

@@ -49,7 +49,7 @@ class Vec2SeqHead(Head):
         return steps
 
     def forward(self, X, lengths=None, y=None, training=False, output_length=None):
-        length = output_length or self.output_length
+        length = self.output_length if output_length is None else output_length
         B = X.shape[0]
         L, H = self.rnn.num_layers, self.rnn.hidden_size
         if self.init_state:

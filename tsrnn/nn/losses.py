@@ -147,10 +147,10 @@ def _weighted_mean(elem_loss, grad, sample_weight):
         return value
     per_sample = elem_loss.size // elem_loss.shape[0]
     denom = float(sample_weight.sum(dtype=np.float64)) * per_sample
-    wb = _expand_weight(sample_weight, elem_loss.ndim)
-    value = float(np.sum(elem_loss * wb, dtype=np.float64)) / denom
-    grad *= wb
-    grad *= grad.dtype.type(1.0 / denom)
+    value = float(np.sum(elem_loss * _expand_weight(sample_weight, elem_loss.ndim), dtype=np.float64)) / denom
+    # each element's share of the mean, at most 1: 1 / denom alone overflows float32
+    # for weights below its normal range (~1e-38)
+    grad *= _expand_weight(sample_weight.astype(np.float64) / denom, grad.ndim).astype(grad.dtype)
     return value
 
 
@@ -480,8 +480,9 @@ class CrossEntropyLoss(Loss):
             return 0.0, grad
         value = float(np.sum(np.where(eff != 0, elem * eff, 0), dtype=np.float64))
         value /= denom
-        eff *= dtype.type(1.0 / denom)
-        grad *= eff[..., None]
+        # each element's share of the mean, at most 1: 1 / denom alone overflows float32
+        # for weights below its normal range (~1e-38)
+        grad *= (eff.astype(np.float64) / denom).astype(dtype)[..., None]
         return value, grad
 
 
