@@ -316,3 +316,15 @@ def test_early_stopping_on_one_series_scores_without_warnings(quantile_levels):
                           quantile_levels=quantile_levels, **FAST).fit(df)
     scores = f.models_[0].validation_scores_
     assert len(scores) == f.models_[0].n_iter_ and all(np.isfinite(scores)) and max(scores) <= 0
+
+
+def test_level_columns_keep_every_digit_and_backtest_warnings_show_once():
+    df = _panel([40])
+    f = RNNForecaster(horizon=2, input_size=6, **FAST).fit(df)
+    out = f.predict(level=[80, 80.0000001, np.float32(80.5)])
+    assert [c for c in out.columns if c.startswith("yhat-lo")] == ["yhat-lo-80", "yhat-lo-80.0000001", "yhat-lo-80.5"]
+    with pytest.warns(UserWarning) as record:
+        cv = f.cross_validation(df, n_windows=6, step_size=1, level=[99.99999])
+    assert "yhat-hi-99.99999" in cv.columns  # was named 100 (six digits)
+    beyond = [w for w in record if "cover levels up to" in str(w.message)]
+    assert len(beyond) == 1, [str(w.message) for w in record]  # once, not once per window

@@ -43,12 +43,20 @@ def test_levels_must_have_been_learned_and_models_round_trip(tmp_path):
     model = RNNForecaster(horizon=4, input_size=8, quantile_levels=[80, 95], max_steps=20, random_state=0).fit(df)
     with pytest.raises(ValueError, match=r"level \[90\] was not learned"):
         model.predict(level=90)
-    pred = model.predict(8, level=[95, 80])  # past the horizon too: the median is fed back
-    assert len(pred) == 8 and (pred["yhat-lo-95"] <= pred["yhat-lo-80"]).all()
+    pred = model.predict(4, level=[95, 80])
+    assert len(pred) == 4 and (pred["yhat-lo-95"] <= pred["yhat-lo-80"]).all()
     path = tmp_path / "q.tsrnn"
     model.save(path)
-    pd.testing.assert_frame_equal(tsrnn.load(path).predict(8, level=[95, 80]), pred)
+    pd.testing.assert_frame_equal(tsrnn.load(path).predict(4, level=[95, 80]), pred)
+    # past the horizon only the median is fed back: the learned quantiles would not widen
+    with pytest.raises(ValueError, match=r"intervals are calibrated for h <= horizon=4; got h=8"):
+        model.predict(8, level=[95, 80])
+    assert len(model.predict(8)) == 8  # point forecasts are fine
     with pytest.raises(ValueError, match="encoder_decoder"):
         RNNForecaster(horizon=4, quantile_levels=[80], strategy="encoder_decoder").fit(df)
+    with pytest.raises(ValueError, match=r"not supported with strategy='recursive' and horizon > 1"):
+        RNNForecaster(horizon=4, quantile_levels=[80], strategy="recursive").fit(df)
+    one_step = RNNForecaster(horizon=1, input_size=8, quantile_levels=[80], strategy="recursive", max_steps=5).fit(df)
+    assert len(one_step.predict(level=80)) == 1
     with pytest.raises(ValueError, match="level must be percentages"):
         RNNForecaster(horizon=4, quantile_levels=[180]).fit(df)

@@ -210,7 +210,10 @@ def _check_levels(level):
 
 
 def _level_name(lv):
-    return f"{lv:g}"
+    """Column-name form of a level, its shortest exact digits: 80 -> "80", 80.5 -> "80.5",
+    np.float32(80.1) -> "80.1"; near-equal levels keep apart and 99.99999 is not named
+    100 (``:g`` kept six digits)."""
+    return np.format_float_positional(lv, trim="-")
 
 
 def _check_forecast_size(n_series, h, n_levels, input_size):
@@ -710,6 +713,11 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 raise ValueError("quantile_levels must list at least one level (or be None)")
             if self.strategy == "encoder_decoder":
                 raise ValueError("quantile_levels is not supported with strategy='encoder_decoder'")
+            if self.strategy == "recursive" and self.horizon > 1:
+                # one-step quantiles around the fed-back median do not widen with the step
+                raise ValueError("quantile_levels is not supported with strategy='recursive' and horizon > 1 (its "
+                                 "one-step quantiles would not widen over the fed-back steps); use strategy='direct', "
+                                 "or conformal intervals (quantile_levels=None, predict(level=...))")
         known = self._known_names()
         if isinstance(self.covariates, str) and self.covariates != "auto":
             raise ValueError(f"covariates must be 'auto', None or a list of column names, got {self.covariates!r} "
@@ -1419,7 +1427,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         check_int("h", h)
         levels = _check_levels(level)
         self._check_learned_levels(levels)
-        if levels and h > self.horizon and self.quantile_levels is None:
+        if levels and h > self.horizon:  # learned quantiles too: only the median is fed back, they would not widen
             raise ValueError(f"prediction intervals are calibrated for h <= horizon={self.horizon}; got h={h}")
         if df is None:
             panel = self.panel_
@@ -1640,10 +1648,30 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         held = H + (n_windows - 1) * step
         self._check_df_length(panel, held + input_size + self._out_steps() + sum(self._lags()),
                               f"{n_windows} backtest windows")
-        frames = []
         z = _transforms.forward(panel.y, self.target_transform, panel)
         backs = [held - k * step for k in range(n_windows)]  # observations after each cutoff
         models = self._fit_copies(panel, input_size, backs if refit else backs[:1])
+        with warnings.catch_warnings(record=True) as caught:  # each window's: shown once below
+            warnings.simplefilter("always")
+            frames = self._backtest_frames(panel, z, models, backs, refit, levels)
+        for message in dict.fromkeys((w.category, str(w.message)) for w in caught):
+            warnings.warn(message[1], message[0], stacklevel=_caller_level())
+        out = pd.concat(frames, ignore_index=True)
+        out = out.sort_values([self.id_col, "cutoff", self.time_col], kind="stable").reset_index(drop=True)
+        if levels:
+            observed = out[self.target_col].notna()
+            out.attrs["coverage"] = {
+                lv: float(((out[self.target_col] >= out[f"yhat-lo-{_level_name(lv)}"])
+                           & (out[self.target_col] <= out[f"yhat-hi-{_level_name(lv)}"]))[observed].mean())
+                for lv in levels
+            }
+        return out
+
+    def _backtest_frames(self, panel, z, models, backs, refit, levels):
+        """cross_validation's forecast frame of each window (``backs``: observations after
+        each cutoff; ``models``: the fitted copies, one or one per window)."""
+        H = self.horizon
+        frames = []
         for k, back in enumerate(backs):
             model = models[k if refit else 0]
             ends = panel.offsets[1:] - back  # buffer positions just after each cutoff
@@ -1669,16 +1697,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 actual = np.where(panel.filled[tpos], np.nan, actual)
             frame.insert(3, self.target_col, actual)
             frames.append(frame)
-        out = pd.concat(frames, ignore_index=True)
-        out = out.sort_values([self.id_col, "cutoff", self.time_col], kind="stable").reset_index(drop=True)
-        if levels:
-            observed = out[self.target_col].notna()
-            out.attrs["coverage"] = {
-                lv: float(((out[self.target_col] >= out[f"yhat-lo-{_level_name(lv)}"])
-                           & (out[self.target_col] <= out[f"yhat-hi-{_level_name(lv)}"]))[observed].mean())
-                for lv in levels
-            }
-        return out
+        return frames
 
     def _fit_copies(self, panel, input_size, backs):
         """Copies of this forecaster fitted without the last ``back`` steps, for each of ``backs``.
