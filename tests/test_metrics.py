@@ -106,3 +106,25 @@ def test_evaluate_frames():
         metrics.evaluate(df.assign(**{"yhat-lo-80": 0.0}), metrics=["coverage"])
     with pytest.raises(ValueError, match="NaN"):
         metrics.evaluate(df.assign(y=[1.0, np.nan, 3.0, 4.0]))
+
+
+def test_evaluate_refuses_rows_without_a_series_and_incomplete_training_frames():
+    df = pd.DataFrame({"unique_id": ["a", "a", None], "ds": [1, 2, 3], "y": [1.0, 2.0, 3.0],
+                       "yhat": [1.5, 2.5, 102.0]})
+    with pytest.raises(ValueError, match=r"1 row\(s\) of the forecast frame have no 'unique_id' \(rows 2\)"):
+        metrics.evaluate(df)  # the row with an error of 99 was dropped by groupby
+    ok = df.iloc[:2].assign(cutoff=0)
+    train = pd.DataFrame({"unique_id": "a", "ds": [-2, -1, 0], "y": [0.0, 1.0, 2.0]})
+    assert metrics.evaluate(ok, ["mase"], train_df=train).loc["a", "mase"] == pytest.approx(0.5)
+    for col in ("unique_id", "ds", "y"):
+        with pytest.raises(ValueError, match=rf"missing column\(s\) \['{col}'\] in train_df"):
+            metrics.evaluate(ok, ["mase"], train_df=train.drop(columns=col))
+    with pytest.raises(TypeError, match="cannot be compared with the cutoffs"):
+        metrics.evaluate(ok.assign(cutoff=pd.Timestamp("2000-01-01")), ["mase"], train_df=train.assign(ds="x"))
+
+
+def test_mean_row_says_when_a_metric_is_undefined_for_some_series():
+    df = pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "y": [0.0, 0.0, 10.0, 10.0], "yhat": [1.0, 1.0, 11.0, 9.0]})
+    with pytest.warns(UserWarning, match=r"\['mape'\] are undefined \(NaN\) for some series"):
+        out = metrics.evaluate(df, ["mape", "mae"])
+    assert np.isnan(out.loc["a", "mape"]) and out.loc["(mean)", "mape"] == pytest.approx(10.0)

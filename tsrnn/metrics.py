@@ -5,6 +5,8 @@ float. :func:`evaluate` applies them per series to a long frame such as the one
 :meth:`tsrnn.RNNForecaster.cross_validation` returns, and aggregates them.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -157,6 +159,11 @@ def _check_mase_training(df, train, season_length, id_col, time_col):
                          f"too short: {listed}")
 
 
+def _row_listing(index, most=5):
+    shown = ", ".join(str(i) for i in index[:most])
+    return shown + (f" and {len(index) - most} more" if len(index) > most else "")
+
+
 def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=1,
              id_col="unique_id", time_col="ds", target_col="y", pred_col="yhat", agg="mean"):
     """Metrics per series (and aggregated) of a forecast frame with actuals.
@@ -205,6 +212,14 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
         raise ValueError("mase needs train_df (the training series)")
     if len(df) == 0:
         raise ValueError("the forecast frame has no rows")
+    no_id = df[id_col].isna()
+    if no_id.any():  # groupby would drop them: their errors would silently not count
+        raise ValueError(f"{int(no_id.sum())} row(s) of the forecast frame have no {id_col!r} (rows "
+                         f"{_row_listing(df.index[no_id])}): give every row its series")
+    if train_df is not None:
+        absent = [c for c in (id_col, time_col, target_col) if c not in train_df.columns]
+        if absent:
+            raise ValueError(f"missing column(s) {absent} in train_df (columns: {list(train_df.columns)})")
     missing_actual = int(df[target_col].isna().sum())
     if missing_actual:  # explicit: a NaN actual may be a data error, and would skew every metric
         raise ValueError(f"{missing_actual} row(s) have no actual value (NaN {target_col!r}; in a backtest, the "
@@ -229,6 +244,12 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
 
         # datetime.date objects, as the forecaster takes them, compared with its Timestamp cutoffs
         train_df = train_df.assign(**{time_col: _as_times(train_df[time_col], time_col)})
+        train_times, cutoffs = train_df[time_col], df["cutoff"]
+        if (pd.api.types.is_datetime64_any_dtype(train_times) != pd.api.types.is_datetime64_any_dtype(cutoffs)
+                or not (pd.api.types.is_numeric_dtype(train_times) or pd.api.types.is_datetime64_any_dtype(train_times))):
+            raise TypeError(f"train_df's {time_col!r} (dtype {train_times.dtype}) cannot be compared with the "
+                            f"cutoffs (dtype {cutoffs.dtype}): give both as datetimes (pd.to_datetime) or both as "
+                            "integers")
     train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
     if "mase" in metrics:
         _check_mase_training(df, train, season_length, id_col, time_col)
@@ -263,6 +284,10 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     if agg == "mean":
         if "(mean)" in out.index:
             raise ValueError("a series is named '(mean)', the name of the aggregate row; pass agg=None")
+        undefined = out.columns[out.isna().any()].tolist()
+        if undefined:  # e.g. MAPE of a series whose actuals are all zero
+            warnings.warn(f"metric(s) {undefined} are undefined (NaN) for some series; the '(mean)' row averages "
+                          "the series where they are defined", UserWarning, stacklevel=2)
         out.loc["(mean)"] = out.mean(axis=0)
     elif agg is not None:
         raise ValueError(f"agg must be 'mean' or None, got {agg!r}")
