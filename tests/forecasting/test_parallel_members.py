@@ -86,13 +86,14 @@ def _windows(panel):
 @pytest.mark.slow
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals reach the main thread")
 def test_ctrl_c_stops_every_member_running_in_a_thread(panel, monkeypatch):
-    members, ended = [], []
+    members, ended, cancels, lost = [], [], [], []
     fit_member = forecaster_module._fit_member
 
     def recording(reg, *args, **kwargs):
         done = threading.Event()
         members.append(reg)
         ended.append(done)
+        cancels.append(args[-1])  # the fit's cancel flag, last argument of _fit_member
         try:
             return fit_member(reg, *args, **kwargs)
         finally:
@@ -108,10 +109,15 @@ def test_ctrl_c_stops_every_member_running_in_a_thread(panel, monkeypatch):
                 break
             threading.Event().wait(0.01)
         os.kill(os.getpid(), signal.SIGINT)
+        if not all(done.wait(timeout=120) for done in ended):  # the interrupt did not stop them:
+            lost.append(True)  # stop them here, so that the test fails instead of hanging
+            for flag in cancels:
+                flag.set()
 
     threading.Thread(target=interrupt_once_both_train, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
         model.fit(panel)
+    assert not lost, "the members were still training 120 s after Ctrl-C"
     # without the cancel flag the members would train on for hours in their threads
     assert all(done.wait(timeout=120) for done in ended)
     assert len(members) == 2 and all(0 < m.t_ < max_steps for m in members)
