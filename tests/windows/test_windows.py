@@ -149,6 +149,21 @@ def test_missing_columns_error():
         build_panel(_long([5]), covariates=["nope"])
 
 
+def test_columns_named_twice_or_shared_are_refused():
+    df = _long([5])
+    with pytest.raises(ValueError, match=r"three different columns, got 'unique_id', 'ds' and 'ds'"):
+        build_panel(df, target_col="ds")  # forecast the timestamps
+    with pytest.raises(ValueError, match=r"three different columns, got 'y', 'ds' and 'y'"):
+        build_panel(df, id_col="y")
+    twice = pd.concat([df, df[["y"]]], axis=1)  # pandas' AttributeError from deep inside before
+    with pytest.raises(ValueError, match=r"column name\(s\) \['y'\] appear more than once"):
+        build_panel(twice)
+    with pytest.raises(ValueError, match=r"\['x'\] appear more than once"):
+        build_panel(pd.concat([df.assign(x=1.0), df[["y"]].rename(columns={"y": "x"})], axis=1), covariates=["x"])
+    note = df[["y"]].rename(columns={"y": "note"})
+    assert build_panel(pd.concat([df, note, note], axis=1)).n_series == 1  # copies of an unused column do not matter
+
+
 def test_non_numeric_y_error():
     df = _long([5])
     df["y"] = df["y"].astype(str)

@@ -400,6 +400,9 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     """
     if fill not in FILL_POLICIES:
         raise ValueError(f"fill={fill!r} is not supported; choose one of {list(FILL_POLICIES)}")
+    if len({id_col, time_col, target_col}) < 3:
+        raise ValueError(f"id_col, time_col and target_col must be three different columns, got {id_col!r}, "
+                         f"{time_col!r} and {target_col!r}")
     df = _as_long(data, id_col, time_col, target_col)
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
     if missing:
@@ -419,6 +422,10 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     absent = [c for c in covariates if c not in df.columns]
     if absent:
         raise ValueError(f"covariate column(s) {absent} are not in the frame (columns: {list(df.columns)})")
+    used = [id_col, time_col, target_col] + covariates
+    twice = [c for c in dict.fromkeys(df.columns[df.columns.duplicated()]) if c in used]
+    if twice:  # df[name] would be a frame of both
+        raise ValueError(f"column name(s) {twice} appear more than once in the frame; rename or drop the copies")
     if len(df) == 0:
         raise ValueError("the frame has no rows")
     if not (pd.api.types.is_numeric_dtype(df[target_col]) and not pd.api.types.is_bool_dtype(df[target_col])):
