@@ -122,3 +122,21 @@ def test_unplottable_frames_are_named(case, match):
         hist["ds"] = True
     with pytest.raises(ValueError, match=match):
         plot_forecast(hist, fc)
+
+
+def test_forecasts_that_cannot_be_drawn_are_named():
+    hist = pd.DataFrame({"unique_id": 1, "ds": pd.date_range("2020-01-01", periods=20, freq="D"),
+                         "y": np.arange(20.0)})
+    fc = pd.DataFrame({"unique_id": "1", "ds": pd.date_range("2020-01-21", periods=3, freq="D"),
+                       "yhat": [20.0, 21, 22], "yhat-lo-80": [19.0, 20, 21], "yhat-hi-80": [21.0, 22, 23]})
+    with pytest.warns(UserWarning, match=r"series that history_df does not \('1'\).*differ only in type"):
+        fig = plot_forecast(hist, fc)  # silently drew the history alone before
+    assert len(fig.axes[0].lines) == 1
+    with pytest.raises(TypeError, match="history_df must be a long DataFrame.*got NoneType"):
+        plot_forecast(None, fc)
+    with pytest.raises(ValueError, match=r"not the upper bound column\(s\) \['yhat-hi-80'\]"):
+        plot_forecast(hist, fc.assign(unique_id=1).drop(columns="yhat-hi-80"))
+    fig = plot_forecast(hist, fc.assign(unique_id=1))
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) == 1
+    assert type(ax.xaxis.get_major_formatter()).__name__ == "ConciseDateFormatter"  # short, non-overlapping dates

@@ -61,6 +61,21 @@ def _checked_frames(history_df, forecast_df, id_col, time_col):
     return out
 
 
+def _warn_unmatched_ids(forecast_ids, history_ids):
+    """Warn that forecasts of series absent from the history are not drawn (each panel is
+    a history series), with a hint when they differ from history ids only in type."""
+    known = set(history_ids)
+    unmatched = [i for i in pd.unique(forecast_ids) if i not in known]
+    if not unmatched:
+        return
+    as_text = {str(i) for i in history_ids}
+    hint = ("; the ids differ only in type (e.g. 1 and '1', as after a CSV round trip): convert one column"
+            if any(str(i) in as_text for i in unmatched) else "")
+    shown = ", ".join(repr(i) for i in unmatched[:5]) + (f" and {len(unmatched) - 5} more" if len(unmatched) > 5 else "")
+    warnings.warn(f"forecast_df has series that history_df does not ({shown}): their forecasts are not drawn{hint}",
+                  UserWarning, stacklevel=3)
+
+
 def _in_time_zone_of(history_df, forecast_df, time_col):
     """``forecast_df`` with its times (and cutoffs) in the history's time zone; naive
     against tz-aware times is an error (they would plot shifted)."""
@@ -115,8 +130,9 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
             raise ValueError(f"{name} must be a positive integer{' or None' if name != 'max_series' else ''}, "
                              f"got {value!r}")
     for name, frame in (("history_df", history_df), ("forecast_df", forecast_df)):
-        if frame is not None and not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"{name} must be a long DataFrame ({id_col}, {time_col}, ...), got {type(frame).__name__}")
+        if (frame is not None or name == "history_df") and not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name} must be a long DataFrame ({id_col}, {time_col}, ...), got {type(frame).__name__}"
+                            + (" (the observed series the forecast continues)" if frame is None else ""))
     for name, frame, cols in (("history_df", history_df, (id_col, time_col, target_col)),
                               ("forecast_df", forecast_df, (id_col, time_col, pred_col))):
         if frame is None:
@@ -142,6 +158,11 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
     fig = Figure(figsize=figsize, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     levels = [] if forecast_df is None else _interval_levels(forecast_df.columns, pred_col)
+    unpaired = [f"{pred_col}-hi-{lv}" for lv in levels if f"{pred_col}-hi-{lv}" not in forecast_df.columns]
+    if unpaired:
+        raise ValueError(f"forecast_df has the lower bounds but not the upper bound column(s) {unpaired}")
+    if forecast_df is not None:
+        _warn_unmatched_ids(forecast_df[id_col], all_ids)
     hist_groups = dict(tuple(history_df.groupby(id_col, sort=False)))
     fc_groups = {} if forecast_df is None else dict(tuple(forecast_df.groupby(id_col, sort=False)))
     for k, uid in enumerate(ids):
@@ -162,6 +183,12 @@ def plot_forecast(history_df, forecast_df=None, ids=None, max_series=16, ncols=N
                 ax.plot(g[time_col], g[pred_col], color="C0", lw=1.3, label=pred_col if w == 0 else None)
                 if cutoff is not None:
                     ax.axvline(cutoff, color="gray", ls="--", lw=0.8, label="cutoff" if w == 0 else None)
+        if pd.api.types.is_datetime64_any_dtype(h[time_col].dtype):  # short labels that do not overlap
+            from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+            locator = AutoDateLocator(minticks=3, maxticks=6)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_title(str(uid), fontsize=10)
         ax.tick_params(labelsize=8)
         if k == 0:
