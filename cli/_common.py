@@ -2,10 +2,11 @@
 surprise and always written atomically."""
 
 import io
+import os
 import sys
 from pathlib import Path
 
-from tsrnn.io import atomic_write_bytes
+from tsrnn.io import commit_staged, stage_bytes
 
 
 class UsageError(Exception):
@@ -32,6 +33,7 @@ def check_output_path(path, force, suffixes=None):
         raise UsageError(f"{path} exists; pass --force to overwrite it")
     if not path.parent.exists():
         raise UsageError(f"folder {path.parent} does not exist")
+    check_writable_folder(path)
     if suffixes is not None and path.suffix.lower() not in suffixes:
         kinds = ", ".join(s for s in suffixes if s)
         first = next(s for s in suffixes if s)
@@ -39,6 +41,13 @@ def check_output_path(path, force, suffixes=None):
     if path.suffix.lower() in PARQUET_SUFFIXES and suffixes is not None and not _parquet_engine():
         raise UsageError("writing Parquet needs pyarrow: pip install pyarrow")  # now, not after a long fit
     return path
+
+
+def check_writable_folder(path):
+    """Refuse a file whose folder this user cannot create files in (now, not after the fit)."""
+    folder = Path(path).absolute().parent
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: folder {folder} is not writable")
 
 
 def _parquet_engine():
@@ -55,6 +64,8 @@ FOREIGN_MODEL_SUFFIXES = TABLE_SUFFIXES[1:] + (".json", ".toml", ".png", ".pdf",
 
 def check_model_path(path, force):
     """A model file to write: as :func:`check_output_path`, and not named like a data file."""
+    if str(path) == STDOUT:
+        raise UsageError("a model file cannot be written to stdout: give -m a file name, e.g. model.tsrnn")
     path = check_output_path(path, force)
     if path.suffix.lower() in FOREIGN_MODEL_SUFFIXES:
         raise UsageError(f"a model file named {path.name} would not hold {path.suffix} data; "
@@ -75,7 +86,19 @@ def check_distinct_outputs(**paths):
 
 
 def write_text(path, text, force):
-    atomic_write_bytes(check_output_path(path, force), text.encode(), overwrite=True)
+    write_files([(path, text.encode())], force)
+
+
+def frame_bytes(path, frame):
+    """A result table as the bytes of its file: Parquet for ``.parquet``/``.pq``, else CSV."""
+    if Path(path).suffix.lower() not in PARQUET_SUFFIXES:
+        return frame.to_csv(index=False).encode()
+    buffer = io.BytesIO()
+    try:
+        frame.to_parquet(buffer, index=False)
+    except ImportError:
+        raise UsageError("writing Parquet needs pyarrow: pip install pyarrow") from None
+    return buffer.getvalue()
 
 
 def write_frame(path, frame, force):
@@ -85,13 +108,45 @@ def write_frame(path, frame, force):
         sys.stdout.flush()
         return
     path = check_output_path(path, force, TABLE_SUFFIXES)
-    if path.suffix.lower() in PARQUET_SUFFIXES:
-        buffer = io.BytesIO()
-        try:
-            frame.to_parquet(buffer, index=False)
-        except ImportError:
-            raise UsageError("writing Parquet needs pyarrow: pip install pyarrow") from None
-        atomic_write_bytes(path, buffer.getvalue(), overwrite=True)
-    else:
-        atomic_write_bytes(path, frame.to_csv(index=False).encode(), overwrite=True)
+    write_files([(path, frame_bytes(path, frame))], force)
 
+
+def write_files(files, force):
+    """Write the outputs of one command all or none, each atomically.
+
+    Parameters
+    ----------
+    files : list of (path, bytes)
+    force : bool
+        Replace existing files; otherwise a file that appeared since the command
+        started (checked again here, and by a no-clobber link) is refused.
+
+    Every file is first written to a temporary file beside it; they are moved into
+    place only once all were written, and a failure removes what this call created.
+    """
+    staged, created = [], []
+    try:
+        for path, data in files:
+            path = check_output_path(path, force)
+            staged.append((path, stage_bytes(path, data), path.exists()))
+        for path, tmp, existed in staged:
+            commit_staged(tmp, path, overwrite=force)
+            if not existed:  # a file replaced with --force cannot be given back
+                created.append(path)
+    except FileExistsError:  # appeared since the command started
+        _undo(staged, created)
+        raise UsageError(f"{path} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        _undo(staged, created)
+        raise UsageError(exc.strerror or str(exc)) from None  # (names the output, not a temporary file)
+    except BaseException:
+        _undo(staged, created)
+        raise
+
+
+def _undo(staged, created):
+    """Remove the temporary files of :func:`write_files` and the files it created."""
+    for _, tmp, _ in staged:
+        Path(tmp).unlink(missing_ok=True)
+    for path in created:
+        path.unlink(missing_ok=True)

@@ -33,6 +33,14 @@ def resolve_columns(args, names=None):
     return args
 
 
+# Suffixes of formats the CLI does not read: such a file is refused, not parsed as CSV.
+# (An allow-list would refuse CSV named .dat or compressed CSV, which pandas reads.)
+FOREIGN_DATA_SUFFIXES = (".json", ".jsonl", ".ndjson", ".xlsx", ".xlsm", ".xls", ".ods", ".feather", ".arrow",
+                         ".ipc", ".orc", ".avro", ".pkl", ".pickle", ".h5", ".hdf", ".hdf5", ".npy", ".npz",
+                         ".tsrnn", ".toml", ".tsv", ".tab")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zip")
+
+
 def _read_file(path, id_col):
     path = Path(path)
     if path.is_dir():
@@ -40,14 +48,22 @@ def _read_file(path, id_col):
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     suffix = path.suffix.lower()
+    kind = Path(path.stem).suffix.lower() if suffix in COMPRESSION_SUFFIXES else suffix
+    if kind in FOREIGN_DATA_SUFFIXES:
+        raise UsageError(f"cannot read {kind} files ({path}): give CSV (comma-separated; .csv, .txt or no "
+                         "suffix) or Parquet (.parquet, .pq)")
     try:
         if suffix in (".parquet", ".pq"):
             try:
-                return pd.read_parquet(path)
+                frame = pd.read_parquet(path)
             except ImportError:
                 raise UsageError("reading Parquet needs pyarrow: pip install pyarrow") from None
-        # ids are labels, not numbers: "007" must stay "007" (and distinct from "7")
-        return pd.read_csv(path, dtype={id_col: str})
+            names = list(frame.columns)
+        else:
+            # ids are labels, not numbers: "007" must stay "007" (and distinct from "7")
+            frame = pd.read_csv(path, dtype={id_col: str})
+            # pandas renames a repeated column "a" to "a.1": the header as written
+            names = list(pd.read_csv(path, header=None, nrows=1, dtype=str).iloc[0])
     except pd.errors.EmptyDataError:
         raise UsageError(f"{path} is empty") from None
     except UnicodeDecodeError as exc:
@@ -55,10 +71,24 @@ def _read_file(path, id_col):
                          "save it as UTF-8") from None
     except pd.errors.ParserError as exc:
         raise UsageError(f"cannot parse {path}: {' '.join(str(exc).split())}") from None
+    names = [n for n in names if pd.notna(n)]  # empty names: pandas calls them "Unnamed: i"
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        raise UsageError(f"{path} has repeated column names {repeated}: rename them (each column needs its own name)")
+    return frame
 
 
-def read_series(args):
-    """A long DataFrame (id, time, target [, covariates]) from DATA or --dataset."""
+def read_series(args, one_series=True):
+    """A long DataFrame (id, time, target [, covariates]) from DATA or --dataset.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        DATA / --dataset, --format and the resolved column names.
+    one_series : bool, default=True
+        Read long data without the id column as one series named after the file;
+        False refuses such a file (a model fitted on several series).
+    """
     if (args.data is None) == (args.dataset is None):
         raise UsageError("give either a DATA file or --dataset NAME")
     if args.dataset is not None:
@@ -79,6 +109,7 @@ def read_series(args):
         fmt = "long" if args.id_col in frame.columns or args.target_col in frame.columns else "wide"
     if args.time_col not in frame.columns:
         raise UsageError(f"{args.data} has no time column {args.time_col!r} (columns: {list(frame.columns)}); use --time-col")
+    read_as_one = None  # the file's columns when it is read as one series
     if fmt == "wide":
         value_cols = [c for c in frame.columns if c != args.time_col]
         if not value_cols:
@@ -107,8 +138,14 @@ def read_series(args):
         if missing:
             raise UsageError(f"{args.data} has no column {missing[0]!r} (columns: {list(frame.columns)}); use --target-col")
         if args.id_col not in frame.columns:  # one series
+            if not one_series:
+                raise UsageError(f"{args.data} has no id column {args.id_col!r} (columns: {list(frame.columns)}), "
+                                 "and the model was fitted on several series: name the series column with --id-col")
+            read_as_one = list(frame.columns)
             frame = frame.assign(**{args.id_col: Path(args.data).stem})
     frame[args.time_col] = _parse_times(frame[args.time_col], args.time_col)
+    if read_as_one is not None:
+        _check_one_series(frame[args.time_col], args, read_as_one)
     y = pd.to_numeric(frame[args.target_col], errors="coerce")
     bad = y.isna() & frame[args.target_col].notna()
     if bad.any():
@@ -116,6 +153,16 @@ def read_series(args):
     frame[args.target_col] = y
     frame[args.id_col] = frame[args.id_col].astype(str)
     return frame
+
+
+def _check_one_series(times, args, columns):
+    """Repeated times in a file read as one series: most likely its id column has
+    another name than --id-col (the library would only say "aggregate them first")."""
+    repeated = times[times.duplicated() & times.notna()].astype(str)
+    if len(repeated):
+        raise UsageError(f"duplicate timestamps in {args.data} (e.g. {repeated.iloc[0]}); no {args.id_col!r} "
+                         "column: the file was read as one series; name the series column with --id-col "
+                         f"(columns: {columns})")
 
 
 def _parse_times(column, name):

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._common import UsageError, write_frame
 from ._data import add_data_arguments, read_series
-from .forecast_cmd import add_model_arguments, build_forecaster, check_levels, read_config
+from .forecast_cmd import add_model_arguments, build_forecaster, check_learned_levels, check_levels, read_config
 
 
 def _positive_int(text):
@@ -74,6 +74,7 @@ def run(args):
     read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    check_learned_levels(forecaster, args.level)
     check_season_length(frame, args, forecaster)
     cv = forecaster.cross_validation(frame, n_windows=args.windows, step_size=args.step_size, refit=args.refit,
                                      level=args.level)

@@ -6,9 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from tsrnn.io import atomic_write_bytes
-
-from ._common import TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, write_frame
+from ._common import (STDOUT, TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_output_path, frame_bytes,
+                      write_files, write_frame)
 from ._data import add_data_arguments, future_values, read_series, resolve_columns
 
 
@@ -72,6 +71,13 @@ def _read_config(path):
             config = tomllib.load(f)
     except FileNotFoundError:
         raise UsageError(f"no such config file: {path}") from None
+    except IsADirectoryError:
+        raise UsageError(f"--config {path} is a folder; give a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"cannot read {path}: it is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                         "save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"cannot parse {path}: {exc}") from None
     return config.get("forecaster", config)
@@ -97,6 +103,23 @@ def check_levels(levels):
             raise UsageError(f"--level: {exc}") from None
 
 
+def check_learned_levels(forecaster, levels):
+    """Refuse, before the fit, a --level that the forecaster's ``quantile_levels`` do not
+    include (the library would refuse it at predict, after the whole fit)."""
+    from tsrnn.forecasting.forecaster import _check_levels
+
+    if not levels or forecaster.quantile_levels is None:
+        return
+    try:
+        _check_levels(forecaster.quantile_levels)
+    except (TypeError, ValueError):
+        return  # the fit names the bad quantile_levels
+    try:
+        forecaster._check_learned_levels(levels)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def build_forecaster(args):
     """An RNNForecaster from --config and the command-line options (which win)."""
     from tsrnn import RNNForecaster
@@ -108,6 +131,10 @@ def build_forecaster(args):
         if value is not None:
             params["random_state" if name == "seed" else name] = value
     params.setdefault("random_state", 0)
+    seed = params["random_state"]
+    if isinstance(seed, int) and not 0 <= seed < 2**32:  # numpy's message names neither option
+        source = "--seed" if args.seed is not None else f"random_state in {args.config}"
+        raise UsageError(f"{source} must be between 0 and 2**32 - 1, got {seed}")
     params.update(horizon=args.horizon, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col)
     if args.quiet:
         params["verbose"] = 0
@@ -151,6 +178,7 @@ def run(args):
     read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    check_learned_levels(forecaster, args.level)
     future = future_values(args, forecaster)  # before the fit: a missing file must not end a long fit
     start = time.perf_counter()
     _status(args, f"fitting {forecaster.cell} forecaster on {frame[args.id_col].nunique()} series...")
@@ -160,7 +188,8 @@ def run(args):
         _status(args, "calibrating the intervals: a second fit without the last windows...")
     forecast = forecaster.predict(level=args.level, X_future=future)
     _status(args, f"fitted and forecast in {time.perf_counter() - start:.1f} s")
-    write_frame(args.output, forecast, args.force)
+    # Everything rendered first, then written all or none: a failed plot leaves no CSV behind.
+    files = [] if args.output == STDOUT else [(args.output, frame_bytes(args.output, forecast))]
     if args.plot:
         from tsrnn.plotting import plot_forecast
 
@@ -169,6 +198,9 @@ def run(args):
         buffer = io.BytesIO()
         fmt = PLOT_FORMATS[Path(args.plot).suffix.lower()]
         figure.savefig(buffer, format=fmt, dpi=110)  # constrained layout already fits the labels
-        atomic_write_bytes(args.plot, buffer.getvalue(), overwrite=True)
+        files.append((args.plot, buffer.getvalue()))
+    write_files(files, args.force)
+    if args.output == STDOUT:
+        write_frame(STDOUT, forecast, args.force)
     _status(args, f"wrote {args.output}" + (f" and {args.plot}" if args.plot else ""))
     return 0

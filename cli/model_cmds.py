@@ -4,7 +4,7 @@ import sys
 import time
 
 from ._common import (TABLE_SUFFIXES, UsageError, check_distinct_outputs, check_model_path, check_output_path,
-                      write_frame)
+                      check_writable_folder, write_frame)
 from ._data import DEFAULT_COLUMNS, add_data_arguments, future_values, read_series, resolve_columns
 from .forecast_cmd import add_model_arguments, build_forecaster, check_levels, describe_choices, read_config
 
@@ -42,8 +42,11 @@ def run_fit(args):
     read_config(args)
     frame = read_series(args)
     forecaster = build_forecaster(args)
+    if forecaster.local is True:
+        return _fit_local(args, frame, forecaster)
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
     check_distinct_outputs(**{"--model": args.model, "--checkpoint": checkpoint})
+    check_writable_folder(checkpoint)
     forecaster.set_params(checkpoint=checkpoint)
     if args.resume and not Path(checkpoint).exists() and not Path(f"{checkpoint}.0").exists():
         raise UsageError(f"no checkpoint {checkpoint} to resume from")
@@ -58,14 +61,38 @@ def run_fit(args):
                              "continue that fit or --force to start over")
     start = time.perf_counter()
     forecaster.fit(frame, resume=args.resume)
-    forecaster.set_params(checkpoint=None).save(args.model, overwrite=True)
+    _save(args, forecaster.set_params(checkpoint=None))
     for i in range(forecaster.n_models):  # the model is saved: its checkpoints are spent
         for path in (Path(checkpoint), Path(f"{checkpoint}.{i}")):
             path.unlink(missing_ok=True)
+    _report_fit(args, forecaster, start)
+    return 0
+
+
+def _fit_local(args, frame, forecaster):
+    """Per-series models (``local = true``): fitted without a checkpoint, which the
+    library does not support for them (each fits in seconds)."""
+    for flag, given in (("--resume", args.resume), ("--checkpoint", args.checkpoint)):
+        if given:
+            raise UsageError(f"{flag} is not available with local = true: local models are fitted without "
+                             "a checkpoint (each fits in seconds)")
+    start = time.perf_counter()
+    forecaster.fit(frame)
+    _save(args, forecaster)
+    _report_fit(args, forecaster, start)
+    return 0
+
+
+def _save(args, forecaster):
+    # checked again: the model file may have appeared during the fit
+    check_model_path(args.model, args.force)
+    forecaster.save(args.model, overwrite=args.force)
+
+
+def _report_fit(args, forecaster, start):
     if not args.quiet:
         print(describe_choices(forecaster), file=sys.stderr)
         print(f"fitted in {time.perf_counter() - start:.1f} s; wrote {args.model}", file=sys.stderr)
-    return 0
 
 
 def run_predict(args):
@@ -86,7 +113,10 @@ def run_predict(args):
     to_model = {getattr(args, key): name for key, name in model_names.items() if getattr(args, key) != name}
     frame = None
     if args.data is not None or args.dataset is not None:
-        frame = _to_model_names(read_series(args), to_model, args.data or args.dataset)
+        # a file without the id column is one series: for a model of several, a missed --id-col
+        panel = getattr(forecaster, "panel_", None)
+        one_series = panel is None or panel.n_series <= 1
+        frame = _to_model_names(read_series(args, one_series), to_model, args.data or args.dataset)
     future = future_values(args, forecaster)
     if future is not None:
         future = _to_model_names(future, to_model, args.future)
