@@ -257,3 +257,21 @@ def test_atomic_write_names_the_path_the_user_gave(tmp_path):
     with pytest.raises(FileNotFoundError, match="folder .*missing.* does not exist"):
         atomic_write_bytes(tmp_path / "missing" / "m.tsrnn", b"x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_staged_write_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
+    from tsrnn.io import commit_staged, stage_bytes
+
+    target = tmp_path / "out.csv"
+    tmp = stage_bytes(target, b"ours")
+    target.write_bytes(b"the user's")  # created between the check and the write
+    with pytest.raises(FileExistsError, match=r"out.csv exists; pass overwrite=True"):
+        commit_staged(tmp, target)
+    assert target.read_bytes() == b"the user's" and sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    commit_staged(stage_bytes(target, b"ours"), target, overwrite=True)
+    assert target.read_bytes() == b"ours" and len(list(tmp_path.iterdir())) == 1
+    fresh = tmp_path / "new.csv"
+    commit_staged(stage_bytes(fresh, b"x"), fresh)
+    assert fresh.read_bytes() == b"x" and len(list(tmp_path.iterdir())) == 2
+    with pytest.raises(FileNotFoundError, match=r"cannot write .*missing.*m.csv"):  # not the temporary file
+        stage_bytes(tmp_path / "missing" / "m.csv", b"x")

@@ -97,8 +97,64 @@ def interrupts_deferred():
             signal.raise_signal(signum)  # now handled as it would have been
 
 
+def stage_bytes(path, data):
+    """Write ``data`` to a new temporary file beside ``path`` (flushed to disk, with the
+    mode a plain ``open()`` would give, or the mode of the file it will replace); returns
+    the temporary file's name, for :func:`commit_staged`. OSError names ``path``."""
+    path = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        # mkstemp creates 0600 files
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+    except BaseException as exc:
+        os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+        raise
+    return tmp
+
+
+def commit_staged(tmp, path, overwrite=False):
+    """Move the file :func:`stage_bytes` wrote into place, atomically.
+
+    Without ``overwrite`` it never replaces a file, not even one created since the
+    caller looked: a hard link fails on an existing name (FileExistsError), where a
+    check followed by a rename would race. File systems without hard links fall back
+    to that check. The temporary file is gone afterwards, whatever happened.
+    """
+    path = Path(path)
+    try:
+        if overwrite:
+            os.replace(tmp, path)
+            return
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise FileExistsError(f"{path} exists; pass overwrite=True (or --force) to replace it") from None
+        except OSError:  # no hard links here
+            if path.exists():
+                raise FileExistsError(f"{path} exists; pass overwrite=True (or --force) to replace it") from None
+            os.replace(tmp, path)
+    except OSError as exc:
+        if isinstance(exc, FileExistsError):
+            raise
+        raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
 def atomic_write_bytes(path, data, overwrite=False):
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename (or
+    link: without ``overwrite`` an existing file is never replaced, see
+    :func:`commit_staged`).
 
     Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
     """
@@ -109,20 +165,7 @@ def atomic_write_bytes(path, data, overwrite=False):
         raise FileExistsError(f"{path} exists; pass overwrite=True (or --force) to replace it")
     if not path.parent.is_dir():
         raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600 files: give the result the mode a plain open() would
-        # (or the mode of the file it replaces).
-        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    commit_staged(stage_bytes(path, data), path, overwrite)
 
 
 def save_model(estimator, path, overwrite=False):
