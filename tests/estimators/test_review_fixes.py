@@ -155,3 +155,53 @@ def test_nan_inside_a_sequence_names_its_step():
     X[0, 2] = np.nan
     with pytest.raises(ValueError, match="NaN at step 2 of sample 0, before its value at step 3"):
         RNNRegressor(max_epochs=1).fit(X, np.arange(4.0))
+
+
+def test_long_sequences_predict_in_passes_that_fit_the_activation_budget(monkeypatch):
+    from tsrnn.estimators import base
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 30, 2))
+    model = RNNRegressor(cell="gru", hidden_size=8, max_epochs=2, random_state=0, dtype="float64").fit(X, X.sum((1, 2)))
+    assert model._predict_rows(X) == base.PREDICT_BATCH and model._predict_rows(np.zeros((1, 10**6, 2))) < 200
+    whole = model.predict(X)
+    monkeypatch.setattr(base, "PREDICT_BYTES", 7 * 30 * 8 * 8 * 6)  # seven sequences per pass
+    assert model._predict_rows(X) == 7
+    np.testing.assert_allclose(model.predict(X), whole, rtol=1e-12)  # 4096 x 1000 steps took 2 GB before
+
+
+def test_relu_network_that_overflows_is_not_turned_back_into_finite_outputs():
+    from tsrnn.nn import Recurrent
+
+    net = Recurrent("rnn", 1, 2, nonlinearity="relu", random_state=0)
+    net.weights["weight_hh_l0"][...] = 2 * np.eye(2)
+    net.weights["weight_ih_l0"][...] = 1
+    net.weights["bias_ih_l0"][...] = 0
+    net.weights["bias_hh_l0"][...] = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y, h_n = net.forward(np.ones((1, 140, 1), np.float32))
+    assert np.isinf(Y[0, 127]).all() and np.isnan(h_n).all()  # relu(NaN) was 0: h_n came back 2047
+    X = np.random.default_rng(0).normal(size=(32, 10, 1))
+    model = RNNRegressor(cell="rnn", nonlinearity="relu", head_params={"pooling": "last"}, hidden_size=4,
+                         max_epochs=2, random_state=0).fit(X, X.sum((1, 2)))
+    rec = model.network_.rnn
+    rec.weights["weight_hh_l0"][...] = 2 * np.eye(4)
+    rec.weights["weight_ih_l0"][...] = 1
+    with pytest.raises(FloatingPointError), np.errstate(over="ignore", invalid="ignore"):
+        model.predict(np.ones((1, 200, 1)))  # a finite 7e20 before
+
+
+def test_sample_weights_count_in_batches_of_one():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5, 1))
+    y = X.sum((1, 2))
+    w = np.where(np.arange(40) < 20, 1.0, 10.0)
+    kw = dict(hidden_size=4, max_epochs=3, batch_size=1, early_stopping=False, random_state=0)
+    plain = RNNRegressor(**kw).fit(X, y)
+    ones = RNNRegressor(**kw).fit(X, y, sample_weight=np.ones(40))
+    weighted = RNNRegressor(**kw).fit(X, y, sample_weight=w)
+    assert np.array_equal(plain.network_.flat_params, ones.network_.flat_params)  # equal weights: unchanged
+    # each batch's loss scaled by its share of the weight: weights cancelled in batches of one before
+    assert not np.allclose(plain.network_.flat_params, weighted.network_.flat_params)
+    scaled = RNNRegressor(**kw).fit(X, y, sample_weight=3.0 * w)  # only the ratios count
+    np.testing.assert_allclose(scaled.network_.flat_params, weighted.network_.flat_params, rtol=1e-5, atol=1e-6)

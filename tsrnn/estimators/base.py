@@ -12,7 +12,7 @@ from ..heads.base import NON_FINITE_OUTPUTS
 from ..kernels.threads import cpu_threads, resolve_n_jobs
 from ..nn import clip_grad_norm, get_optimizer, get_schedule
 from ..nn._device import DEVICES, check_device
-from ..nn.recurrent import CELLS, NONLINEARITIES, resolve_dtype
+from ..nn.recurrent import CELLS, NONLINEARITIES, activation_bytes, resolve_dtype
 from ._sklearn_base import EstimatorBase, check_is_fitted, check_random_state
 from ._validation import (
     _input_limit,
@@ -27,7 +27,8 @@ from ._validation import (
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "reduce_on_plateau")
-PREDICT_BATCH = 4096
+PREDICT_BATCH = 4096  # samples per inference pass at most
+PREDICT_BYTES = 1 << 28  # and about this much of activations (long sequences: fewer samples)
 CHECKPOINT_MIN_INTERVAL_S = 1.0  # an epoch of a small model takes ms; a checkpoint write with fsync more
 
 
@@ -592,6 +593,13 @@ class BaseRNN(EstimatorBase):
         loss_fn = self._loss_fn() if loss_fn is None else loss_fn
         n = data.n_samples
         bs = min(self.batch_size, n)
+        # The losses average over their batch's weights; a batch's loss is then scaled by
+        # its share of the data's weight (sum of its weights / (its size x the mean
+        # weight)), so that a mini-batch estimates the weighted mean over all samples.
+        # Without it, weights cancel in a batch of one and count only relative to their
+        # batch's other samples. (Equal weights give a share of exactly 1.)
+        weights = getattr(data, "sample_weight", None)
+        mean_weight = None if weights is None or not len(weights) else float(np.mean(weights, dtype=np.float64))
         backup = net.flat_params.copy()  # weights that last gave a finite loss
         loop = getattr(self, "_loop_state", None) or {"no_improve": 0, "finished": False}
         best_params = loop.get("best_params")
@@ -619,6 +627,11 @@ class BaseRNN(EstimatorBase):
                         _check_head_outputs(net, out, yb)
                         check_outputs = False
                     value, dout = net.loss(out, yb, wb, lb, loss_fn)
+                    batch_value = value  # the batch's weighted mean, for the epoch's loss
+                    if wb is not None and mean_weight:
+                        share = float(wb.sum(dtype=np.float64)) / (len(idx) * mean_weight)
+                        if share != 1.0:
+                            value, dout = value * share, dout * dout.dtype.type(share)
                     net.backward_embedding(net.backward(dout))
                     norm = clip_grad_norm(net.flat_grad, self.clip_norm) if self.clip_norm else np.linalg.norm(net.flat_grad)
                     if not (np.isfinite(value) and np.isfinite(norm)):
@@ -633,7 +646,7 @@ class BaseRNN(EstimatorBase):
                     self._optimizer.step(net.flat_params, net.flat_grad)
                     self.t_ += 1
                     w = len(idx) if wb is None else float(wb.sum())
-                    total += value * w
+                    total += batch_value * w
                     weight_sum += w
                 if not np.isfinite(net.flat_params).all():
                     net.flat_params[...] = backup
@@ -691,17 +704,28 @@ class BaseRNN(EstimatorBase):
     def _forward_batches(self, X, lengths, output_length=None):
         net = self.network_
         kwargs = {} if output_length is None else {"output_length": output_length}
-        if X.shape[0] <= PREDICT_BATCH:
+        rows = self._predict_rows(X, output_length)
+        if X.shape[0] <= rows:
             out = net.predict(net.embed(X), lengths, **kwargs)
         else:
             parts = [
-                net.predict(net.embed(X[s : s + PREDICT_BATCH]), None if lengths is None else lengths[s : s + PREDICT_BATCH], **kwargs)
-                for s in range(0, X.shape[0], PREDICT_BATCH)
+                net.predict(net.embed(X[s : s + rows]), None if lengths is None else lengths[s : s + rows], **kwargs)
+                for s in range(0, X.shape[0], rows)
             ]
             out = np.concatenate(parts)
         if not np.isfinite(out).all():
             raise FloatingPointError(NON_FINITE_OUTPUTS)
         return out
+
+    def _predict_rows(self, X, output_length=None):
+        """Samples per inference pass: PREDICT_BATCH, fewer where their activations (every
+        step of every layer, whatever the head keeps) would pass PREDICT_BYTES: 4096
+        sequences of 1000 steps took 2 GB and 5x the time of passes of a few hundred."""
+        spec = self.network_.spec
+        steps = max(X.shape[1] if X.ndim > 1 else 1, output_length or self.output_length or 1)
+        per_sample = activation_bytes(spec.cell, 1, steps, spec.hidden_size, spec.num_layers, spec.dtype,
+                                      training=False)
+        return int(max(1, min(PREDICT_BATCH, PREDICT_BYTES // max(per_sample, 1))))
 
     def _network_on_cpu_if_asked(self):
         """``network_``, moved to the CPU first where ``set_params(device="cpu")`` was
