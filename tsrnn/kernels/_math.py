@@ -50,8 +50,8 @@ def sigmoid(x):
 
 
 def relu(x):
-    """max(x, 0) of one scalar, in x's dtype."""
-    return x if x > 0 else 0.0 * x
+    """max(x, 0) of one scalar, in x's dtype; NaN stays NaN."""
+    return 0.0 * x if x <= 0 else x
 
 
 @overload(tanh, inline="always")
@@ -103,16 +103,18 @@ def _sigmoid_impl(x):
 
 @overload(relu, inline="always")
 def _relu_impl(x):
+    # NaN stays NaN (as in PyTorch): "x if x > 0 else 0" turned an overflowed state into
+    # 0, and a network that had blown up went on to predict finite numbers
     if x == types.float32:
 
         def impl(x):
-            return x if x > _ZERO32 else _ZERO32
+            return _ZERO32 if x <= _ZERO32 else x
 
         return impl
     if isinstance(x, types.Float):
 
         def impl(x):
-            return x if x > 0.0 else 0.0
+            return 0.0 if x <= 0.0 else x
 
         return impl
     return None

@@ -54,7 +54,7 @@ def sigmoid32(x):
 
 @cuda.jit(device=True, inline=True)
 def relu32(x):
-    return x if x > _ZERO32 else _ZERO32
+    return _ZERO32 if x <= _ZERO32 else x  # NaN stays NaN, as on the CPU
 
 
 @cuda.jit(device=True, inline=True)
@@ -69,7 +69,7 @@ def sigmoid64(x):
 
 @cuda.jit(device=True, inline=True)
 def relu64(x):
-    return x if x > 0.0 else 0.0
+    return 0.0 if x <= 0.0 else x
 
 
 def gate_math(dtype):
