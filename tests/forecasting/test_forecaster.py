@@ -6,6 +6,7 @@ import pytest
 from sklearn.base import clone
 
 from tsrnn import RNNForecaster
+from tsrnn.windows import build_panel
 from tsrnn.forecasting import _transforms
 
 FAST = dict(hidden_size=8, max_steps=15, batch_size=16, random_state=0)
@@ -328,3 +329,13 @@ def test_level_columns_keep_every_digit_and_backtest_warnings_show_once():
     assert "yhat-hi-99.99999" in cv.columns  # was named 100 (six digits)
     beyond = [w for w in record if "cover levels up to" in str(w.message)]
     assert len(beyond) == 1, [str(w.message) for w in record]  # once, not once per window
+
+
+def test_few_long_series_calibrate_on_more_windows():
+    one = RNNForecaster(horizon=4, input_size=8, **FAST)
+    one.input_size_ = 8
+    long_panel = build_panel(_panel([500]))
+    assert one._n_calibration_windows(long_panel) == 50  # a tenth of the series, not 2 * horizon = 8
+    assert one._n_calibration_windows(build_panel(_panel([60]))) == 8  # short: 2 * horizon
+    assert one._n_calibration_windows(build_panel(_panel([200] * 12))) == 9  # 12 x 9 >= 100 errors per step
+    assert one._n_calibration_windows(build_panel(_panel([200] * 30))) == 7  # about 200 in all

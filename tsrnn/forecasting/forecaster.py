@@ -497,8 +497,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         levels only. None: intervals are conformal (below).
     conformal_windows : int or None, default=None
         Calibration windows per series for prediction intervals (None: about 200
-        calibration forecasts in all, at most ``2 * horizon`` per series, fewer when the
-        series are short).
+        calibration forecasts in all, at most ``2 * horizon`` per series, or up to a
+        tenth of the shortest series where that gives fewer than 100 errors per step
+        (one or a few series); fewer when the series are short).
     freq : str, DateOffset, int or None, default=None
         Time step of the series; None infers it per series (``pd.infer_freq``, or the
         step of integer ``ds``).
@@ -1542,8 +1543,14 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         if self.conformal_windows is not None:
             return self.conformal_windows
         # about 200 calibration forecasts, at most 2 * horizon per series, and the
-        # calibration model keeps at least `horizon` training windows in every series
-        want = min(2 * self.horizon, math.ceil(200 / panel.n_series))
+        # calibration model keeps at least `horizon` training windows in every series.
+        # Where that gives fewer than 100 errors per step (a few series), up to a tenth of
+        # the shortest series: one long AR(1) series calibrated on 8 windows covered 55-96%
+        # with its 80% intervals over six draws (sd 0.13), on 50 windows 71-89% (sd 0.06).
+        per_series = 2 * self.horizon
+        if panel.n_series * per_series < 100:
+            per_series = max(per_series, min(int(panel.lengths.min()) // 10, math.ceil(100 / panel.n_series)))
+        want = min(per_series, math.ceil(200 / panel.n_series))
         val_steps = self.horizon if self.early_stopping else 0
         room = (int(panel.lengths.min()) - (self.input_size_ + self._out_steps() + val_steps + sum(self._lags()))
                 - 2 * self.horizon + 1)
