@@ -123,6 +123,8 @@ def write_files(files, force):
 
     Every file is first written to a temporary file beside it; they are moved into
     place only once all were written, and a failure removes what this call created.
+    (With ``force``, a file replaced before a later one failed stays replaced; where
+    the file system has no hard links, the no-clobber check is a check, then a rename.)
     """
     staged, created = [], []
     try:

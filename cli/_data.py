@@ -1,6 +1,7 @@
 """Reading the user's series for the CLI: CSV or Parquet, long or wide, or a shipped dataset."""
 
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -72,7 +73,7 @@ def _read_file(path, id_col):
     except pd.errors.ParserError as exc:
         raise UsageError(f"cannot parse {path}: {' '.join(str(exc).split())}") from None
     names = [n for n in names if pd.notna(n)]  # empty names: pandas calls them "Unnamed: i"
-    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    repeated = sorted(str(n) for n, k in Counter(names).items() if k > 1)
     if repeated:
         raise UsageError(f"{path} has repeated column names {repeated}: rename them (each column needs its own name)")
     return frame

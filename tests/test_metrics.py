@@ -119,8 +119,16 @@ def test_evaluate_refuses_rows_without_a_series_and_incomplete_training_frames()
     for col in ("unique_id", "ds", "y"):
         with pytest.raises(ValueError, match=rf"missing column\(s\) \['{col}'\] in train_df"):
             metrics.evaluate(ok, ["mase"], train_df=train.drop(columns=col))
-    with pytest.raises(TypeError, match="cannot be compared with the cutoffs"):
+    with pytest.raises(TypeError, match=r"train_df's 'ds' holds text .* but the cutoffs hold naive datetimes"):
         metrics.evaluate(ok.assign(cutoff=pd.Timestamp("2000-01-01")), ["mase"], train_df=train.assign(ds="x"))
+    aware = pd.Timestamp("2000-01-03", tz="UTC")
+    naive = train.assign(ds=pd.date_range("2000-01-01", periods=3))
+    with pytest.raises(TypeError, match="holds naive datetimes .* but the cutoffs hold aware datetimes"):
+        metrics.evaluate(ok.assign(cutoff=aware), ["mase"], train_df=naive)
+    # a backtest and its data read back from CSV (ISO text on both sides) compare as before
+    text = metrics.evaluate(ok.assign(cutoff="2000-01-03"), ["mase"], train_df=naive.assign(ds=naive.ds.astype(str)))
+    assert text.loc["a", "mase"] == pytest.approx(0.5)
+    assert metrics.evaluate(ok.assign(cutoff=aware), ["mae"], train_df=naive).loc["a", "mae"] == 0.5  # no MASE: no check
 
 
 def test_mean_row_says_when_a_metric_is_undefined_for_some_series():

@@ -159,6 +159,30 @@ def _check_mase_training(df, train, season_length, id_col, time_col):
                          f"too short: {listed}")
 
 
+def _comparable_with_cutoffs(train_df, cutoffs, time_col):
+    """``train_df`` with its times comparable with the backtest's cutoffs: ``datetime.date``
+    objects as datetimes (as the forecaster takes them), text as text on both sides (a
+    backtest and its data read back from CSV, ISO dates: compared as before); a mix of
+    datetimes and numbers, or naive and time-zone-aware times, is a TypeError naming both."""
+    from .windows._panel import _as_times
+
+    times = _as_times(train_df[time_col], time_col)
+    train_df = train_df.assign(**{time_col: times})
+    kinds = []
+    for values in (times, cutoffs):
+        if pd.api.types.is_datetime64_any_dtype(values):
+            kinds.append("aware datetimes" if getattr(values.dt, "tz", None) is not None else "naive datetimes")
+        elif pd.api.types.is_numeric_dtype(values):
+            kinds.append("numbers")
+        else:
+            kinds.append("text")
+    if kinds[0] != kinds[1]:
+        raise TypeError(f"train_df's {time_col!r} holds {kinds[0]} (dtype {times.dtype}) but the cutoffs hold "
+                        f"{kinds[1]} (dtype {cutoffs.dtype}): give both the same way (e.g. pd.to_datetime, "
+                        "tz_localize)")
+    return train_df
+
+
 def _row_listing(index, most=5):
     shown = ", ".join(str(i) for i in index[:most])
     return shown + (f" and {len(index) - most} more" if len(index) > most else "")
@@ -239,17 +263,8 @@ def evaluate(df, metrics=("mae", "rmse", "smape"), train_df=None, season_length=
     if interval_metrics and not levels:
         raise ValueError(f"{interval_metrics} need interval columns {pred_col}-lo-LEVEL / {pred_col}-hi-LEVEL, which "
                          f"the forecast frame lacks (columns: {list(df.columns)}); forecast with level=[...]")
-    if train_df is not None and "cutoff" in df.columns and time_col in train_df.columns:
-        from .windows._panel import _as_times
-
-        # datetime.date objects, as the forecaster takes them, compared with its Timestamp cutoffs
-        train_df = train_df.assign(**{time_col: _as_times(train_df[time_col], time_col)})
-        train_times, cutoffs = train_df[time_col], df["cutoff"]
-        if (pd.api.types.is_datetime64_any_dtype(train_times) != pd.api.types.is_datetime64_any_dtype(cutoffs)
-                or not (pd.api.types.is_numeric_dtype(train_times) or pd.api.types.is_datetime64_any_dtype(train_times))):
-            raise TypeError(f"train_df's {time_col!r} (dtype {train_times.dtype}) cannot be compared with the "
-                            f"cutoffs (dtype {cutoffs.dtype}): give both as datetimes (pd.to_datetime) or both as "
-                            "integers")
+    if "mase" in metrics and "cutoff" in df.columns:
+        train_df = _comparable_with_cutoffs(train_df, df["cutoff"], time_col)
     train = None if train_df is None else {k: g.sort_values(time_col) for k, g in train_df.groupby(id_col, sort=False)}
     if "mase" in metrics:
         _check_mase_training(df, train, season_length, id_col, time_col)

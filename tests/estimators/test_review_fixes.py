@@ -192,16 +192,18 @@ def test_relu_network_that_overflows_is_not_turned_back_into_finite_outputs():
 
 
 def test_sample_weights_count_in_batches_of_one():
+    # a classifier: weights do not move its targets (a regressor standardises y with them)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 5, 1))
-    y = X.sum((1, 2))
+    y = (X.sum((1, 2)) > 0).astype(int)
     w = np.where(np.arange(40) < 20, 1.0, 10.0)
-    kw = dict(hidden_size=4, max_epochs=3, batch_size=1, early_stopping=False, random_state=0)
-    plain = RNNRegressor(**kw).fit(X, y)
-    ones = RNNRegressor(**kw).fit(X, y, sample_weight=np.ones(40))
-    weighted = RNNRegressor(**kw).fit(X, y, sample_weight=w)
+    kw = dict(hidden_size=4, max_epochs=3, batch_size=1, random_state=0)
+    plain = RNNClassifier(**kw).fit(X, y)
+    ones = RNNClassifier(**kw).fit(X, y, sample_weight=np.ones(40))
+    weighted = RNNClassifier(**kw).fit(X, y, sample_weight=w)
     assert np.array_equal(plain.network_.flat_params, ones.network_.flat_params)  # equal weights: unchanged
-    # each batch's loss scaled by its share of the weight: weights cancelled in batches of one before
+    # each batch's loss scaled by its share of the weight: in batches of one the weights cancelled
+    # and the fit equalled the unweighted one bit for bit
     assert not np.allclose(plain.network_.flat_params, weighted.network_.flat_params)
-    scaled = RNNRegressor(**kw).fit(X, y, sample_weight=3.0 * w)  # only the ratios count
+    scaled = RNNClassifier(**kw).fit(X, y, sample_weight=3.0 * w)  # only the ratios count
     np.testing.assert_allclose(scaled.network_.flat_params, weighted.network_.flat_params, rtol=1e-5, atol=1e-6)

@@ -60,3 +60,16 @@ def test_levels_must_have_been_learned_and_models_round_trip(tmp_path):
     assert len(one_step.predict(level=80)) == 1
     with pytest.raises(ValueError, match="level must be percentages"):
         RNNForecaster(horizon=4, quantile_levels=[180]).fit(df)
+
+
+def test_recursive_quantile_models_of_older_files_load_and_forecast_without_intervals(tmp_path, monkeypatch):
+    df = _noisy_sine(length=120)
+    kw = dict(horizon=4, input_size=8, quantile_levels=[80], strategy="recursive", max_steps=5, random_state=0)
+    with monkeypatch.context() as m:  # as an older version fitted and saved them
+        m.setattr(RNNForecaster, "_check_quantile_strategy", lambda self: None)
+        old = RNNForecaster(**kw).fit(df)
+        old.save(tmp_path / "old.tsrnn")
+    loaded = tsrnn.load(tmp_path / "old.tsrnn")
+    assert len(loaded.predict()) == 4  # point forecasts still work
+    with pytest.raises(ValueError, match="not supported with strategy='recursive' and horizon > 1"):
+        loaded.predict(level=80)

@@ -94,6 +94,18 @@ def test_date_objects_as_time_column():
     assert (model.cross_validation(dates, n_windows=2)["cutoff"] == pd.Timestamp("2020-02-03")).any()
 
 
+def test_future_covariates_with_datetime_objects():
+    ds = pd.date_range("2020-01-01", periods=40, freq="D", tz="UTC")
+    as_objects = pd.Series([t.to_pydatetime() for t in ds], dtype=object)
+    df = pd.DataFrame({"unique_id": "a", "ds": as_objects, "y": np.arange(1, 41.0),
+                       "hol": (np.arange(40) % 7 == 0).astype(float)})
+    model = RNNForecaster(future_covariates=["hol"], **TINY).fit(df)
+    future = model.make_future_frame().assign(hol=[1.0, 0, 0])
+    objects = future.assign(ds=pd.Series([t.to_pydatetime() for t in future["ds"]], dtype=object))
+    # "the times in column 'ds' are naive" before: they were time-zone aware, as objects
+    pd.testing.assert_frame_equal(model.predict(X_future=objects), model.predict(X_future=future))
+
+
 def test_time_column_hints():
     df = ramp(n=40)
     with pytest.raises(TypeError, match=r"dtype object; convert it with pd.to_datetime\(df\['ds'\]\)"):

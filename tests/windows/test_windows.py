@@ -162,6 +162,8 @@ def test_columns_named_twice_or_shared_are_refused():
         build_panel(pd.concat([df.assign(x=1.0), df[["y"]].rename(columns={"y": "x"})], axis=1), covariates=["x"])
     note = df[["y"]].rename(columns={"y": "note"})
     assert build_panel(pd.concat([df, note, note], axis=1)).n_series == 1  # copies of an unused column do not matter
+    with pytest.raises(ValueError, match=r"\['note'\] appear more than once"):  # "auto" dropped it silently
+        build_panel(pd.concat([df, note, note], axis=1), covariates="auto")
 
 
 def test_non_numeric_y_error():

@@ -494,7 +494,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         they emit the median and the two quantiles of each level, trained with the
         pinball loss (``loss`` is then unused), and the median is the point forecast.
         ``predict(level=...)`` and ``cross_validation(level=...)`` then accept these
-        levels only. None: intervals are conformal (below).
+        levels only, for ``h <= horizon``. Not with ``strategy="encoder_decoder"``, nor
+        ``"recursive"`` with ``horizon > 1`` (the quantiles of fed-back steps would not
+        widen). None: intervals are conformal (below).
     conformal_windows : int or None, default=None
         Calibration windows per series for prediction intervals (None: about 200
         calibration forecasts in all, at most ``2 * horizon`` per series, or up to a
@@ -714,11 +716,6 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                 raise ValueError("quantile_levels must list at least one level (or be None)")
             if self.strategy == "encoder_decoder":
                 raise ValueError("quantile_levels is not supported with strategy='encoder_decoder'")
-            if self.strategy == "recursive" and self.horizon > 1:
-                # one-step quantiles around the fed-back median do not widen with the step
-                raise ValueError("quantile_levels is not supported with strategy='recursive' and horizon > 1 (its "
-                                 "one-step quantiles would not widen over the fed-back steps); use strategy='direct', "
-                                 "or conformal intervals (quantile_levels=None, predict(level=...))")
         known = self._known_names()
         if isinstance(self.covariates, str) and self.covariates != "auto":
             raise ValueError(f"covariates must be 'auto', None or a list of column names, got {self.covariates!r} "
@@ -882,6 +879,16 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
                              "series " + _listing([f"{uid!r} ({_freq_name(f)})" for uid, f in other])
                              + " step otherwise")
 
+    def _check_quantile_strategy(self):
+        """Refuse (in fit and cross_validation, not at load: files of older versions hold
+        such models) learned quantiles that feed back their median: one-step quantiles
+        around it do not widen with the step (a recursive AR(1) model's 80% interval
+        covered 57%)."""
+        if self.quantile_levels is not None and self.strategy == "recursive" and self.horizon > 1:
+            raise ValueError("quantile_levels is not supported with strategy='recursive' and horizon > 1 (its "
+                             "one-step quantiles would not widen over the fed-back steps); use strategy='direct', "
+                             "or conformal intervals (quantile_levels=None, predict(level=...))")
+
     def _check_learned_levels(self, levels):
         if self.quantile_levels is None or not levels:
             return
@@ -990,6 +997,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         self
         """
         input_size = self._check_params()
+        self._check_quantile_strategy()
         if not isinstance(resume, (bool, np.bool_)):
             raise TypeError(f"resume must be True or False, got {type(resume).__name__}")
         if resume and self.checkpoint is None:
@@ -1428,6 +1436,8 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         check_int("h", h)
         levels = _check_levels(level)
         self._check_learned_levels(levels)
+        if levels:
+            self._check_quantile_strategy()  # (a model file of an older version)
         if levels and h > self.horizon:  # learned quantiles too: only the median is fed back, they would not widen
             raise ValueError(f"prediction intervals are calibrated for h <= horizon={self.horizon}; got h={h}")
         if df is None:
@@ -1643,6 +1653,7 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
             coverage of its intervals (over the rows with an actual value).
         """
         input_size = self._check_params()
+        self._check_quantile_strategy()
         check_int("n_windows", n_windows)
         if not isinstance(refit, (bool, np.bool_)):
             raise ValueError(f"refit must be True or False, got {refit!r}")
@@ -1661,8 +1672,12 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         with warnings.catch_warnings(record=True) as caught:  # each window's: shown once below
             warnings.simplefilter("always")
             frames = self._backtest_frames(panel, z, models, backs, refit, levels)
-        for message in dict.fromkeys((w.category, str(w.message)) for w in caught):
-            warnings.warn(message[1], message[0], stacklevel=_caller_level())
+        seen = set()
+        for w in caught:  # each once, from where it was raised (so the user's filters still apply)
+            key = (w.category, str(w.message))
+            if key not in seen:
+                seen.add(key)
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
         out = pd.concat(frames, ignore_index=True)
         out = out.sort_values([self.id_col, "cutoff", self.time_col], kind="stable").reset_index(drop=True)
         if levels:

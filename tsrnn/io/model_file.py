@@ -147,8 +147,10 @@ def commit_staged(tmp, path, overwrite=False):
             raise
         raise type(exc)(exc.errno, f"cannot write {path}: {exc.strerror}") from None
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        try:
+            os.unlink(tmp)  # (the second name after a link; gone after a rename)
+        except OSError:  # the data is in place: a temporary name left behind is not a failed write
+            pass
 
 
 def atomic_write_bytes(path, data, overwrite=False):

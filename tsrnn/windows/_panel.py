@@ -149,6 +149,8 @@ class Panel:
         """A user's time column (Series) in this panel's representation, for joins."""
         if not self.is_datetime:
             return times.to_numpy().astype(np.int64)
+        if isinstance(times, pd.Series):  # datetime.date / datetime objects, as fit takes them
+            times = _as_times(times, times.name or self.time_col)
         aware = getattr(getattr(times, "dt", None), "tz", None) is not None
         if aware != (self.tz is not None):  # a naive time is no instant in a zone (nor the reverse)
             name = getattr(times, "name", None) or self.time_col
@@ -410,7 +412,8 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
             f"missing required column(s) {missing}; the frame has {list(df.columns)}. "
             f"Pass id_col/time_col/target_col to name yours."
         )
-    if isinstance(covariates, str) and covariates == "auto":  # numeric columns only: ids, names, flags stay out
+    auto = isinstance(covariates, str) and covariates == "auto"
+    if auto:  # numeric columns only: ids, names, flags stay out
         covariates = [c for c in df.columns if c not in (id_col, time_col, target_col)
                       and pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
     if isinstance(covariates, str):
@@ -423,7 +426,8 @@ def build_panel(data, id_col="unique_id", time_col="ds", target_col="y", covaria
     if absent:
         raise ValueError(f"covariate column(s) {absent} are not in the frame (columns: {list(df.columns)})")
     used = [id_col, time_col, target_col] + covariates
-    twice = [c for c in dict.fromkeys(df.columns[df.columns.duplicated()]) if c in used]
+    # ("auto" would read a numeric column named twice: df[name] is then a frame, not numeric)
+    twice = [c for c in dict.fromkeys(df.columns[df.columns.duplicated()]) if c in used or auto]
     if twice:  # df[name] would be a frame of both
         raise ValueError(f"column name(s) {twice} appear more than once in the frame; rename or drop the copies")
     if len(df) == 0:
