@@ -136,3 +136,9 @@ def test_mean_row_says_when_a_metric_is_undefined_for_some_series():
     with pytest.warns(UserWarning, match=r"\['mape'\] are undefined \(NaN\) for some series"):
         out = metrics.evaluate(df, ["mape", "mae"])
     assert np.isnan(out.loc["a", "mape"]) and out.loc["(mean)", "mape"] == pytest.approx(10.0)
+
+
+def test_rmse_of_huge_errors_does_not_overflow():
+    with np.errstate(over="raise"):
+        assert metrics.rmse([1e200, 0.0], [0.0, 0.0]) == pytest.approx(1e200 / np.sqrt(2))  # inf before
+    assert metrics.rmse([1.0, 2.0], [1.0, 2.0]) == 0.0

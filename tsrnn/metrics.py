@@ -37,7 +37,11 @@ def mae(y_true, y_pred):
 def rmse(y_true, y_pred):
     """Root mean squared error, ``sqrt(mean((y - yhat)^2))``."""
     y, p = _pair(y_true, y_pred)
-    return float(np.sqrt(np.mean((y - p) ** 2)))
+    e = np.abs(y - p)
+    top = e.max(initial=0.0)
+    if not 0 < top < np.inf:  # 0, or inf / NaN errors: as they are
+        return float(np.sqrt(np.mean(e**2)))
+    return float(top * np.sqrt(np.mean((e / top) ** 2)))  # squares of errors near 1e200 overflowed
 
 
 def mape(y_true, y_pred):
