@@ -46,6 +46,9 @@ def run_fit(args):
         return _fit_local(args, frame, forecaster)
     checkpoint = args.checkpoint or f"{args.model}.ckpt"
     check_distinct_outputs(**{"--model": args.model, "--checkpoint": checkpoint})
+    if not Path(checkpoint).absolute().parent.is_dir():  # found only by the first checkpoint write before
+        raise UsageError(f"cannot write the checkpoint {checkpoint}: folder {Path(checkpoint).absolute().parent} "
+                         "does not exist")
     check_writable_folder(checkpoint)
     forecaster.set_params(checkpoint=checkpoint)
     if args.resume and not Path(checkpoint).exists() and not Path(f"{checkpoint}.0").exists():

@@ -291,3 +291,11 @@ def test_repeated_column_names_are_refused(tmp_path, no_fit, header):
     assert one_line_error(err).endswith(f"error: d.csv has repeated column names [{name!r}]: rename them (each "
                                         "column needs its own name)\n")
     assert not (tmp_path / "fc.csv").exists()
+
+
+def test_checkpoint_into_a_missing_folder_is_refused_before_the_fit(tmp_path, long_csv, no_fit):
+    code, _, err = run_cli_in_process(["fit", long_csv, "--id-col", "series", "--horizon", "2", "-m", "m.tsrnn",
+                                       "--checkpoint", "missing/c.ckpt", *FAST], tmp_path)
+    assert code == 2
+    assert "error: cannot write the checkpoint missing/c.ckpt: folder" in one_line_error(err, "fit")
+    assert "does not exist" in err and not (tmp_path / "m.tsrnn").exists()
