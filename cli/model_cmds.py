@@ -44,7 +44,7 @@ def run_fit(args):
     forecaster = build_forecaster(args)
     if forecaster.local is True:
         return _fit_local(args, frame, forecaster)
-    checkpoint = args.checkpoint or f"{args.model}.ckpt"
+    checkpoint = args.checkpoint or forecaster.checkpoint or f"{args.model}.ckpt"  # option > --config > default
     check_distinct_outputs(**{"--model": args.model, "--checkpoint": checkpoint})
     if not Path(checkpoint).absolute().parent.is_dir():  # found only by the first checkpoint write before
         raise UsageError(f"cannot write the checkpoint {checkpoint}: folder {Path(checkpoint).absolute().parent} "

@@ -299,3 +299,13 @@ def test_checkpoint_into_a_missing_folder_is_refused_before_the_fit(tmp_path, lo
     assert code == 2
     assert "error: cannot write the checkpoint missing/c.ckpt: folder" in one_line_error(err, "fit")
     assert "does not exist" in err and not (tmp_path / "m.tsrnn").exists()
+
+
+def test_checkpoint_from_the_config_is_used(tmp_path, long_csv, monkeypatch):
+    seen = []
+    monkeypatch.setattr(tsrnn.RNNForecaster, "fit", lambda self, *a, **k: seen.append(self.checkpoint) or self)
+    monkeypatch.setattr(tsrnn.RNNForecaster, "save", lambda self, path, overwrite=False: None)
+    (tmp_path / "c.toml").write_text('checkpoint = "from_config.ckpt"\n')
+    run_cli_in_process(["fit", long_csv, "--id-col", "series", "--horizon", "2", "--config", "c.toml", "-m",
+                        "m.tsrnn", *FAST], tmp_path)
+    assert seen == ["from_config.ckpt"]  # was replaced by m.tsrnn.ckpt
