@@ -54,3 +54,11 @@ def test_errors():
         tok.decode([99])
     with pytest.raises(TypeError):
         tok.decode([1.5])
+
+
+def test_text_that_spells_a_special_token_is_unknown_not_padding():
+    tok = Tokenizer("word").fit(["a b <pad> <unk>"])
+    assert "<pad>" not in tok.vocab_[2:]
+    assert tok.encode("a <pad> b") == [tok.encode("a")[0], tok.unk_id_, tok.encode("b")[0]]  # was pad_id_
+    with pytest.raises(ValueError, match=r"outside the vocabulary: \['<pad>'\]"):
+        tok.encode("a <pad>", unknown="error")

@@ -134,17 +134,21 @@ class Tokenizer:
         ----------
         unknown : {"unk", "error"}, default="unk"
             Map tokens outside the vocabulary to ``<unk>``, or raise ValueError naming them.
+            A token that spells a special one (a literal ``<pad>`` word) is outside it: the
+            specials' ids mark padding and text boundaries, never text (it was read as padding).
         """
         self._check_fitted()
         if unknown not in ("unk", "error"):
             raise ValueError(f"unknown={unknown!r}; choose 'unk' or 'error'")
         tokens = self.tokenize(text)
+        n_special, unk = len(self.specials), self.unk_id_  # the vocabulary starts with the specials
+        ids = [self.token_to_id_.get(t, unk) for t in tokens]
+        ids = [i if i >= n_special else unk for i in ids]
         if unknown == "error":
-            missing = sorted({t for t in tokens if t not in self.token_to_id_})
+            missing = sorted({t for t, i in zip(tokens, ids) if i == unk})
             if missing:
                 raise ValueError(f"tokens outside the vocabulary: {missing[:10]}")
-        get, unk = self.token_to_id_.get, self.unk_id_
-        return [get(t, unk) for t in tokens]
+        return ids
 
     def encode_batch(self, texts, max_length=None, unknown="unk"):
         """Padded id array of several texts.
