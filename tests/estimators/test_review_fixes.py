@@ -207,3 +207,14 @@ def test_sample_weights_count_in_batches_of_one():
     assert not np.allclose(plain.network_.flat_params, weighted.network_.flat_params)
     scaled = RNNClassifier(**kw).fit(X, y, sample_weight=3.0 * w)  # only the ratios count
     np.testing.assert_allclose(scaled.network_.flat_params, weighted.network_.flat_params, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [RNNRegressor, RNNClassifier])
+def test_ragged_sequence_targets_are_named(Estimator):
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 9, size=12)
+    X = [rng.normal(size=n) for n in lengths]  # ragged X is padded with NaN
+    y = [np.zeros(n) for n in lengths]  # ragged y gave NumPy's "inhomogeneous shape" error
+    with pytest.raises(ValueError, match=r"y holds sequences of different lengths \(3 to 8 steps\): give y as one "
+                                         r"array of shape \(n_samples, n_steps"):
+        Estimator(head="sequence", max_epochs=1).fit(X, y)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ..nn import get_loss, softmax
+from ._validation import reject_ragged_y
 from .base import BaseRNN
 
 
@@ -109,6 +110,8 @@ class RNNClassifier(BaseRNN):
             y = column_or_1d(y, warn=True)
             valid = np.ones(y.shape, bool)
         else:
+            reject_ragged_y(y, "give y as one array of shape (n_samples, n_steps) of labels; steps past each "
+                               "sample's input length may hold any label (they are not scored)")
             y = np.asarray(y)
             if y.ndim != 2:
                 raise ValueError(f"head {head.name!r} needs y of shape (n_samples, n_steps) (one label per step); got {y.shape}")
