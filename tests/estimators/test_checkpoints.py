@@ -75,3 +75,38 @@ def test_resume_refuses_other_parameters(tmp_path, rng):
         RNNRegressor(cell="gru", hidden_size=5, max_epochs=2, random_state=0, checkpoint=str(ckpt)).fit(X, y, resume=True)
     with pytest.raises(ValueError, match="checkpoint parameter"):
         RNNRegressor(max_epochs=1).fit(X, y, resume=True)
+
+
+def test_resume_refuses_other_data(tmp_path, rng):
+    """A checkpoint records what it was trained on: resuming on other data continued from the
+    old weights and target scaling (a model with R^2 -0.01 on its own data) without a word."""
+    X = rng.normal(size=(32, 5, 2))
+    y = X[:, -1, 0]
+    ckpt = str(tmp_path / "c.ckpt")
+    params = dict(hidden_size=4, max_epochs=2, random_state=0, checkpoint=ckpt)
+    first = RNNRegressor(**params).fit(X, y)
+    again = RNNRegressor(**params).fit(X, y, resume=True)  # the finished fit, at once
+    assert np.array_equal(again.network_.flat_params, first.network_.flat_params)
+    for X2, y2 in ((X, 1000 * y + 5), (X[:20], y[:20]), (X + 1.0, y)):
+        with pytest.raises(ValueError, match="written by a fit on other data"):
+            RNNRegressor(**params).fit(X2, y2, resume=True)
+    with pytest.raises(ValueError, match="written by a fit on other data|other parameters|features"):
+        RNNRegressor(**params).fit(np.concatenate([X, X[..., :1]], axis=2), y, resume=True)
+    RNNRegressor(**params).fit(X + 1.0, y)  # without resume: starts over, replacing the checkpoint
+    assert RNNRegressor(**params).fit(X + 1.0, y, resume=True).n_iter_ == 2
+
+
+def test_forecaster_resume_refuses_other_data_or_windows(tmp_path):
+    from tsrnn.datasets.synthetic import make_random_walk_panel
+
+    df = make_random_walk_panel(2, 40, random_state=0)
+    kw = dict(horizon=3, input_size=6, hidden_size=4, max_steps=10, random_state=0, checkpoint=str(tmp_path / "f"))
+    first = tsrnn.RNNForecaster(**kw).fit(df)
+    again = tsrnn.RNNForecaster(**kw).fit(df, resume=True)
+    assert again.predict().equals(first.predict())
+    with pytest.raises(ValueError, match="written by a fit on other data"):
+        tsrnn.RNNForecaster(**kw).fit(df.assign(y=df.y * 2.0 + 1.0), resume=True)
+    with pytest.raises(ValueError, match="written by a fit on other data"):
+        tsrnn.RNNForecaster(**{**kw, "input_size": 8}).fit(df, resume=True)  # forecast from the old windows before
+    with pytest.raises(ValueError, match="written by a fit on other data"):
+        tsrnn.RNNForecaster(**kw, scaler="robust").fit(df, resume=True)  # ("auto" chose "series")

@@ -26,6 +26,17 @@ def test_warm_start_refuses_another_architecture(data, change):
     np.testing.assert_array_equal(model.network_.flat_params, before)
 
 
+@pytest.mark.parametrize("change", [{"embedding_dim": 6}, {"embedding_dim": None}, {"padding_idx": None}])
+def test_warm_start_refuses_another_embedding(change):
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(1, 9, size=(24, 5))
+    model = RNNRegressor(hidden_size=4, max_epochs=1, embedding_dim=4, warm_start=True, random_state=0)
+    model.fit(tokens, tokens.sum(axis=1).astype(float))
+    name = next(iter(change))  # each was ignored: the network kept its embedding
+    with pytest.raises(ValueError, match=f"built with {name}=.*now say {name}="):
+        model.set_params(**change).fit(tokens, tokens.sum(axis=1).astype(float))
+
+
 def test_partial_fit_refuses_another_architecture(data):
     X, y = data
     model = RNNRegressor(hidden_size=8, random_state=0).partial_fit(X, y)

@@ -121,6 +121,27 @@ def _weights_in_dtype(sample_weight, dtype):
     return sample_weight.astype(dtype)
 
 
+def _training_fingerprint(*sources):
+    """SHA-256 (hex) of what a fit trains on: every public array and plain setting of its
+    batch sources (arrays, or the forecaster's window buffer, starts, scaling and sizes).
+    A checkpoint records it; resuming on other data (or windows) is refused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(type(source).__name__.encode())
+        for name, value in sorted(vars(source).items()) if source is not None else ():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, np.ndarray):
+                digest.update(f"{name}:{value.dtype.str}:{value.shape}".encode())
+                digest.update(repr(value.tolist()).encode() if value.dtype == object
+                              else np.ascontiguousarray(value).view(np.uint8).reshape(-1).data)
+            elif value is None or isinstance(value, (bool, int, float, str, np.generic, np.dtype)):
+                digest.update(f"{name}={value!r}".encode())
+    return digest.hexdigest()
+
+
 class BaseRNN(EstimatorBase):
     """Base class; see RNNRegressor / RNNClassifier for the parameters."""
 
@@ -298,6 +319,9 @@ class BaseRNN(EstimatorBase):
                   "dtype": np.dtype(self._dtype).name, "head": type(head).name, "head_params": head.get_options()}
         if spec.cell == "rnn" or self.cell == "rnn":
             built["nonlinearity"], wanted["nonlinearity"] = spec.nonlinearity, self.nonlinearity
+        built["embedding_dim"], wanted["embedding_dim"] = spec.embedding_dim, self.embedding_dim
+        if spec.embedding_dim is not None and self.embedding_dim is not None:  # (unused without token input)
+            built["padding_idx"], wanted["padding_idx"] = spec.padding_idx, self.padding_idx
         changed = [k for k in built if built[k] != wanted[k]]
         if changed:
             how = "partial_fit" if incremental else "warm_start=True"
@@ -336,7 +360,8 @@ class BaseRNN(EstimatorBase):
         from ..io import write_state
 
         state, arrays = self._get_state()
-        state["checkpoint"] = dict(loop, rng=self._rng.bit_generator.state)
+        state["checkpoint"] = dict(loop, rng=self._rng.bit_generator.state,
+                                   data=self.__dict__.get("_data_fingerprint"))
         if best_params is not None:
             arrays["checkpoint.best_params"] = best_params
         write_state(self.checkpoint, type(self).__name__, state, arrays, overwrite=True)
@@ -363,7 +388,9 @@ class BaseRNN(EstimatorBase):
                              "it: choose another path or remove the file")
 
     def _resume_from_checkpoint(self, epochs):
-        """Load the checkpoint (if any) into self; return the epochs left to run."""
+        """Load the checkpoint (if any) into self; return the epochs left to run. The
+        checkpoint must come from a fit of the same parameters on the same data
+        (``_data_fingerprint``; checkpoints of older versions record no data)."""
         from pathlib import Path
 
         from ..io import read_model_file
@@ -380,9 +407,16 @@ class BaseRNN(EstimatorBase):
         saved = from_state(type(self), meta["state"], arrays)
         if mine is not None and mine != saved._get_state()[0]["params"]:
             raise ValueError(f"{self.checkpoint} was written with other parameters; refusing to resume")
+        written_on = meta["state"]["checkpoint"].get("data")
+        if written_on is not None and written_on != self.__dict__.get("_data_fingerprint"):
+            raise ValueError(f"{self.checkpoint} was written by a fit on other data (or other windows, scaling or "
+                             "sizes); refusing to resume. Give the data it was written with, or fit without "
+                             "resume=True to start over (the checkpoint is then replaced)")
         for key, value in vars(saved).items():
             if key.endswith("_") or key.startswith("_") and key not in ("_loop_state",):
                 setattr(self, key, value)
+        if self.network_.spec.device != self.device:  # model files load onto the CPU
+            self.network_.set_device(self.device)
         loop = meta["state"]["checkpoint"]
         self._rng.bit_generator.state = loop["rng"]
         self._loop_state = {"no_improve": loop["no_improve"], "finished": loop["finished"],
@@ -506,6 +540,11 @@ class BaseRNN(EstimatorBase):
         epochs = 1 if incremental else self.max_epochs
         self._loop_state = {"no_improve": 0, "finished": False}
         self._first_score = len(self.validation_scores_)  # this fit's validation scores start here
+        if self.checkpoint is not None:  # (targets in model space: their scaling and labels count too)
+            from types import SimpleNamespace
+
+            encoding = SimpleNamespace(**{k: getattr(self, k, None) for k in ("y_mean_", "y_scale_", "classes_")})
+            self._data_fingerprint = _training_fingerprint(ArrayBatches(X, y, lengths, sample_weight), val, encoding)
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         elif reset:  # continued training replaces its own checkpoint
@@ -532,6 +571,8 @@ class BaseRNN(EstimatorBase):
         self._rng = np.random.default_rng(int(seeds[1]))
         epochs = self.max_epochs
         self._loop_state = {"no_improve": 0, "finished": False}
+        if self.checkpoint is not None:
+            self._data_fingerprint = _training_fingerprint(data, val) + f"/{n_step_features}/{n_outputs}/{output_length}"
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         else:

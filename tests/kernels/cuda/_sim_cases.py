@@ -390,6 +390,33 @@ def test_language_model_on_cuda_matches_cpu(tmp_path):
     assert gpu.network_.rnn.device == "cpu"
 
 
+def test_resumed_fit_stays_on_the_gpu(tmp_path, monkeypatch):
+    from tsrnn.estimators import RNNRegressor
+
+    monkeypatch.setattr("tsrnn.estimators.base.CHECKPOINT_MIN_INTERVAL_S", 0.0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, T, 2))
+    y = X.sum(axis=(1, 2))
+    kw = dict(cell="gru", hidden_size=H, max_epochs=4, batch_size=4, random_state=0, dtype="float64",
+              device="cuda", early_stopping=False)
+    reference = RNNRegressor(**kw).fit(X, y)
+    original = RNNRegressor._write_checkpoint
+
+    def write_then_stop(self, loop, best):
+        original(self, loop, best)
+        if self.n_iter_ == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(RNNRegressor, "_write_checkpoint", write_then_stop)
+    ckpt = str(tmp_path / "c.ckpt")
+    with pytest.raises(KeyboardInterrupt):
+        RNNRegressor(**kw, checkpoint=ckpt).fit(X, y)
+    monkeypatch.setattr(RNNRegressor, "_write_checkpoint", original)
+    resumed = RNNRegressor(**kw, checkpoint=ckpt).fit(X, y, resume=True)
+    assert resumed.network_.rnn.device == "cuda"  # the checkpoint loaded onto the CPU and stayed there
+    np.testing.assert_array_equal(resumed.network_.flat_params, reference.network_.flat_params)
+
+
 def test_bench_gpu_simulate(tmp_path):
     import importlib.util
     import pathlib
