@@ -461,8 +461,9 @@ class BaseRNN(EstimatorBase):
             Valid steps per sample (instead of NaN padding).
         resume : bool, default=False
             Continue from the file named by the ``checkpoint`` parameter when it exists
-            (same data and parameters as the interrupted fit): the result equals an
-            uninterrupted fit, weights bit for bit.
+            (same data and parameters as the interrupted fit, else ValueError: the
+            checkpoint records both): the result equals an uninterrupted fit, weights
+            bit for bit.
 
         Returns
         -------

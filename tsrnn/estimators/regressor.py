@@ -145,7 +145,9 @@ class RNNRegressor(BaseRNN):
         Continue from the current weights on the next ``fit``.
     checkpoint : str or Path, optional
         File written every ``checkpoint_every`` epochs, at most once a second (see
-        ``fit(resume=True)``).
+        ``fit(resume=True)``). It records a fingerprint of the training data and stays
+        after the fit (a resume with the same data returns the finished model at once);
+        delete it when done.
     checkpoint_every : int, default=1
     embedding_dim : int, optional
         Token input: X holds integer token ids of shape (n_samples, n_timesteps) (or a

@@ -525,7 +525,9 @@ class RNNForecaster(ForecasterPersistence, EstimatorBase):
         second (with
         ``n_models > 1``, one file per network: ``{checkpoint}.{i}``). After an
         interruption, ``fit(df, resume=True)`` with the same data and parameters ends
-        with the weights an uninterrupted fit would have, bit for bit.
+        with the weights an uninterrupted fit would have, bit for bit; other data,
+        windows or scaling are refused (each file records what it was trained on). The
+        files stay after the fit; delete them when done.
 
     Attributes
     ----------
