@@ -24,3 +24,9 @@ class DataScaleWarning(UserWarning):
     10 (a level or a spread far from unit scale; a few outliers of standardised data do
     not count); standardise X (the forecaster scales its windows itself and never warns).
     """
+
+
+# Defined next to the memory checks (tsrnn._memory, which every room imports); public here.
+from ._memory import MemoryLimitError  # noqa: E402
+
+__all__ = ["TrainingDivergedError", "DeviceUnavailableError", "DataScaleWarning", "MemoryLimitError"]
