@@ -110,3 +110,76 @@ def test_forecaster_resume_refuses_other_data_or_windows(tmp_path):
         tsrnn.RNNForecaster(**{**kw, "input_size": 8}).fit(df, resume=True)  # forecast from the old windows before
     with pytest.raises(ValueError, match="written by a fit on other data"):
         tsrnn.RNNForecaster(**kw, scaler="robust").fit(df, resume=True)  # ("auto" chose "series")
+
+
+def _interrupted(monkeypatch, make, at):
+    """``make()`` fitted until its checkpoint after epoch ``at`` is written, then stopped."""
+    from tsrnn.estimators.base import BaseRNN
+
+    original = BaseRNN._write_checkpoint
+
+    def write_then_die(self, loop, best):
+        original(self, loop, best)
+        if self.n_iter_ == at:
+            raise Interrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(BaseRNN, "_write_checkpoint", write_then_die)
+        with pytest.raises(Interrupt):
+            make()
+
+
+def test_resume_accepts_what_does_not_change_the_data(tmp_path, rng, monkeypatch):
+    X = rng.normal(size=(40, 5, 2))
+    y = X[:, -1, 0]
+    ckpt = str(tmp_path / "c.ckpt")
+    # random_state=None draws a new validation split each fit: the data is still the same
+    _interrupted(monkeypatch, lambda: RNNRegressor(hidden_size=4, max_epochs=6, checkpoint=ckpt).fit(X, y), 2)
+    assert RNNRegressor(hidden_size=4, max_epochs=6, checkpoint=ckpt, n_jobs=2).fit(X, y, resume=True).n_iter_ == 6
+    labels = (y > 0).astype(np.int64)
+    kw = dict(hidden_size=4, max_epochs=5, random_state=0, checkpoint=ckpt)
+    _interrupted(monkeypatch, lambda: tsrnn.RNNClassifier(**kw).fit(X, labels), 2)
+    assert tsrnn.RNNClassifier(**kw).fit(X, labels.astype(np.int32), resume=True).n_iter_ == 5  # same labels
+
+
+def test_resume_of_a_second_warm_started_fit(tmp_path, rng, monkeypatch):
+    X = rng.normal(size=(40, 5, 2))
+    y = X[:, -1, 0]
+    kw = dict(hidden_size=4, max_epochs=6, random_state=0, warm_start=True, early_stopping=False)
+    reference = RNNRegressor(**kw).fit(X, y).fit(X, y)
+    model = RNNRegressor(**kw, checkpoint=str(tmp_path / "c.ckpt")).fit(X, y)
+    _interrupted(monkeypatch, lambda: model.fit(X, y), 8)
+    model.fit(X, y, resume=True)  # ran no epoch: n_iter_ counts the first fit's too
+    assert model.n_iter_ == 12
+    np.testing.assert_array_equal(model.network_.flat_params, reference.network_.flat_params)
+    # (with early stopping the resumed fit draws its validation split anew: it crashed on max() of no scores)
+    es = RNNRegressor(**{**kw, "early_stopping": True}, checkpoint=str(tmp_path / "e.ckpt")).fit(X, y)
+    _interrupted(monkeypatch, lambda: es.fit(X, y), 8)
+    assert es.fit(X, y, resume=True).n_iter_ == 12 and np.isfinite(es.best_validation_score_)
+
+
+def test_a_finished_fit_leaves_its_final_checkpoint(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr("tsrnn.estimators.base.CHECKPOINT_MIN_INTERVAL_S", 1e9)  # only the last epoch writes
+    X = rng.normal(size=(20, 5, 1))
+    ckpt = tmp_path / "c.ckpt"
+    model = RNNRegressor(hidden_size=4, max_epochs=3, random_state=0, checkpoint=str(ckpt)).fit(X, X[:, -1, 0])
+    assert ckpt.exists()
+    again = RNNRegressor(hidden_size=4, max_epochs=3, random_state=0, checkpoint=str(ckpt)).fit(X, X[:, -1, 0],
+                                                                                               resume=True)
+    np.testing.assert_array_equal(again.network_.flat_params, model.network_.flat_params)
+
+
+@pytest.mark.parametrize("strategy", ["direct", "encoder_decoder"])
+def test_forecaster_checkpoints_see_the_data_of_every_strategy(tmp_path, strategy):
+    from tsrnn.datasets.synthetic import make_random_walk_panel
+
+    df = make_random_walk_panel(2, 40, random_state=0)
+    kw = dict(horizon=3, input_size=6, hidden_size=4, max_steps=10, random_state=0, n_models=1, strategy=strategy,
+              checkpoint=str(tmp_path / "f"))
+    tsrnn.RNNForecaster(**kw).fit(df)
+    with pytest.raises(ValueError, match="written by a fit on other data"):  # encoder_decoder: accepted before
+        tsrnn.RNNForecaster(**kw).fit(df.assign(y=df.y + 0.5), resume=True)
+    if strategy == "direct":
+        tsrnn.RNNForecaster(**kw, quantile_levels=[80]).fit(df)
+        with pytest.raises(ValueError, match="written by a fit on other data"):  # another loss, as many quantiles
+            tsrnn.RNNForecaster(**kw, quantile_levels=[95]).fit(df, resume=True)

@@ -83,3 +83,12 @@ def test_partial_fit_accepts_a_weighted_batch_of_one_class():
     assert model.classes_.tolist() == [0, 1]
     with pytest.raises(ValueError, match="at least 2 classes with positive sample_weight"):
         RNNClassifier(hidden_size=4).fit(X, np.r_[np.zeros(9, int), 1], sample_weight=np.r_[np.ones(9), 0])
+
+
+def test_warm_start_refuses_another_vocabulary_size():
+    tokens = np.random.default_rng(0).integers(1, 9, size=(24, 5))
+    y = tokens.sum(axis=1).astype(float)
+    model = RNNRegressor(hidden_size=4, max_epochs=1, embedding_dim=4, vocab_size=10, warm_start=True, random_state=0)
+    model.fit(tokens, y)
+    with pytest.raises(ValueError, match="built with vocab_size=10.*now say vocab_size=20"):  # ignored before
+        model.set_params(vocab_size=20).fit(tokens, y)

@@ -218,3 +218,12 @@ def test_ragged_sequence_targets_are_named(Estimator):
     with pytest.raises(ValueError, match=r"y holds sequences of different lengths \(3 to 8 steps\): give y as one "
                                          r"array of shape \(n_samples, n_steps"):
         Estimator(head="sequence", max_epochs=1).fit(X, y)
+
+
+def test_ragged_vector_targets_and_zero_dimensional_items():
+    X = np.random.default_rng(0).normal(size=(12, 4, 1))
+    with pytest.raises(ValueError, match=r"y holds rows of different lengths \(1 to 2 outputs\): give y of shape "
+                                         r"\(n_samples,\) or \(n_samples, n_outputs\)"):
+        RNNRegressor(max_epochs=1).fit(X, [[1.0, 2.0]] * 6 + [[1.0]] * 6)
+    y = [np.array(v) for v in X.sum((1, 2))]  # 0-d arrays: a plain 1-D target (len() of them raised)
+    assert RNNRegressor(max_epochs=1, hidden_size=4, random_state=0).fit(X, y).predict(X).shape == (12,)

@@ -362,14 +362,14 @@ def _input_limit(dtype):
     return limit
 
 
-def reject_ragged_y(y, hint):
+def reject_ragged_y(y, hint, what="sequences", unit="steps"):
     """ValueError when ``y`` is a list or tuple of sequences of different lengths (NumPy's
     "inhomogeneous shape" error otherwise): sequence targets are one rectangular array."""
     if not isinstance(y, (list, tuple)) or not y:
         return
-    sizes = {len(v) for v in y if hasattr(v, "__len__") and not isinstance(v, (str, bytes))}
+    sizes = {len(v) for v in y if np.ndim(v) >= 1 and not isinstance(v, (str, bytes))}
     if len(sizes) > 1:
-        raise ValueError(f"y holds sequences of different lengths ({min(sizes)} to {max(sizes)} steps): {hint}")
+        raise ValueError(f"y holds {what} of different lengths ({min(sizes)} to {max(sizes)} {unit}): {hint}")
 
 
 def shaped_as_fitted(estimator, X, dtype):

@@ -128,9 +128,10 @@ def _training_fingerprint(*sources):
     import hashlib
 
     digest = hashlib.sha256()
-    for source in sources:
-        digest.update(type(source).__name__.encode())
-        for name, value in sorted(vars(source).items()) if source is not None else ():
+
+    def add(obj, depth):
+        digest.update(type(obj).__name__.encode())
+        for name, value in sorted(vars(obj).items()) if hasattr(obj, "__dict__") else ():
             if name.startswith("_"):
                 continue
             if isinstance(value, np.ndarray):
@@ -139,6 +140,14 @@ def _training_fingerprint(*sources):
                               else np.ascontiguousarray(value).view(np.uint8).reshape(-1).data)
             elif value is None or isinstance(value, (bool, int, float, str, np.generic, np.dtype)):
                 digest.update(f"{name}={value!r}".encode())
+            elif isinstance(value, (list, tuple)) and all(isinstance(v, (int, float, str)) for v in value):
+                digest.update(f"{name}={list(value)!r}".encode())
+            elif hasattr(value, "__dict__") and depth < 3:  # a wrapper (encoder-decoder targets, a loss)
+                digest.update(f"{name}:".encode())
+                add(value, depth + 1)
+
+    for source in sources:
+        add(source, 0)
     return digest.hexdigest()
 
 
@@ -322,6 +331,8 @@ class BaseRNN(EstimatorBase):
         built["embedding_dim"], wanted["embedding_dim"] = spec.embedding_dim, self.embedding_dim
         if spec.embedding_dim is not None and self.embedding_dim is not None:  # (unused without token input)
             built["padding_idx"], wanted["padding_idx"] = spec.padding_idx, self.padding_idx
+            if self.vocab_size is not None:  # (None: read from the data)
+                built["vocab_size"], wanted["vocab_size"] = spec.vocab_size, self.vocab_size
         changed = [k for k in built if built[k] != wanted[k]]
         if changed:
             how = "partial_fit" if incremental else "warm_start=True"
@@ -360,8 +371,12 @@ class BaseRNN(EstimatorBase):
         from ..io import write_state
 
         state, arrays = self._get_state()
+        # (start, first_score: this fit's first epoch and validation score, after those of
+        # earlier warm-started fits)
         state["checkpoint"] = dict(loop, rng=self._rng.bit_generator.state,
-                                   data=self.__dict__.get("_data_fingerprint"))
+                                   data=self.__dict__.get("_data_fingerprint"),
+                                   start=self.__dict__.get("_start_iter", 0),
+                                   first_score=self.__dict__.get("_first_score", 0))
         if best_params is not None:
             arrays["checkpoint.best_params"] = best_params
         write_state(self.checkpoint, type(self).__name__, state, arrays, overwrite=True)
@@ -403,9 +418,12 @@ class BaseRNN(EstimatorBase):
         meta, arrays = read_model_file(self.checkpoint)
         if meta["class"] != type(self).__name__ or "checkpoint" not in meta["state"]:
             raise ValueError(f"{self.checkpoint} is not a checkpoint of a {type(self).__name__}")
+        def settings(params):  # (threads and progress output change no result)
+            return {k: v for k, v in params.items() if k not in ("n_jobs", "verbose")}
+
         mine = self._get_state()[0]["params"] if hasattr(self, "network_") else None
         saved = from_state(type(self), meta["state"], arrays)
-        if mine is not None and mine != saved._get_state()[0]["params"]:
+        if mine is not None and settings(mine) != settings(saved._get_state()[0]["params"]):
             raise ValueError(f"{self.checkpoint} was written with other parameters; refusing to resume")
         written_on = meta["state"]["checkpoint"].get("data")
         if written_on is not None and written_on != self.__dict__.get("_data_fingerprint"):
@@ -421,7 +439,9 @@ class BaseRNN(EstimatorBase):
         self._rng.bit_generator.state = loop["rng"]
         self._loop_state = {"no_improve": loop["no_improve"], "finished": loop["finished"],
                             "best_params": arrays.get("checkpoint.best_params")}
-        return max(0, self.max_epochs - self.n_iter_)
+        # n_iter_ counts the epochs of earlier warm-started fits too: this fit's began after them
+        self._first_score = int(loop.get("first_score", 0))
+        return max(0, self.max_epochs - (self.n_iter_ - int(loop.get("start", 0))))
 
     def _get_state(self):
         from ._persistence import get_state
@@ -535,17 +555,22 @@ class BaseRNN(EstimatorBase):
                 self._schedule = self._make_schedule()
         self._rng = np.random.default_rng(int(seeds[1]) + self.n_iter_)
 
+        if self.checkpoint is not None:
+            # all the data, before the validation split (random_state=None draws a new one each
+            # fit); targets in model space, so their scaling and labels count too
+            from types import SimpleNamespace
+
+            classes = getattr(self, "classes_", None)
+            encoding = SimpleNamespace(y_mean_=getattr(self, "y_mean_", None), y_scale_=getattr(self, "y_scale_", None),
+                                       classes_=None if classes is None else np.array(classes.tolist(), dtype=object))
+            self._data_fingerprint = _training_fingerprint(ArrayBatches(X, y, lengths, sample_weight), encoding)
         val = None
         if self.early_stopping and not incremental:
             X, y, lengths, sample_weight, val = self._split_validation(X, y, lengths, sample_weight)
         epochs = 1 if incremental else self.max_epochs
         self._loop_state = {"no_improve": 0, "finished": False}
         self._first_score = len(self.validation_scores_)  # this fit's validation scores start here
-        if self.checkpoint is not None:  # (targets in model space: their scaling and labels count too)
-            from types import SimpleNamespace
-
-            encoding = SimpleNamespace(**{k: getattr(self, k, None) for k in ("y_mean_", "y_scale_", "classes_")})
-            self._data_fingerprint = _training_fingerprint(ArrayBatches(X, y, lengths, sample_weight), val, encoding)
+        self._start_iter = self.n_iter_  # and its epochs (after a warm-started fit's)
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         elif reset:  # continued training replaces its own checkpoint
@@ -572,8 +597,10 @@ class BaseRNN(EstimatorBase):
         self._rng = np.random.default_rng(int(seeds[1]))
         epochs = self.max_epochs
         self._loop_state = {"no_improve": 0, "finished": False}
-        if self.checkpoint is not None:
-            self._data_fingerprint = _training_fingerprint(data, val) + f"/{n_step_features}/{n_outputs}/{output_length}"
+        self._first_score = self._start_iter = 0
+        if self.checkpoint is not None:  # (a forecaster's own loss, e.g. its quantiles, counts too)
+            self._data_fingerprint = (_training_fingerprint(data, val, loss_fn)
+                                      + f"/{n_step_features}/{n_outputs}/{output_length}")
         if resume:
             epochs = self._resume_from_checkpoint(epochs)
         else:
@@ -651,7 +678,7 @@ class BaseRNN(EstimatorBase):
         progress = _Progress(epochs, bool(self.verbose))
         last_checkpoint = monotonic()
         try:
-            for _ in range(epochs):
+            for epoch_index in range(epochs):
                 epoch = self.n_iter_
                 net.on_epoch_start(epoch, self._rng)
                 self._optimizer.lr = self._schedule.lr
@@ -718,8 +745,8 @@ class BaseRNN(EstimatorBase):
                     no_improve += 1
                 self.best_loss_ = min(self.best_loss_, monitored)
                 stop = no_improve >= self.patience
-                if self.checkpoint is not None and (stop or (
-                        self.n_iter_ % self.checkpoint_every == 0
+                if self.checkpoint is not None and (stop or epoch_index == epochs - 1 or (  # (the last: the
+                        self.n_iter_ % self.checkpoint_every == 0                          # finished model)
                         and monotonic() - last_checkpoint >= CHECKPOINT_MIN_INTERVAL_S)):
                     self._write_checkpoint({"no_improve": no_improve, "finished": stop}, best_params)
                     last_checkpoint = monotonic()

@@ -198,8 +198,11 @@ class RNNRegressor(BaseRNN):
 
     def _encode_y(self, y, head, X, lengths, reset, classes=None, sample_weight=None):
         self._loss_fn()
-        reject_ragged_y(y, "give y as one array of shape (n_samples, n_steps[, n_outputs]); steps past each "
-                           "sample's input length may hold NaN (they are not scored)")
+        if head.output_kind == "sequence":
+            reject_ragged_y(y, "give y as one array of shape (n_samples, n_steps[, n_outputs]); steps past each "
+                               "sample's input length may hold NaN (they are not scored)")
+        else:
+            reject_ragged_y(y, "give y of shape (n_samples,) or (n_samples, n_outputs)", "rows", "outputs")
         y = check_array(y, ensure_2d=False, allow_nd=True, ensure_all_finite="allow-nan", dtype=[np.float64, np.float32])
         if head.output_kind == "vector":
             if y.ndim not in (1, 2):
