@@ -14,9 +14,13 @@ def register(name):
 
     Examples
     --------
+    >>> from tsrnn.heads import LastStepHead
     >>> @register("my_head")
     ... class MyHead(LastStepHead):
     ...     pass
+    >>> HEADS["my_head"] is MyHead, MyHead.name
+    (True, 'my_head')
+    >>> del HEADS["my_head"]
     """
 
     def decorator(cls):

@@ -16,8 +16,12 @@ accumulated in float64.
 
 Losses are looked up by name in :data:`LOSSES` through :func:`get_loss`::
 
+    >>> import numpy as np
     >>> loss = get_loss("huber", delta=0.5)
+    >>> pred, target = np.array([[0.0, 2.0]]), np.array([[0.5, 0.0]])
     >>> value, dpred = loss(pred, target)
+    >>> round(value, 4), dpred.tolist()
+    (0.5, [[-0.25, 0.25]])
 
 Conventions follow PyTorch (``torch.nn.functional.mse_loss``, ``l1_loss``,
 ``huber_loss``, ``cross_entropy`` with ``reduction="mean"``), with two

@@ -4,10 +4,14 @@ A model keeps all its parameters in ONE flat, C-contiguous array (layer weights
 are views into it) and its gradient in a second flat array of the same shape.
 An optimizer updates the parameter array in place from the gradient array::
 
-    >>> opt = get_optimizer("adam", lr=1e-3)
-    >>> for batch in batches:
-    ...     grad = ...                   # ndarray of shape (n_params,)
-    ...     opt.step(params, grad)       # params updated in place
+    >>> import numpy as np
+    >>> params = np.array([1.0, -2.0])           # (n_params,), e.g. a model's flat_params
+    >>> opt = get_optimizer("adam", lr=0.1)
+    >>> for _ in range(3):
+    ...     grad = 2 * params                    # the gradient of sum(params ** 2)
+    ...     opt.step(params, grad)               # params updated in place
+    >>> params.round(4).tolist()
+    [0.7016, -1.7006]
 
 The update formulas are those of ``torch.optim`` (``SGD``, ``Adam``,
 ``AdamW``, ``RMSprop``, single-tensor implementation, ``maximize=False``,

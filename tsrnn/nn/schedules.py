@@ -2,11 +2,15 @@
 
 A schedule owns the learning rate; the fit loop copies it into the optimizer::
 
-    >>> sched = get_schedule("cosine", base_lr=1e-2, T_max=50)
+    >>> from tsrnn.nn import get_optimizer
+    >>> opt = get_optimizer("sgd", lr=1.0)
+    >>> sched = get_schedule("cosine", base_lr=1e-2, T_max=4)
     >>> opt.lr = sched.lr                       # lr of epoch 0 (= base_lr)
-    >>> for epoch in range(n_epochs):
-    ...     val_loss = train_one_epoch(...)
+    >>> for epoch in range(2):
+    ...     val_loss = 1.0                      # (one epoch of training here)
     ...     opt.lr = sched.step(val_loss)       # lr of the next epoch
+    >>> round(opt.lr, 6)
+    0.005
 
 The learning rates match ``torch.optim.lr_scheduler`` (``StepLR``,
 ``CosineAnnealingLR`` in closed form, ``ReduceLROnPlateau``) when
