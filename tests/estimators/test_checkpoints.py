@@ -152,10 +152,17 @@ def test_resume_of_a_second_warm_started_fit(tmp_path, rng, monkeypatch):
     model.fit(X, y, resume=True)  # ran no epoch: n_iter_ counts the first fit's too
     assert model.n_iter_ == 12
     np.testing.assert_array_equal(model.network_.flat_params, reference.network_.flat_params)
-    # (with early stopping the resumed fit draws its validation split anew: it crashed on max() of no scores)
-    es = RNNRegressor(**{**kw, "early_stopping": True}, checkpoint=str(tmp_path / "e.ckpt")).fit(X, y)
-    _interrupted(monkeypatch, lambda: es.fit(X, y), 8)
-    assert es.fit(X, y, resume=True).n_iter_ == 12 and np.isfinite(es.best_validation_score_)
+    # with early stopping (it crashed on max() of no scores), interrupted twice
+    kw_es = {**kw, "early_stopping": True, "max_epochs": 10, "patience": 100}
+    reference = RNNRegressor(**kw_es).fit(X, y).fit(X, y)
+    es = RNNRegressor(**kw_es, checkpoint=str(tmp_path / "e.ckpt")).fit(X, y)
+    _interrupted(monkeypatch, lambda: es.fit(X, y), 13)
+    _interrupted(monkeypatch, lambda: es.fit(X, y, resume=True), 16)  # (it then ran 13 epochs, not 10)
+    es.fit(X, y, resume=True)
+    assert es.n_iter_ == 20
+    # the resumed fits draw the interrupted fit's validation split (seeded with its first epoch)
+    np.testing.assert_array_equal(es.network_.flat_params, reference.network_.flat_params)
+    assert es.validation_loss_curve_ == reference.validation_loss_curve_
 
 
 def test_a_finished_fit_leaves_its_final_checkpoint(tmp_path, rng, monkeypatch):

@@ -402,6 +402,21 @@ class BaseRNN(EstimatorBase):
             raise ValueError(f"checkpoint={str(path)!r} exists and is not a tsrnn checkpoint; refusing to overwrite "
                              "it: choose another path or remove the file")
 
+    def _checkpoint_start(self):
+        """The epoch count the checkpointed fit started at (after earlier warm-started fits),
+        or this model's own where there is no readable checkpoint (resume explains that)."""
+        from pathlib import Path
+
+        from ..io import read_model_file
+
+        if self.checkpoint is None or not Path(self.checkpoint).is_file():
+            return self.n_iter_
+        try:
+            meta, _ = read_model_file(self.checkpoint)
+            return int(meta["state"]["checkpoint"].get("start", 0))
+        except Exception:  # not a checkpoint of this kind: _resume_from_checkpoint refuses it
+            return self.n_iter_
+
     def _resume_from_checkpoint(self, epochs):
         """Load the checkpoint (if any) into self; return the epochs left to run. The
         checkpoint must come from a fit of the same parameters on the same data
@@ -441,6 +456,7 @@ class BaseRNN(EstimatorBase):
                             "best_params": arrays.get("checkpoint.best_params")}
         # n_iter_ counts the epochs of earlier warm-started fits too: this fit's began after them
         self._first_score = int(loop.get("first_score", 0))
+        self._start_iter = int(loop.get("start", 0))
         return max(0, self.max_epochs - (self.n_iter_ - int(loop.get("start", 0))))
 
     def _get_state(self):
@@ -553,7 +569,10 @@ class BaseRNN(EstimatorBase):
                 # those parameters changed, which would otherwise be ignored)
                 self._optimizer = self._make_optimizer()
                 self._schedule = self._make_schedule()
-        self._rng = np.random.default_rng(int(seeds[1]) + self.n_iter_)
+        # (seeded with the epoch count this fit starts at: a resume reads it from the
+        # checkpoint, so its validation split is the interrupted fit's)
+        start = self._checkpoint_start() if resume else self.n_iter_
+        self._rng = np.random.default_rng(int(seeds[1]) + start)
 
         if self.checkpoint is not None:
             # all the data, before the validation split (random_state=None draws a new one each
