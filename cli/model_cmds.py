@@ -75,8 +75,9 @@ def run_fit(args):
 def _fit_local(args, frame, forecaster):
     """Per-series models (``local = true``): fitted without a checkpoint, which the
     library does not support for them (each fits in seconds)."""
-    for flag, given in (("--resume", args.resume), ("--checkpoint", args.checkpoint)):
-        if given:
+    for flag, given in (("--resume", args.resume), ("--checkpoint", args.checkpoint),
+                        (f"checkpoint in {args.config}", forecaster.checkpoint)):
+        if given:  # (a config's checkpoint was dropped silently)
             raise UsageError(f"{flag} is not available with local = true: local models are fitted without "
                              "a checkpoint (each fits in seconds)")
     start = time.perf_counter()

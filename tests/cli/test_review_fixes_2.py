@@ -309,3 +309,10 @@ def test_checkpoint_from_the_config_is_used(tmp_path, long_csv, monkeypatch):
     run_cli_in_process(["fit", long_csv, "--id-col", "series", "--horizon", "2", "--config", "c.toml", "-m",
                         "m.tsrnn", *FAST], tmp_path)
     assert seen == ["from_config.ckpt"]  # was replaced by m.tsrnn.ckpt
+
+
+def test_local_models_refuse_a_checkpoint_from_the_config(tmp_path, long_csv, no_fit):
+    (tmp_path / "local.toml").write_text('local = true\ncheckpoint = "c.ckpt"\n')
+    code, _, err = run_cli_in_process(["fit", long_csv, "--id-col", "series", "--horizon", "2", "--config",
+                                       "local.toml", "-m", "m.tsrnn", *FAST], tmp_path)
+    assert code == 2 and "checkpoint in local.toml is not available with local = true" in err

@@ -130,7 +130,8 @@ class RNNRegressor(BaseRNN):
         Weights, shuffling and validation split. Same seed, same predictions,
         bitwise, whatever ``n_jobs``.
     n_jobs : int or None
-        Numba threads for the kernels (None: leave the current setting). BLAS runs
+        Numba threads for the kernels (None: leave the current setting; -1 all cores,
+        -2 all but one, as in scikit-learn). BLAS runs
         one thread inside a fit or predict whatever ``n_jobs`` (its threading would
         change the rounding with the thread count).
     device : {"cpu", "cuda", "auto"}, default="cpu"

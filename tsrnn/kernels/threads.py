@@ -9,13 +9,16 @@ from .cpu._blas import single_threaded_blas
 
 
 def resolve_n_jobs(n_jobs):
-    """Threads to use: None -> current Numba setting, -1 -> all, k -> min(k, available)."""
+    """Threads to use: None -> current Numba setting, k > 0 -> min(k, available), and as
+    scikit-learn / joblib count them, -1 -> all, -2 -> all but one, ... (at least one)."""
     available = numba.config.NUMBA_NUM_THREADS
     if n_jobs is None:
         return numba.get_num_threads()
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be None, -1 or a positive integer, got {n_jobs!r}")
-    return available if n_jobs == -1 else min(int(n_jobs), available)  # (np.int64(2) as well as 2)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be None or a non-zero integer (-1: all cores, -2: all but one, ...), "
+                         f"got {n_jobs!r}")
+    n_jobs = int(n_jobs)  # (np.int64(2) as well as 2)
+    return min(n_jobs, available) if n_jobs > 0 else max(1, available + 1 + n_jobs)
 
 
 class cpu_threads:

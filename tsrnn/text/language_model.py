@@ -61,7 +61,7 @@ class RNNLanguageModel(EstimatorBase):
     random_state : int or None
         Weights, epoch offsets. Same seed, same model.
     n_jobs : int or None
-        CPU threads for the kernels.
+        CPU threads for the kernels (-1 all cores, -2 all but one, ...).
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the recurrent stack runs (the embedding, output layer and loss stay on
         the CPU): ``"cuda"`` needs a usable NVIDIA GPU (DeviceUnavailableError saying
