@@ -142,3 +142,8 @@ def test_rmse_of_huge_errors_does_not_overflow():
     with np.errstate(over="raise"):
         assert metrics.rmse([1e200, 0.0], [0.0, 0.0]) == pytest.approx(1e200 / np.sqrt(2))  # inf before
     assert metrics.rmse([1.0, 2.0], [1.0, 2.0]) == 0.0
+
+
+def test_coverage_warns_about_crossed_intervals():
+    with pytest.warns(UserWarning, match="1 of 3 intervals have their lower bound above the upper one"):
+        assert metrics.coverage([1.0, 2.0, 3.0], [0.0, 3.0, 2.0], [2.0, 1.0, 4.0]) == pytest.approx(2 / 3)

@@ -109,9 +109,15 @@ def pinball_loss(y_true, y_quantile, quantile):
 
 
 def coverage(y_true, lower, upper):
-    """Fraction of ``y_true`` inside ``[lower, upper]`` (bounds included)."""
+    """Fraction of ``y_true`` inside ``[lower, upper]`` (bounds included). An interval
+    whose lower bound is above its upper one covers nothing (a warning counts them:
+    crossed quantiles, or the bounds swapped)."""
     y, lo = _pair(y_true, lower)
     _, hi = _pair(y_true, upper)
+    crossed = int(np.count_nonzero(lo > hi))
+    if crossed:
+        warnings.warn(f"{crossed} of {lo.size} intervals have their lower bound above the upper one: they cover "
+                      "nothing (crossed quantiles, or the bounds swapped?)", UserWarning, stacklevel=2)
     return float(np.mean((y >= lo) & (y <= hi)))
 
 

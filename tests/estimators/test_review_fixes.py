@@ -227,3 +227,10 @@ def test_ragged_vector_targets_and_zero_dimensional_items():
         RNNRegressor(max_epochs=1).fit(X, [[1.0, 2.0]] * 6 + [[1.0]] * 6)
     y = [np.array(v) for v in X.sum((1, 2))]  # 0-d arrays: a plain 1-D target (len() of them raised)
     assert RNNRegressor(max_epochs=1, hidden_size=4, random_state=0).fit(X, y).predict(X).shape == (12,)
+
+
+def test_vec2seq_head_called_directly_checks_output_length():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    model = RNNRegressor(head="vec2seq", hidden_size=4, max_epochs=1, random_state=0).fit(X, np.repeat(X[:, :1], 4, 1))
+    with pytest.raises(ValueError, match="output_length must be a positive integer, got 0"):  # a reshape error before
+        model.network_.forward(X.astype(np.float32), output_length=0)

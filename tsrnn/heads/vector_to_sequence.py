@@ -50,6 +50,8 @@ class Vec2SeqHead(Head):
 
     def forward(self, X, lengths=None, y=None, training=False, output_length=None):
         length = self.output_length if output_length is None else output_length
+        if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+            raise ValueError(f"output_length must be a positive integer, got {length!r}")
         B = X.shape[0]
         L, H = self.rnn.num_layers, self.rnn.hidden_size
         if self.init_state:
