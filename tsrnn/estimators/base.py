@@ -457,7 +457,7 @@ class BaseRNN(EstimatorBase):
         # n_iter_ counts the epochs of earlier warm-started fits too: this fit's began after them
         self._first_score = int(loop.get("first_score", 0))
         self._start_iter = int(loop.get("start", 0))
-        return max(0, self.max_epochs - (self.n_iter_ - int(loop.get("start", 0))))
+        return max(0, self.max_epochs - (self.n_iter_ - self._start_iter))
 
     def _get_state(self):
         from ._persistence import get_state
